@@ -60,6 +60,8 @@ export interface ImapdConf {
   partitions(): Map<string, string>;
   /** the same file read for another service identity */
   forService(service: string): ImapdConf;
+  /** was the option set in the file (plain, `<service>_<opt>` or a deprecated name)? (added) */
+  isSet?(name: string): boolean;
 }
 
 /** One `listen=` target after resolution. */
