@@ -38,6 +38,13 @@ export interface SaslContext {
   externalId?: string;
   /** server name for CRAM-MD5 challenges */
   serverName: string;
+  /**
+   * Every channel binding the TLS connection offers, best first (see `channelBindings()` in
+   * src/net/tls.ts). When absent, `channelBinding` alone is used.
+   */
+  channelBindings?: { type: string; data: Buffer }[];
+  /** peer address for log lines ("[1.2.3.4]:5678" or a unix socket path) */
+  remote?: string;
 }
 
 /** The result of a finished exchange. */
@@ -68,4 +75,34 @@ export class SaslFailure extends Error {
     super(message);
     this.name = 'SaslFailure';
   }
+}
+
+/**
+ * The one object protocols use to authenticate (src/auth/authenticator.ts makes it with
+ * `createAuthenticator(conf, log)`). Identity comes from the store's contract.
+ */
+export interface Authenticator {
+  /** SASL mechanism names to advertise on a connection in this state, best first. */
+  mechanisms(opts: { secure: boolean; hasExternal?: boolean }): string[];
+  /** May cleartext passwords (IMAP LOGIN, POP3 USER/PASS, PLAIN, LOGIN) be used now? */
+  plaintextAllowed(secure: boolean): boolean;
+  /** Begin an exchange; throws SaslFailure 'mech' for an unknown or disabled mechanism. */
+  start(mech: string, ctx: SaslContext): SaslExchange;
+  /** IMAP LOGIN / POP3 USER+PASS: the identity, or null (already logged, never says why). */
+  checkPassword(
+    user: string,
+    password: string,
+    ctx: { service: string; secure: boolean; remote?: string },
+  ): Promise<import('../store/api.js').Identity | null>;
+  /** After SASL success: apply authorisation; throws SaslFailure 'authz'. */
+  identityFor(authcid: string, authzid: string): import('../store/api.js').Identity;
+  /** ms to wait after a failed login (failedloginpause) */
+  failedLoginDelay(): number;
+  /** POP3 APOP (RFC 1939 §7): digest = hex MD5(timestampBanner + password). */
+  apop(
+    user: string,
+    timestampBanner: string,
+    digest: string,
+    ctx?: { service: string; remote?: string },
+  ): Promise<import('../store/api.js').Identity | null>;
 }
