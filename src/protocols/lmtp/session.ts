@@ -1,0 +1,147 @@
+/**
+ * One LMTP session (RFC 2033) over a pair of byte streams: a socket from lmtpd, or
+ * stdin/stdout for `cyr_deliver -l`.
+ *
+ * Owns: the session state (named phases, the current transaction), the command loop and the
+ * checks common to every command (line length, LHLO first, authentication required for the
+ * mail transaction). Each command lives in commands/<verb>.ts and only does what it means.
+ * Replies are written as they are produced; with PIPELINING the client's commands wait in
+ * the reader's buffer, so replies come back in order.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { Authenticator } from '../../auth/api.js';
+import type { Identity } from '../../store/api.js';
+import type { DeliverDeps } from './deliver.js';
+import { InputReader } from './reader.js';
+import type { ResolvedRecipient } from './recipient.js';
+import { formatReply, R, type Reply } from './replies.js';
+import { COMMANDS } from './commands/index.js';
+
+/** RFC 5321 4.5.3.1.4 says 512; Cyrus accepts longer, and AUTH responses can be long. */
+export const MAX_COMMAND_LINE = 16 * 1024;
+/** RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted */
+export const MAX_RECIPIENTS = 1000;
+
+export interface LmtpDeps extends DeliverDeps {
+  auth: Authenticator | null;
+  /** upgrade the connection to TLS (STARTTLS); null when TLS is not configured */
+  startTls: ((input: Readable) => Promise<{ input: Readable; output: Writable }>) | null;
+  serverName: string;
+  /** greeting/Received product string, per serverinfo */
+  product: string;
+}
+
+export interface LmtpConnection {
+  input: Readable;
+  output: Writable;
+  /** unix-socket peer or lmtpd -a: pre-authorised as postman */
+  preauth: boolean;
+  /** TLS already active (implicit TLS) */
+  secure: boolean;
+  /** "[127.0.0.1]:port" or "unix" */
+  remote: string;
+  sessionId: string;
+}
+
+export interface Transaction {
+  from: string;
+  /** SIZE= announced, 0 when absent */
+  size: number;
+  body: '7BIT' | '8BITMIME' | 'BINARYMIME';
+  rcpts: ResolvedRecipient[];
+}
+
+export type Phase = 'greeted' | 'ready' | 'closed';
+
+export class LmtpSession {
+  readonly deps: LmtpDeps;
+  readonly conn: LmtpConnection;
+  readonly reader: InputReader;
+  #output: Writable;
+  phase: Phase = 'greeted';
+  lhloHost = '';
+  secure: boolean;
+  /** authenticated (or pre-authorised) LMTP identity; null = must AUTH first */
+  identity: Identity | null;
+  /** authenticated through AUTH (not just pre-authorised): AUTH no longer offered */
+  authenticated = false;
+  txn: Transaction | null = null;
+
+  constructor(deps: LmtpDeps, conn: LmtpConnection) {
+    this.deps = deps;
+    this.conn = conn;
+    this.secure = conn.secure;
+    this.#output = conn.output;
+    this.reader = new InputReader(conn.input, { maxLine: MAX_COMMAND_LINE });
+    this.identity = conn.preauth ? { userid: 'postman', isAdmin: true, groups: [] } : null;
+  }
+
+  get log(): DeliverDeps['log'] {
+    return this.deps.log;
+  }
+
+  send(rep: Reply, extra?: string, preamble?: string[]): void {
+    this.write(formatReply(rep, extra, preamble));
+  }
+
+  write(text: string): void {
+    if (this.phase === 'closed') return;
+    this.#output.write(text);
+  }
+
+  /** after STARTTLS: continue on the TLS streams; anything pipelined before is dropped */
+  switchStreams(input: Readable, output: Writable): void {
+    this.reader.detach();
+    this.reader.attach(input);
+    this.#output = output;
+    this.secure = true;
+  }
+
+  close(): void {
+    this.phase = 'closed';
+  }
+
+  resetTransaction(): void {
+    this.txn = null;
+  }
+
+  /** Run until QUIT or end of input. Never throws. */
+  async run(): Promise<void> {
+    this.write(`220 ${this.deps.serverName ? this.deps.serverName + ' ' : ''}${this.deps.product} server ready\r\n`);
+    try {
+      while (this.phase !== 'closed') {
+        const got = await this.reader.readLine();
+        if (got === null) break;
+        if ('tooLong' in got) {
+          this.send(R.lineTooLong);
+          continue;
+        }
+        await this.dispatch(got.line.toString('latin1'));
+      }
+    } catch (e) {
+      this.log.error(`session failed: ${String(e)}`);
+      this.write(formatReply(R.temp));
+    }
+    this.phase = 'closed';
+  }
+
+  async dispatch(line: string): Promise<void> {
+    const sp = line.indexOf(' ');
+    const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
+    const arg = sp < 0 ? '' : line.slice(sp + 1);
+    const cmd = COMMANDS.get(verb);
+    if (!cmd) {
+      this.send(verb === 'HELO' || verb === 'EHLO' ? R.syntax : R.unknownCommand);
+      return;
+    }
+    if (cmd.needsLhlo && this.phase !== 'ready') {
+      this.send(R.needLhlo);
+      return;
+    }
+    if (cmd.needsAuth && this.identity === null) {
+      this.send(this.deps.conf.getSwitch('soft_noauth') ? R.authRequired : R.authRequiredPerm);
+      return;
+    }
+    await cmd.run(this, arg);
+  }
+}
