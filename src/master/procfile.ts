@@ -1,0 +1,115 @@
+/**
+ * Proc files: one small file per open connection saying who is connected where, for
+ * `cyr_info proc` (and administrators with `cat`).
+ *
+ * Owns: `openProcEntry` and the file format. Cyrus writes `<proc_path>/<pid>`, one per process,
+ * because a Cyrus process serves one connection at a time. Our workers serve many connections
+ * each, so the file name is `<pid>.<n>` (n counts the worker's connections from 1); a reader
+ * takes the pid as the part before the first dot. The content is Cyrus's one line:
+ *   `service\thost\tuser\tmailbox\tcommand\n`   (unknown fields are empty)
+ * Files are written synchronously (they are tiny and proc_path is usually tmpfs) and removed when
+ * the session ends; master removes the leftovers of a worker that died (`removeProcEntriesOf`).
+ *
+ * Imports: node built-ins only.
+ */
+import { mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ProcEntry {
+  /** the file path */
+  readonly path: string;
+  /** Record what the session is doing now; omitted fields keep their previous value. */
+  update(fields: { user?: string; mailbox?: string; command?: string }): void;
+  /** Delete the file (idempotent). */
+  remove(): void;
+}
+
+let counter = 0;
+const madeDirs = new Set<string>();
+
+function clean(s: string): string {
+  // a tab or line break in a field would break the one-line format
+  return s.replace(/[\t\r\n]+/g, ' ');
+}
+
+/** Create the proc file of one connection. Never throws: a proc file is informational. */
+export function openProcEntry(procDir: string, who: { service: string; host: string }): ProcEntry {
+  counter += 1;
+  const path = join(procDir, `${process.pid}.${counter}`);
+  const state = { user: '', mailbox: '', command: '' };
+  let removed = false;
+  const write = (): void => {
+    if (removed) return;
+    const line = [who.service, who.host, state.user, state.mailbox, state.command].map(clean).join('\t') + '\n';
+    try {
+      writeFileSync(path, line);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !madeDirs.has(procDir)) {
+        madeDirs.add(procDir);
+        try {
+          mkdirSync(procDir, { recursive: true });
+          writeFileSync(path, line);
+        } catch {
+          /* informational only */
+        }
+      }
+    }
+  };
+  write();
+  return {
+    path,
+    update(fields) {
+      if (fields.user !== undefined) state.user = fields.user;
+      if (fields.mailbox !== undefined) state.mailbox = fields.mailbox;
+      if (fields.command !== undefined) state.command = fields.command;
+      write();
+    },
+    remove() {
+      if (removed) return;
+      removed = true;
+      try {
+        unlinkSync(path);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+/** One parsed proc file. */
+export interface ProcRecord {
+  pid: number;
+  file: string;
+  service: string;
+  host: string;
+  user: string;
+  mailbox: string;
+  command: string;
+}
+
+/** Parse the content of a proc file named `file` (`<pid>` or `<pid>.<n>`); null if malformed. */
+export function parseProcFile(file: string, content: string): ProcRecord | null {
+  const m = /^(\d+)(?:\.\d+)?$/.exec(file);
+  if (!m) return null;
+  const [service = '', host = '', user = '', mailbox = '', command = ''] = content.replace(/\n$/, '').split('\t');
+  return { pid: Number(m[1]), file, service, host, user, mailbox, command };
+}
+
+/** Remove every proc file of process `pid` (a worker that died without cleaning up). */
+export function removeProcEntriesOf(procDir: string, pid: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(procDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name === String(pid) || name.startsWith(`${pid}.`)) {
+      try {
+        unlinkSync(join(procDir, name));
+      } catch {
+        /* raced */
+      }
+    }
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The worker process master forks for a SERVICES entry (or a built-in DAEMON).
+ *
+ * Owns: the worker side of the protocol in ./ipc.ts. A worker
+ *   - loads its program: a built-in service (`service` mode), a built-in daemon (`daemon` mode),
+ *     or, in `inetd` mode, an external command it runs once per connection with the socket as the
+ *     command's stdin and stdout;
+ *   - reads imapd.conf with the entry name as service identity (`-C` in cmd= wins, else the file
+ *     master was started with), calls the service's `init` once, then `serve` for every
+ *     connection it accepts on the listening handles master sends it, many at a time;
+ *   - writes a proc file per connection (./procfile.ts) around `serve`;
+ *   - keeps at most `quota` connections: at the quota it closes its copies of the listeners (the
+ *     sockets stay open in master, so new connections queue in the kernel) and asks for them
+ *     again when a session ends;
+ *   - on `drain` (or SIGHUP) stops accepting and exits when its sessions are over; on `shutdown`
+ *     (or SIGTERM/SIGINT, or when master goes away) also aborts the context signal and calls the
+ *     service's `shutdown`, then exits 0 once sessions are closed.
+ * An init failure or an uncaught error exits non-zero: master logs it and replaces the worker.
+ *
+ * Imports: node built-ins, src/config (imapd.conf), src/log, src/services/registry, ./procfile.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { loadImapdConf } from '../config/imapd-conf.js';
+import type { ImapdConf } from '../config/api.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { loadDaemon, loadService } from '../services/registry.js';
+import type { BuiltinService, ServiceContext } from './service-api.js';
+import type { FromWorker, InitMessage, ToWorker } from './ipc.js';
+import { openProcEntry } from './procfile.js';
+
+function send(msg: FromWorker): void {
+  if (process.connected) process.send?.(msg);
+}
+
+/** `-C file` from a cmd= argv, if any */
+function configFromArgv(argv: string[]): string | undefined {
+  const i = argv.indexOf('-C');
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+function safeSwitch(conf: ImapdConf, name: string): boolean {
+  try {
+    return conf.getSwitch(name);
+  } catch {
+    return false;
+  }
+}
+
+function safeString(conf: ImapdConf, name: string): string | null {
+  try {
+    return conf.getString(name);
+  } catch {
+    return null;
+  }
+}
+
+/** An inetd-style "service": run the external command per connection on the socket. */
+function inetdService(exec: string, args: string[], children: Set<ChildProcess>): BuiltinService {
+  return {
+    serve(socket, ctx) {
+      return new Promise<void>((resolve) => {
+        let child: ChildProcess;
+        try {
+          child = spawn(exec, args, { stdio: [socket, socket, 'inherit'], env: process.env });
+        } catch (err) {
+          ctx.log.error(`cannot run ${exec}: ${String(err)}`);
+          socket.destroy();
+          resolve();
+          return;
+        }
+        children.add(child);
+        // the child has its own copy of the descriptor; ours is no longer needed
+        socket.destroy();
+        child.on('error', (err) => ctx.log.error(`cannot run ${exec}: ${err.message}`));
+        child.on('close', (code, sig) => {
+          children.delete(child);
+          if (code !== 0) ctx.log.notice(`${exec} pid ${child.pid ?? '?'} exited, status ${code ?? `signal ${sig}`}`);
+          resolve();
+        });
+      });
+    },
+    shutdown() {
+      for (const c of children) c.kill('SIGTERM');
+    },
+  };
+}
+
+class Worker {
+  private ctx!: ServiceContext;
+  private service!: BuiltinService;
+  private readonly abort = new AbortController();
+  private servers: Server[] = [];
+  private pending: (Server | undefined)[] = [];
+  private readonly sessions = new Set<Promise<void>>();
+  private readonly sockets = new Set<Socket>();
+  private readonly inetdChildren = new Set<ChildProcess>();
+  private quota = -1;
+  private paused = false;
+  private wanted = false;
+  private stopping: 'drain' | 'shutdown' | null = null;
+  private log: Logger = createLogger('worker');
+  private init!: InitMessage;
+
+  async start(init: InitMessage): Promise<void> {
+    this.init = init;
+    this.quota = init.quota;
+    const argv = init.cmd.slice(1);
+    const configPath = configFromArgv(argv) ?? init.configPath;
+    const config = loadImapdConf(configPath, { service: init.service, warn: () => {} });
+    this.log = createLogger(init.service, {
+      debug: safeSwitch(config, 'debug') || undefined,
+      prefix: safeString(config, 'syslog_prefix') ?? undefined,
+    });
+    this.ctx = { service: init.service, argv, config, log: this.log, signal: this.abort.signal };
+    if (init.mode === 'daemon') {
+      const daemon = await loadDaemon(init.cmd[0]!);
+      send({ t: 'ready' });
+      await daemon.run(this.ctx);
+      this.exit(0);
+      return;
+    }
+    this.service = init.mode === 'inetd' ? inetdService(init.exec!, argv, this.inetdChildren) : await loadService(init.cmd[0]!);
+    await this.service.init?.(this.ctx);
+    send({ t: 'ready' });
+  }
+
+  /** A listening handle from master: accept on it (all of them before saying `listening`). */
+  addListener(idx: number, count: number, handle: unknown): void {
+    if (this.stopping) {
+      (handle as { close?: () => void }).close?.();
+      return;
+    }
+    const server = createServer({ pauseOnConnect: this.init.mode === 'inetd' }, (sock) => this.accept(sock));
+    server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
+    server.maxConnections = 0x7fffffff;
+    this.pending[idx] = server;
+    server.listen(handle as never, this.init.backlog, () => {
+      if (this.pending.filter(Boolean).length === count && this.pending.every((s) => s?.listening)) {
+        this.servers = this.pending as Server[];
+        this.pending = [];
+        this.paused = false;
+        this.wanted = false;
+        send({ t: 'listening' });
+        this.checkQuota();
+      }
+    });
+  }
+
+  private accept(sock: Socket): void {
+    if (this.stopping === 'shutdown') {
+      sock.destroy();
+      return;
+    }
+    this.sockets.add(sock);
+    const host = sock.remoteAddress ? `[${sock.remoteAddress}]` : 'unix';
+    const proc = openProcEntry(this.init.procDir, { service: this.init.service, host });
+    this.log.debug(`accepted connection from ${host}`);
+    const session = Promise.resolve()
+      .then(() => this.service.serve(sock, this.ctx))
+      .catch((err: unknown) => {
+        this.log.error(`session failed: ${err instanceof Error ? err.message : String(err)}`);
+        sock.destroy();
+      })
+      .finally(() => {
+        proc.remove();
+        this.sockets.delete(sock);
+        this.sessions.delete(session);
+        this.report();
+        this.checkQuota();
+        if (this.stopping && this.sessions.size === 0) this.exit(0);
+      });
+    this.sessions.add(session);
+    this.report();
+    this.checkQuota();
+  }
+
+  private report(): void {
+    send({ t: 'count', n: this.sessions.size });
+  }
+
+  setQuota(q: number): void {
+    this.quota = q;
+    this.checkQuota();
+  }
+
+  /** Close our listener copies at the quota; ask for them back once below it. */
+  private checkQuota(): void {
+    if (this.stopping) return;
+    const full = this.quota >= 0 && this.sessions.size >= this.quota;
+    if (full && !this.paused && this.servers.length > 0) {
+      this.paused = true;
+      this.closeListeners();
+      this.log.debug(`at connection quota ${this.quota}: not accepting`);
+    } else if (!full && this.paused && !this.wanted) {
+      this.wanted = true;
+      send({ t: 'want' });
+    }
+  }
+
+  private closeListeners(): void {
+    for (const s of this.servers) s.close();
+    for (const s of this.pending) s?.close();
+    this.servers = [];
+    this.pending = [];
+  }
+
+  /** drain: finish sessions; shutdown: also tell the service to stop them. */
+  async stop(how: 'drain' | 'shutdown'): Promise<void> {
+    if (this.exiting || this.stopping === 'shutdown' || this.stopping === how) return;
+    this.stopping = how;
+    this.closeListeners();
+    if (how === 'shutdown') {
+      this.abort.abort();
+      if (this.service) {
+        try {
+          await this.service.shutdown?.(this.ctx);
+        } catch (err) {
+          this.log.error(`shutdown failed: ${String(err)}`);
+        }
+      }
+      for (const c of this.inetdChildren) c.kill('SIGTERM');
+      // whatever the service left open is closed now
+      setTimeout(() => {
+        for (const s of this.sockets) s.destroy();
+      }, 2000).unref();
+    }
+    if (this.sessions.size === 0) this.exit(0);
+  }
+
+  private exiting = false;
+
+  exit(code: number): void {
+    this.exiting = true;
+    process.exitCode = code;
+    if (process.connected) process.disconnect();
+    // give stdio a moment to flush, but never hang
+    setTimeout(() => process.exit(code), 50).unref();
+    setImmediate(() => process.exit(code));
+  }
+}
+
+const worker = new Worker();
+let started = false;
+
+process.on('message', (msg: ToWorker, handle: unknown) => {
+  switch (msg.t) {
+    case 'init':
+      if (started) return;
+      started = true;
+      worker.start(msg).catch((err: unknown) => {
+        const text = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`${msg.service}: worker cannot start: ${text}\n`);
+        process.exit(75 + 1); // 76: a start failure, counted as a crash by master
+      });
+      break;
+    case 'listener':
+      worker.addListener(msg.idx, msg.count, handle);
+      break;
+    case 'quota':
+      worker.setQuota(msg.quota);
+      break;
+    case 'drain':
+      void worker.stop('drain');
+      break;
+    case 'shutdown':
+      void worker.stop('shutdown');
+      break;
+  }
+});
+process.on('disconnect', () => void worker.stop('shutdown'));
+process.on('SIGTERM', () => void worker.stop('shutdown'));
+process.on('SIGINT', () => void worker.stop('shutdown'));
+process.on('SIGHUP', () => void worker.stop('drain'));
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`${process.env.CYRUS_SERVICE ?? 'worker'}[${process.pid}]: uncaught error: ${err.stack ?? err.message}\n`);
+  process.exit(70);
+});
