@@ -55,6 +55,7 @@ test('listen forms: port, name, host:port, [v6]:port, [addr], /unix/path', () =>
     assert.deepEqual(resolveListen('[192.0.2.1]:143', 'tcp', f), [{ kind: 'tcp', host: '192.0.2.1', port: 143, family: 4 }]);
     assert.deepEqual(resolveListen('[::1]', 'tcp', f), [{ kind: 'tcp', host: '::1', port: 0, family: 6 }]);
     assert.deepEqual(resolveListen('/run/cyrus/socket/lmtp', 'tcp', f), [{ kind: 'unix', path: '/run/cyrus/socket/lmtp' }]);
+    assert.deepEqual(resolveListen('var/lib/socket/lmtp', 'tcp', f), [{ kind: 'unix', path: 'var/lib/socket/lmtp' }]);
     assert.deepEqual(resolveListen('fud', 'udp', f), [{ kind: 'tcp', host: null, port: 4201, family: 0 }]);
   });
 });

@@ -1,6 +1,8 @@
 /**
  * `listen=` resolution: port numbers, /etc/services names, host:port, [v6]:port, unix paths.
  *
+ * `kind: 'tcp'` means an internet socket; the entry's proto says stream or datagram.
+ *
  * Owns: parsing /etc/services (names and aliases) and turning one cyrus.conf `listen=` value into
  * ListenAddress records. Host names are left for the listener to resolve (getaddrinfo order), so
  * this module does no DNS. A service name missing from /etc/services is a ConfigError that says
@@ -105,14 +107,23 @@ export function resolvePort(port: string, proto: string, servicesFile: string = 
 }
 
 /**
+ * A unix socket path: absolute as in Cyrus, or (our extension, for the development config run
+ * from the project root) a relative path containing '/' and no ':' -- Cyrus would reject such a
+ * value as an unknown service name, so no working Cyrus file changes meaning.
+ */
+export function isUnixPath(listen: string): boolean {
+  return listen.startsWith('/') || (listen.includes('/') && !listen.includes(':') && !listen.startsWith('['));
+}
+
+/**
  * Resolve one `listen=` value (see spec cyrus-conf.md §3):
- *   `/path` ⇒ unix socket; `port` or `name` ⇒ every address; `host:port` (split at the last ':');
+ *   `/path` (or relative `dir/sock`) ⇒ unix socket; `port` or `name` ⇒ every address; `host:port` (split at the last ':');
  *   `[addr]:port` (bracketed IPv4/IPv6 literal); `[addr]` (no port: 0).
  * `proto` is the entry's proto (`tcp`, `tcp4`, `udp6`, ...); its family narrows wildcard and names.
  * Throws ConfigError for an unknown service name or a malformed value.
  */
 export function resolveListen(listen: string, proto = 'tcp', servicesFile: string = DEFAULT_SERVICES_FILE): ListenAddress[] {
-  if (listen.startsWith('/')) return [{ kind: 'unix', path: listen }];
+  if (isUnixPath(listen)) return [{ kind: 'unix', path: listen }];
   const family = familyOf(proto);
   let host: string | null;
   let port: string;
