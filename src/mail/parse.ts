@@ -50,12 +50,18 @@ import { htmlToText } from './html.js';
 export const MAX_DEPTH = 100;
 /** Header bytes kept per header block; the rest of a huge header is counted, not kept. */
 export const MAX_HEADER_BYTES = 1024 * 1024;
-/** A partial line shorter than this is carried to the next chunk (boundaries are short). */
+/** Bytes kept of one header line (a folded field is several lines). */
+export const MAX_HEADER_LINE = 64 * 1024;
+/**
+ * A partial line shorter than this is carried to the next chunk. Boundary lines are short:
+ * a line of CARRY_MAX bytes or more is never taken as a boundary, whatever the chunking.
+ */
 const CARRY_MAX = 1024;
 const PREVIEW_CHARS = 256;
 const DEFAULT_MAX_SEARCH = 1024 * 1024;
 
 const NL_DASH = Buffer.from('\n-');
+const LF = Buffer.from('\n');
 
 /** Parser extras beyond the contract: display-name sort keys (RFC 5957 DISPLAYFROM/DISPLAYTO). */
 export interface ParsedMessageExtras {
@@ -102,7 +108,7 @@ class TextCollector {
     let s = this.parts.join('');
     this.parts = [];
     if (this.html) s = htmlToText(s);
-    return s;
+    return s.replace(/\r\n?/g, '\n').trim();
   }
 }
 
@@ -194,6 +200,8 @@ export class MessageParser {
   private bufBase = 0;
   /** the line being consumed did not start in this call (long line, no boundary check) */
   private midLine = false;
+  /** bytes kept of the header line being read */
+  private hdrLineBytes = 0;
   /** at a line start in body state */
   private atLineStart = true;
   private lfTotal = 0;
@@ -434,7 +442,7 @@ export class MessageParser {
         this.preview = text.slice(0, PREVIEW_CHARS * 8).replace(/\s+/g, ' ').trim().slice(0, PREVIEW_CHARS);
       }
       const room = this.maxSearch - this.searchBody.length;
-      if (room > 0) {
+      if (room > 0 && text.length) {
         const folded = foldCase(text);
         this.searchBody += (this.searchBody.length ? '\n' : '') + (folded.length > room ? folded.slice(0, room) : folded);
       }
@@ -442,12 +450,6 @@ export class MessageParser {
   }
 
   // ---- scanning ----
-
-  private byteBefore(buf: Buffer, k: number): number {
-    // byte at index k of buf, where negative k reaches into already consumed data
-    if (k >= 0) return buf[k];
-    return k === -1 ? this.last1 : this.last2;
-  }
 
   /** Finds the frame whose boundary the line [s, e) of buf is; -1 if none. Sets `isClose`. */
   private isClose = false;
@@ -475,7 +477,8 @@ export class MessageParser {
   private onBoundary(buf: Buffer, s: number, e: number, k: number): void {
     const base = this.bufBase;
     const S = base + s;
-    const cr = this.byteBefore(buf, s - 2) === 0x0d;
+    // everything before s is consumed: last1 is the LF ending the previous line
+    const cr = this.last2 === 0x0d;
     // the line break before the boundary belongs to the boundary
     let end = S - (cr ? 2 : 1);
     let lf = this.lfTotal - 1;
@@ -528,12 +531,27 @@ export class MessageParser {
     this.consumeCount(buf, a, b);
   }
 
+  /** Keeps header bytes [a, b) (bounded per line and per block) and consumes them. */
   private addHeader(f: Frame, buf: Buffer, a: number, b: number): void {
-    if (f.hdrBytes < MAX_HEADER_BYTES) {
-      const take = Math.min(b - a, MAX_HEADER_BYTES - f.hdrBytes);
-      f.hdr.push(Buffer.from(buf.subarray(a, a + take)));
-      f.hdrBytes += take;
+    const len = b - a;
+    const endsLine = len > 0 && buf[b - 1] === 0x0a;
+    const room = Math.min(MAX_HEADER_BYTES - f.hdrBytes, MAX_HEADER_LINE - this.hdrLineBytes);
+    if (len <= room) {
+      f.hdr.push(Buffer.from(buf.subarray(a, b)));
+      f.hdrBytes += len;
+      this.hdrLineBytes += len;
+    } else {
+      if (room > 0) {
+        f.hdr.push(Buffer.from(buf.subarray(a, a + room)));
+        f.hdrBytes += room;
+        this.hdrLineBytes += room;
+      }
+      if (endsLine && f.hdrBytes < MAX_HEADER_BYTES) {
+        f.hdr.push(LF);
+        f.hdrBytes++;
+      }
     }
+    if (endsLine) this.hdrLineBytes = 0;
     this.consumeCount(buf, a, b);
   }
 
@@ -579,7 +597,7 @@ export class MessageParser {
           i = e;
           continue;
         }
-        if (this.openBoundaries > 0 && buf[i] === 0x2d && len > 2 && buf[i + 1] === 0x2d) {
+        if (this.openBoundaries > 0 && buf[i] === 0x2d && len > 2 && len <= CARRY_MAX && buf[i + 1] === 0x2d) {
           const k = this.matchBoundary(buf, i, e);
           if (k >= 0) {
             this.onBoundary(buf, i, e, k);
@@ -624,7 +642,7 @@ export class MessageParser {
           }
           const e = lf < 0 ? n : lf + 1;
           // a long line not ended in this chunk is content, never a boundary
-          const k = lf >= 0 || final ? this.matchBoundary(buf, i, e) : -1;
+          const k = (lf >= 0 || final) && e - i <= CARRY_MAX ? this.matchBoundary(buf, i, e) : -1;
           if (k >= 0) {
             this.onBoundary(buf, i, e, k);
             i = e;
