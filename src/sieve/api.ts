@@ -27,6 +27,14 @@ export interface SieveDeliveryInput {
   mailboxExists: (internalName: string) => boolean;
   /** create an internal mailbox (fileinto :create); absent = creation not allowed */
   createMailbox?: (internalName: string) => void;
+  /** RFC 8579: internal names of the user's mailboxes carrying a special-use attribute (`\\Junk`) */
+  mailboxesWithSpecialUse?: (use: string) => string[];
+  /** RFC 5490 metadata: value of `entry` on an internal mailbox name, or on the server (mailbox null) */
+  getMetadata?: (mailbox: string | null, entry: string) => string | undefined;
+  /** SIEVE `environment` extras such as remote-host / remote-ip (RFC 5183) */
+  environment?: Record<string, string>;
+  /** clock for tests (vacation periods, currentdate); default Date.now */
+  now?: () => number;
 }
 
 export interface SieveDelivery {
@@ -41,7 +49,10 @@ export interface SieveDelivery {
 export interface SieveDeliveryPlan {
   /** where to store the message; implicit keep is a delivery to the user's INBOX */
   deliveries: SieveDelivery[];
-  /** the script discarded the message (no deliveries, nothing else to do) */
+  /**
+   * nothing is stored locally: the script discarded the message, or redirected it without
+   * keeping a copy (deliveries is then empty). false whenever deliveries is non-empty.
+   */
   discard: boolean;
   /** reject/ereject: LMTP should answer 550 5.7.1 with this reason (ereject: must not MDN) */
   reject?: { reason: string; ereject: boolean };
