@@ -220,10 +220,8 @@ class Worker {
         }
       }
       for (const c of this.inetdChildren) c.kill('SIGTERM');
-      // whatever the service left open is closed now
-      setTimeout(() => {
-        for (const s of this.sockets) s.destroy();
-      }, 2000).unref();
+      // the service had its chance to say goodbye: whatever it left open is closed now
+      if (this.init.mode !== 'inetd') for (const s of this.sockets) s.destroy();
     }
     if (this.sessions.size === 0) this.exit(0);
   }

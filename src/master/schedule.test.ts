@@ -1,0 +1,166 @@
+// cyr_master EVENTS and DAEMON supervision, and SIGHUP reloads. EVENTS use the testing aid
+// CYRUS_TS_EVENT_MINUTE_MS so that a `period` minute lasts a fraction of a second.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alive, lineClient, sleep, startMaster, until } from './testing.js';
+
+function script(dir: string, name: string, body: string): void {
+  writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+}
+
+function count(file: string, re: RegExp): number {
+  if (!existsSync(file)) return 0;
+  return readFileSync(file, 'utf8').split('\n').filter((l) => re.test(l)).length;
+}
+
+test('EVENTS: period runs at load and then every period; no period runs once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  script(dir, 'tick.sh', `echo "$CYRUS_SERVICE" >> ${dir}/ticks`);
+  const t0 = Date.now();
+  const m = await startMaster({
+    dir,
+    cyrusConf: `EVENTS {
+  every cmd="$DIR/tick.sh" period=1
+  once  cmd="$DIR/tick.sh"
+}
+`,
+    env: { CYRUS_TS_EVENT_MINUTE_MS: '200' },
+  });
+  try {
+    await until(() => count(join(dir, 'ticks'), /^every$/) >= 1, 1000, 'first run at load');
+    await sleep(1100 - (Date.now() - t0));
+    const n = count(join(dir, 'ticks'), /^every$/);
+    const elapsed = Date.now() - t0;
+    // runs at 0, 200, 400 ... ms: about elapsed/200 + 1, never piled up
+    assert.ok(n >= 4 && n <= Math.floor(elapsed / 200) + 1, `ran ${n} times in ${elapsed} ms`);
+    assert.equal(count(join(dir, 'ticks'), /^once$/), 1);
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});
+
+test('EVENTS: a run still going is not started a second time', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  script(dir, 'slow.sh', `echo start >> ${dir}/runs\nsleep 0.7\necho end >> ${dir}/runs`);
+  const m = await startMaster({
+    dir,
+    cyrusConf: `EVENTS {\n  slow cmd="$DIR/slow.sh" period=1\n}\n`,
+    env: { CYRUS_TS_EVENT_MINUTE_MS: '200' },
+  });
+  try {
+    await m.waitFor(/event slow: previous run \(pid \d+\) still running, not started again/, 2000);
+    await until(() => count(join(dir, 'runs'), /^start$/) >= 2, 3000, 'second run');
+    await until(() => count(join(dir, 'runs'), /^end$/) >= 2, 3000, 'second end');
+    const lines = readFileSync(join(dir, 'runs'), 'utf8').trim().split('\n');
+    // strictly alternating: never two starts without an end between them
+    lines.forEach((l, i) => assert.equal(l, i % 2 === 0 ? 'start' : 'end', lines.join(',')));
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});
+
+test('DAEMON: restarted when it dies; wait=y daemon must say ok on fd 3 before services start', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  script(dir, 'short.sh', `echo "$$ $CYRUS_ISDAEMON" >> ${dir}/daemon-pids\nsleep 0.3`);
+  script(dir, 'waiter.sh', `sleep 0.2\necho waiter-ready >> ${dir}/order\nprintf 'ok\\r\\n' >&3\nexec sleep 30`);
+  script(dir, 'start.sh', `echo start >> ${dir}/order`);
+  const m = await startMaster({
+    dir,
+    cyrusConf: `START {
+  s cmd="$DIR/start.sh"
+}
+SERVICES {
+  e cmd="echo" listen="$DIR/e.sock"
+}
+DAEMON {
+  short  cmd="$DIR/short.sh"
+  waiter cmd="$DIR/waiter.sh" wait=y
+}
+`,
+  });
+  try {
+    assert.equal(readFileSync(join(dir, 'order'), 'utf8'), 'start\nwaiter-ready\n');
+    const ready = m.lines.findIndex((l) => /daemon waiter is ready/.test(l));
+    const firstWorker = m.lines.findIndex((l) => /service e: about to run/.test(l));
+    assert.ok(ready >= 0 && ready < firstWorker, 'wait=y daemon ready before workers start');
+    await until(() => count(join(dir, 'daemon-pids'), /./) >= 3, 3000, 'restarts');
+    const lines = readFileSync(join(dir, 'daemon-pids'), 'utf8').trim().split('\n');
+    assert.equal(new Set(lines).size, lines.length, 'a new process each time');
+    assert.ok(lines.every((l) => l.endsWith(' 1')), 'CYRUS_ISDAEMON=1');
+    assert.ok(m.lines.some((l) => /process type:DAEMON name:short .*exited, status 0/.test(l)));
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});
+
+test('DAEMON wait=y that does not say ok stops master', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  script(dir, 'bad.sh', `printf 'nope\\n' >&3\nsleep 5`);
+  const m = await startMaster({
+    dir,
+    cyrusConf: `SERVICES {\n  e cmd="echo" listen="$DIR/e.sock"\n}\nDAEMON {\n  bad cmd="$DIR/bad.sh" wait=y\n}\n`,
+    waitReady: false,
+  });
+  try {
+    const { code } = await m.exited;
+    assert.notEqual(code, 0);
+    assert.ok(m.lines.some((l) => /daemon bad \(wait=y\) said "nope\\n"/.test(l)), m.lines.join('\n'));
+  } finally {
+    m.cleanup();
+  }
+});
+
+test('SIGHUP adds a service, removes one and keeps open connections of unchanged and removed ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  const conf1 = `SERVICES {
+  keep cmd="echo" listen="$DIR/keep.sock"
+  gone cmd="echo" listen="$DIR/gone.sock"
+}
+`;
+  const m = await startMaster({ dir, cyrusConf: conf1 });
+  try {
+    const k = await lineClient({ path: join(dir, 'keep.sock') });
+    const keepPid = Number((await k.next()).split(' ')[3]);
+    const g = await lineClient({ path: join(dir, 'gone.sock') });
+    const gonePid = Number((await g.next()).split(' ')[3]);
+    writeFileSync(
+      m.cyrusConf,
+      `SERVICES {
+  keep cmd="echo" listen="${dir}/keep.sock"
+  added cmd="echo" listen="${dir}/added.sock"
+}
+`,
+    );
+    const from = m.lines.length;
+    m.child.kill('SIGHUP');
+    await m.waitFor(/Services reconfigured/, 5000, from);
+    const a = await lineClient({ path: join(dir, 'added.sock') }).catch(async () => {
+      await sleep(300);
+      return lineClient({ path: join(dir, 'added.sock') });
+    });
+    assert.match(await a.next(), /^\+OK echo added/);
+    // the existing connections still work
+    k.send('after hup\n');
+    assert.equal(await k.next(), 'after hup');
+    g.send('still open\n');
+    assert.equal(await g.next(), 'still open');
+    // the unchanged service kept its worker; the removed one takes no new connections
+    assert.ok(alive(keepPid));
+    const k2 = await lineClient({ path: join(dir, 'keep.sock') });
+    assert.equal(Number((await k2.next()).split(' ')[3]), keepPid);
+    await assert.rejects(lineClient({ path: join(dir, 'gone.sock') }));
+    // the removed service's worker exits once its last session ends
+    await g.close();
+    await until(() => !alive(gonePid), 3000, 'drained worker exit');
+    await Promise.all([k.close(), k2.close(), a.close()]);
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});
