@@ -66,8 +66,7 @@ export interface ImapdConf {
 
 /** One `listen=` target after resolution. */
 export type ListenAddress =
-  | { kind: 'tcp'; host: string | null; port: number; family: 4 | 6 | 0 }
-  | { kind: 'unix'; path: string };
+  { kind: 'tcp'; host: string | null; port: number; family: 4 | 6 | 0 } | { kind: 'unix'; path: string };
 
 export interface StartEntry {
   name: string;

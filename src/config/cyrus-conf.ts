@@ -20,7 +20,14 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type CyrusConf, type DaemonEntry, type EventEntry, type ServiceEntry, type StartEntry } from './api.js';
+import {
+  ConfigError,
+  type CyrusConf,
+  type DaemonEntry,
+  type EventEntry,
+  type ServiceEntry,
+  type StartEntry,
+} from './api.js';
 
 const SECTIONS = ['START', 'SERVICES', 'EVENTS', 'DAEMON'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -52,7 +59,10 @@ export function loadCyrusConf(path: string): CyrusConf {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, path);
+    throw new ConfigError(
+      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`,
+      path,
+    );
   }
   return parseCyrusConf(text, path);
 }
@@ -150,7 +160,11 @@ function parseEntry(
     while (isAlnum(buf[p])) p++;
     const key = buf.slice(k0, p);
     if (key === '' || buf[p] !== '=') {
-      fail(line, `bad character in argument of '${name}': '${/^\S*/.exec(buf.slice(k0))![0]}' (expected key=value)`, key || undefined);
+      fail(
+        line,
+        `bad character in argument of '${name}': '${/^\S*/.exec(buf.slice(k0))![0]}' (expected key=value)`,
+        key || undefined,
+      );
     }
     p++; // '='
     let value: string;
@@ -207,11 +221,13 @@ function addEntry(
   fail: (l: number, m: string, k?: string) => never,
 ): void {
   for (const k of e.args.keys()) {
-    if (!SECTION_KEYS[section].includes(k)) warn(e.line, `unknown key '${k}' in ${section} entry '${e.name}' ignored`);
+    if (!SECTION_KEYS[section].includes(k))
+      warn(e.line, `unknown key '${k}' in ${section} entry '${e.name}' ignored`);
   }
   if (section === 'SERVICES' || section === 'DAEMON') {
     const first = names.get(e.name);
-    if (first !== undefined) fail(e.line, `multiple entries for service '${e.name}' (first on line ${first})`);
+    if (first !== undefined)
+      fail(e.line, `multiple entries for service '${e.name}' (first on line ${first})`);
     names.set(e.name, e.line);
   }
   switch (section) {
@@ -223,7 +239,8 @@ function addEntry(
     case 'SERVICES': {
       const cmd = cmdArg(e, section, fail);
       const listen = e.args.get('listen');
-      if (listen === undefined || listen === '') fail(e.line, `SERVICES entry '${e.name}' has no listen`, 'listen');
+      if (listen === undefined || listen === '')
+        fail(e.line, `SERVICES entry '${e.name}' has no listen`, 'listen');
       const protoText = e.args.get('proto') ?? 'tcp';
       const proto = PROTOS.find((p) => p === protoText.toLowerCase());
       if (!proto) {
@@ -271,7 +288,10 @@ function addEntry(
         }
       }
       if (period <= 0 && at === null) {
-        warn(e.line, `EVENTS entry '${e.name}' has neither period nor at: it runs once when the configuration is loaded`);
+        warn(
+          e.line,
+          `EVENTS entry '${e.name}' has neither period nor at: it runs once when the configuration is loaded`,
+        );
       }
       const ev: EventEntry = { name: e.name, cmd, period, at, line: e.line };
       conf.events.push(ev);

@@ -80,8 +80,15 @@ for (const name of folders) {
 test('example tmpfs: every ephemeral path is under /run/cyrus and START needs none of them', () => {
   const conf = loadImapdConf(join(EXAMPLES, 'tmpfs/imapd.conf'), { warn: () => {} });
   for (const opt of [
-    'proc_path', 'mboxname_lockpath', 'duplicate_db_path', 'statuscache_db_path', 'ptscache_db_path',
-    'tls_sessions_db_path', 'lmtpsocket', 'idlesocket', 'notifysocket',
+    'proc_path',
+    'mboxname_lockpath',
+    'duplicate_db_path',
+    'statuscache_db_path',
+    'ptscache_db_path',
+    'tls_sessions_db_path',
+    'lmtpsocket',
+    'idlesocket',
+    'notifysocket',
   ]) {
     assert.match(impliedPath(conf, opt) ?? '', /^\/run\/cyrus\//, opt);
   }
@@ -98,7 +105,8 @@ test('example dev: project-relative paths, loopback unprivileged ports, devsetup
   assert.equal(conf.getSwitch('allowplaintext'), true);
   assert.equal(conf.getBytes('autocreate_quota'), 0);
   assert.equal(conf.getSwitch('autocreate_post'), true);
-  for (const s of ['lmtpsocket', 'idlesocket', 'notifysocket']) assert.match(conf.getString(s)!, /^var\/lib\/socket\//);
+  for (const s of ['lmtpsocket', 'idlesocket', 'notifysocket'])
+    assert.match(conf.getString(s)!, /^var\/lib\/socket\//);
   const cyrus = loadCyrusConf(join(EXAMPLES, 'dev/cyrus.conf'));
   const listen = Object.fromEntries(cyrus.services.map((s) => [s.name, s.listen]));
   assert.deepEqual(listen, {
@@ -116,11 +124,21 @@ test('example dev: project-relative paths, loopback unprivileged ports, devsetup
     assert.ok(s.cmd.join(' ').includes('-C doc/examples/dev/imapd.conf'), s.name);
   }
   assert.deepEqual(cyrus.start[0]!.cmd, [
-    'cyr_devsetup', '-C', 'doc/examples/dev/imapd.conf', '-M', 'doc/examples/dev/cyrus.conf',
+    'cyr_devsetup',
+    '-C',
+    'doc/examples/dev/imapd.conf',
+    '-M',
+    'doc/examples/dev/cyrus.conf',
   ]);
   assert.deepEqual(cyrus.events.find((e) => e.name === 'checkpoint')!.cmd, [
-    'cyr_ctl_cyrusdb', '-C', 'doc/examples/dev/imapd.conf', '-c',
+    'cyr_ctl_cyrusdb',
+    '-C',
+    'doc/examples/dev/imapd.conf',
+    '-c',
   ]);
   assert.equal(cyrus.events.find((e) => e.name === 'checkpoint')!.period, 30);
-  assert.deepEqual(cyrus.daemons.map((d) => d.name), ['idled']);
+  assert.deepEqual(
+    cyrus.daemons.map((d) => d.name),
+    ['idled'],
+  );
 });

@@ -4,7 +4,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from './api.js';
-import { defaultImapdConfPath, impliedPath, loadImapdConf, parseImapdConf, type ParseOptions } from './imapd-conf.js';
+import {
+  defaultImapdConfPath,
+  impliedPath,
+  loadImapdConf,
+  parseImapdConf,
+  type ParseOptions,
+} from './imapd-conf.js';
 import { extractConfigFlag, loadConfigForTool, cyrusIdent, EX_CONFIG, EX_USAGE } from './tool.js';
 
 const BASE = 'configdirectory: /var/lib/cyrus\npartition-default: /var/spool/cyrus\n';
@@ -26,7 +32,9 @@ function parseError(text: string, extra: Partial<ParseOptions> = {}): ConfigErro
 }
 
 test('reads key: value lines, lower-cases keys, trims values, skips comments and blanks', () => {
-  const { conf, warnings } = parse(`# comment\n\n  ${BASE}AllowPlainText:   yes   \n   # indented comment\nAdmins: cyrus  admin2\n`);
+  const { conf, warnings } = parse(
+    `# comment\n\n  ${BASE}AllowPlainText:   yes   \n   # indented comment\nAdmins: cyrus  admin2\n`,
+  );
   assert.equal(conf.configDirectory, '/var/lib/cyrus');
   assert.equal(conf.getSwitch('allowplaintext'), true);
   assert.equal(conf.getString('admins'), 'cyrus  admin2');
@@ -94,11 +102,14 @@ test('missing configdirectory is fatal and names the file', () => {
 });
 
 test('missing file is a ConfigError naming the path', () => {
-  assert.throws(() => loadImapdConf('/nonexistent/dir/imapd.conf'), (e: unknown) => {
-    assert.ok(e instanceof ConfigError);
-    assert.match(e.message, /\/nonexistent\/dir\/imapd\.conf: no such file/);
-    return true;
-  });
+  assert.throws(
+    () => loadImapdConf('/nonexistent/dir/imapd.conf'),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /\/nonexistent\/dir\/imapd\.conf: no such file/);
+      return true;
+    },
+  );
 });
 
 test('wrong type is a ConfigError with file, line, key and the expected type', () => {
@@ -165,7 +176,9 @@ test('{configdirectory} at the start of a string value is expanded', () => {
 });
 
 test('relative paths are kept as written', () => {
-  const { conf } = parse('configdirectory: var/lib\npartition-default: var/spool\nlmtpsocket: var/lib/socket/lmtp\n');
+  const { conf } = parse(
+    'configdirectory: var/lib\npartition-default: var/spool\nlmtpsocket: var/lib/socket/lmtp\n',
+  );
   assert.equal(conf.configDirectory, 'var/lib');
   assert.equal(conf.getString('lmtpsocket'), 'var/lib/socket/lmtp');
   assert.equal(conf.getString('idlesocket'), 'var/lib/socket/idle');
@@ -250,7 +263,10 @@ test('overflow: sasl_*, partitions, <host>_password, xlist-*, channel sync optio
   assert.equal(conf.forService('pop3').getSasl('mech_list'), undefined);
   assert.equal(conf.getOverflow('backend1_password'), 'secret');
   assert.equal(conf.getOverflow('replica_sync_host'), 'r.example.com');
-  assert.deepEqual(Object.fromEntries(conf.partitions()), { default: '/var/spool/cyrus', news: '/var/spool/news' });
+  assert.deepEqual(Object.fromEntries(conf.partitions()), {
+    default: '/var/spool/cyrus',
+    news: '/var/spool/news',
+  });
 });
 
 test('unknown key gives a warning with file, line and the nearest known key', () => {
@@ -274,7 +290,10 @@ test('deprecated names load with a warning and feed the replacement unless it is
   assert.equal(conf.getBytes('autocreate_quota'), 500 * 1024);
   assert.equal(conf.getString('tls_server_cert'), '/etc/ssl/c.pem');
   assert.equal(warnings.length, 2);
-  assert.match(warnings[0]!, /test\.conf:3: option 'autocreatequota' is deprecated in favour of 'autocreate_quota'/);
+  assert.match(
+    warnings[0]!,
+    /test\.conf:3: option 'autocreatequota' is deprecated in favour of 'autocreate_quota'/,
+  );
   const { conf: c2 } = parse(`${BASE}tls_cert_file: /old.pem\ntls_server_cert: /new.pem\n`);
   assert.equal(c2.getString('tls_server_cert'), '/new.pem');
 });
@@ -284,7 +303,10 @@ test('Cyrus database backend names are read as sqlite with a warning', () => {
     const { conf, warnings } = parse(`${BASE}quota_db: ${b}\n`);
     assert.equal(conf.getEnum('quota_db'), 'sqlite', b);
     assert.equal(warnings.length, 1, b);
-    assert.match(warnings[0]!, new RegExp(`test\\.conf:3: option 'quota_db': Cyrus backend '${b}' is read as 'sqlite'`));
+    assert.match(
+      warnings[0]!,
+      new RegExp(`test\\.conf:3: option 'quota_db': Cyrus backend '${b}' is read as 'sqlite'`),
+    );
   }
   assert.equal(parse(`${BASE}mboxlist_db: pgsql\n`).conf.getEnum('mboxlist_db'), 'pgsql');
 });
@@ -312,7 +334,11 @@ test('@include reads another file in place; including twice is fatal', () => {
 
 test('onError collects every problem instead of throwing the first', () => {
   const errors: ConfigError[] = [];
-  parseImapdConf('admins:\nx y: 1\nallowplaintext: hmm\n', { path: 'l.conf', onError: (e) => errors.push(e), warn: () => {} });
+  parseImapdConf('admins:\nx y: 1\nallowplaintext: hmm\n', {
+    path: 'l.conf',
+    onError: (e) => errors.push(e),
+    warn: () => {},
+  });
   assert.deepEqual(
     errors.map((e) => e.line),
     [1, 2, 3, undefined],
@@ -359,12 +385,17 @@ test('loadConfigForTool: -C, identity, clean exit 78 on a config error, 64 on -C
   try {
     const p = join(dir, 'imapd.conf');
     writeFileSync(p, `${BASE}ctl_cyrusdb_admins: dbadmin\n`);
-    const { conf, rest, service } = loadConfigForTool(['-C', p, '-c', 'x'], 'cyr_ctl_cyrusdb', { exit: failExit });
+    const { conf, rest, service } = loadConfigForTool(['-C', p, '-c', 'x'], 'cyr_ctl_cyrusdb', {
+      exit: failExit,
+    });
     assert.deepEqual(rest, ['-c', 'x']);
     assert.equal(service, 'ctl_cyrusdb');
     assert.equal(conf.getString('admins'), 'dbadmin');
     assert.equal(cyrusIdent('cyr_expire'), 'cyr_expire');
-    assert.deepEqual(extractConfigFlag([`-C${p}`, '--', '-C', 'y']), { configPath: p, rest: ['--', '-C', 'y'] });
+    assert.deepEqual(extractConfigFlag([`-C${p}`, '--', '-C', 'y']), {
+      configPath: p,
+      rest: ['--', '-C', 'y'],
+    });
 
     const bad = join(dir, 'bad.conf');
     writeFileSync(bad, `${BASE}timeout: soon\n`);
@@ -377,12 +408,19 @@ test('loadConfigForTool: -C, identity, clean exit 78 on a config error, 64 on -C
     assert.match(out, /^cyr_info: .*bad\.conf:3: option 'timeout' \(duration\) must be a duration/);
     assert.ok(!out.includes('    at '), 'no stack trace');
     out = '';
-    assert.throws(() => loadConfigForTool(['-C'], 'cyr_info', { exit: failExit, stderr: (t) => (out += t) }), /exit 64/);
+    assert.throws(
+      () => loadConfigForTool(['-C'], 'cyr_info', { exit: failExit, stderr: (t) => (out += t) }),
+      /exit 64/,
+    );
     assert.equal(EX_USAGE, 64);
     assert.match(out, /cyr_info: option -C needs a file name/);
     out = '';
     assert.throws(
-      () => loadConfigForTool(['-C', join(dir, 'nope.conf')], 'cyr_info', { exit: failExit, stderr: (t) => (out += t) }),
+      () =>
+        loadConfigForTool(['-C', join(dir, 'nope.conf')], 'cyr_info', {
+          exit: failExit,
+          stderr: (t) => (out += t),
+        }),
       /exit 78/,
     );
     assert.match(out, /nope\.conf: no such file/);

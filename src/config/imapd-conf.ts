@@ -32,7 +32,16 @@ import {
   optionSpec,
   type OptionSpec,
 } from './imapoptions.js';
-import { checkValue, editDistance, parseBits, parseBytesize, parseChoice, parseCInt, parseDuration, parseSwitch } from './values.js';
+import {
+  checkValue,
+  editDistance,
+  parseBits,
+  parseBytesize,
+  parseChoice,
+  parseCInt,
+  parseDuration,
+  parseSwitch,
+} from './values.js';
 
 /** One `key: value` line after continuations and includes (key lower-cased). */
 export interface ConfLine {
@@ -191,7 +200,14 @@ function readLines(
       try {
         sub = include(value);
       } catch (e) {
-        report(new ConfigError(`${file}:${lineNo}: cannot read included file ${value}: ${describeFsError(e)}`, file, lineNo, key));
+        report(
+          new ConfigError(
+            `${file}:${lineNo}: cannot read included file ${value}: ${describeFsError(e)}`,
+            file,
+            lineNo,
+            key,
+          ),
+        );
         continue;
       }
       included.add(value);
@@ -207,7 +223,9 @@ function stripCR(s: string): string {
 }
 
 function expandConfigDirectory(value: string, configDirectory: string): string {
-  return value.startsWith('{configdirectory}') ? configDirectory + value.slice('{configdirectory}'.length) : value;
+  return value.startsWith('{configdirectory}')
+    ? configDirectory + value.slice('{configdirectory}'.length)
+    : value;
 }
 
 /** Is `key` a legal key outside the table (a Cyrus "overflow" family)? */
@@ -322,13 +340,26 @@ export class LoadedImapdConf implements ImapdConf {
     }
     const cd = this.#values.get('configdirectory');
     if (!cd) {
-      report(new ConfigError(`${path}: required option 'configdirectory' is not set`, path, undefined, 'configdirectory'));
+      report(
+        new ConfigError(
+          `${path}: required option 'configdirectory' is not set`,
+          path,
+          undefined,
+          'configdirectory',
+        ),
+      );
     }
     this.configDirectory = cd ? cd.raw : '';
   }
 
   #warn(kind: ConfigWarning['kind'], l: ConfLine, message: string): void {
-    this.warnings.push({ kind, key: l.key, file: l.file, line: l.line, message: `${l.file}:${l.line}: ${message}` });
+    this.warnings.push({
+      kind,
+      key: l.key,
+      file: l.file,
+      line: l.line,
+      message: `${l.file}:${l.line}: ${message}`,
+    });
   }
 
   #storeOverflow(l: ConfLine, report: (e: ConfigError) => void): void {
@@ -390,9 +421,20 @@ export class LoadedImapdConf implements ImapdConf {
 
   #spec(name: string, want: readonly string[]): OptionSpec {
     const spec = optionSpec(name);
-    if (!spec) throw new ConfigError(`unknown imapd.conf option '${name}' (not in the option table)`, undefined, undefined, name);
+    if (!spec)
+      throw new ConfigError(
+        `unknown imapd.conf option '${name}' (not in the option table)`,
+        undefined,
+        undefined,
+        name,
+      );
     if (!want.includes(spec.type)) {
-      throw new ConfigError(`imapd.conf option '${name}' is of type ${spec.type}, not ${want.join('/')}`, undefined, undefined, name);
+      throw new ConfigError(
+        `imapd.conf option '${name}' is of type ${spec.type}, not ${want.join('/')}`,
+        undefined,
+        undefined,
+        name,
+      );
     }
     return spec;
   }
@@ -400,7 +442,10 @@ export class LoadedImapdConf implements ImapdConf {
   /** The text of an option (configured or default, `{configdirectory}` expanded), or null. */
   #text(name: string, spec: OptionSpec): string | null {
     const s = this.#values.get(name);
-    if (s) return spec.type === 'string' || spec.type === 'path' ? expandConfigDirectory(s.raw, this.configDirectory) : s.raw;
+    if (s)
+      return spec.type === 'string' || spec.type === 'path'
+        ? expandConfigDirectory(s.raw, this.configDirectory)
+        : s.raw;
     if (spec.default === null) return null;
     if (typeof spec.default === 'string') return expandConfigDirectory(spec.default, this.configDirectory);
     return String(spec.default);
@@ -418,7 +463,15 @@ export class LoadedImapdConf implements ImapdConf {
   }
 
   getString(name: string): string | null {
-    const spec = this.#spec(name, ['string', 'path', 'enum', 'stringlist', 'bitfield', 'duration', 'bytesize']);
+    const spec = this.#spec(name, [
+      'string',
+      'path',
+      'enum',
+      'stringlist',
+      'bitfield',
+      'duration',
+      'bytesize',
+    ]);
     return this.#text(name, spec);
   }
 

@@ -38,8 +38,17 @@ test('lookupServicePort: names, aliases, proto', () => {
 
 test('SUITE_PORTS are the documented ports', () => {
   assert.deepEqual(SUITE_PORTS, {
-    pop3: 110, nntp: 119, imap: 143, nntps: 563, imaps: 993, pop3s: 995, lmtp: 2003, smmap: 2004, csync: 2005,
-    mupdate: 3905, sieve: 4190,
+    pop3: 110,
+    nntp: 119,
+    imap: 143,
+    nntps: 563,
+    imaps: 993,
+    pop3s: 995,
+    lmtp: 2003,
+    smmap: 2004,
+    csync: 2005,
+    mupdate: 3905,
+    sieve: 4190,
   });
 });
 
@@ -48,25 +57,45 @@ test('listen forms: port, name, host:port, [v6]:port, [addr], /unix/path', () =>
     assert.deepEqual(resolveListen('143', 'tcp', f), [{ kind: 'tcp', host: null, port: 143, family: 0 }]);
     assert.deepEqual(resolveListen('imap', 'tcp', f), [{ kind: 'tcp', host: null, port: 143, family: 0 }]);
     assert.deepEqual(resolveListen('imaps', 'tcp4', f), [{ kind: 'tcp', host: null, port: 993, family: 4 }]);
-    assert.deepEqual(resolveListen('127.0.0.1:1143', 'tcp', f), [{ kind: 'tcp', host: '127.0.0.1', port: 1143, family: 4 }]);
-    assert.deepEqual(resolveListen('localhost:sieve', 'tcp', f), [{ kind: 'tcp', host: 'localhost', port: 4190, family: 0 }]);
-    assert.deepEqual(resolveListen('[::1]:4190', 'tcp', f), [{ kind: 'tcp', host: '::1', port: 4190, family: 6 }]);
-    assert.deepEqual(resolveListen('[::]:imap', 'tcp6', f), [{ kind: 'tcp', host: '::', port: 143, family: 6 }]);
-    assert.deepEqual(resolveListen('[192.0.2.1]:143', 'tcp', f), [{ kind: 'tcp', host: '192.0.2.1', port: 143, family: 4 }]);
+    assert.deepEqual(resolveListen('127.0.0.1:1143', 'tcp', f), [
+      { kind: 'tcp', host: '127.0.0.1', port: 1143, family: 4 },
+    ]);
+    assert.deepEqual(resolveListen('localhost:sieve', 'tcp', f), [
+      { kind: 'tcp', host: 'localhost', port: 4190, family: 0 },
+    ]);
+    assert.deepEqual(resolveListen('[::1]:4190', 'tcp', f), [
+      { kind: 'tcp', host: '::1', port: 4190, family: 6 },
+    ]);
+    assert.deepEqual(resolveListen('[::]:imap', 'tcp6', f), [
+      { kind: 'tcp', host: '::', port: 143, family: 6 },
+    ]);
+    assert.deepEqual(resolveListen('[192.0.2.1]:143', 'tcp', f), [
+      { kind: 'tcp', host: '192.0.2.1', port: 143, family: 4 },
+    ]);
     assert.deepEqual(resolveListen('[::1]', 'tcp', f), [{ kind: 'tcp', host: '::1', port: 0, family: 6 }]);
-    assert.deepEqual(resolveListen('/run/cyrus/socket/lmtp', 'tcp', f), [{ kind: 'unix', path: '/run/cyrus/socket/lmtp' }]);
-    assert.deepEqual(resolveListen('var/lib/socket/lmtp', 'tcp', f), [{ kind: 'unix', path: 'var/lib/socket/lmtp' }]);
+    assert.deepEqual(resolveListen('/run/cyrus/socket/lmtp', 'tcp', f), [
+      { kind: 'unix', path: '/run/cyrus/socket/lmtp' },
+    ]);
+    assert.deepEqual(resolveListen('var/lib/socket/lmtp', 'tcp', f), [
+      { kind: 'unix', path: 'var/lib/socket/lmtp' },
+    ]);
     assert.deepEqual(resolveListen('fud', 'udp', f), [{ kind: 'tcp', host: null, port: 4201, family: 0 }]);
   });
 });
 
 test('an unknown service name says which /etc/services line to add', () => {
   withServices((f) => {
-    assert.throws(() => resolveListen('lmtp', 'tcp', f), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.match(e.message, /service name 'lmtp' is missing from .*services; add the line: {2}lmtp 2003\/tcp/);
-      return true;
-    });
+    assert.throws(
+      () => resolveListen('lmtp', 'tcp', f),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(
+          e.message,
+          /service name 'lmtp' is missing from .*services; add the line: {2}lmtp 2003\/tcp/,
+        );
+        return true;
+      },
+    );
     assert.throws(() => resolveListen('localhost:mupdate', 'tcp', f), /add the line: {2}mupdate 3905\/tcp/);
     assert.throws(() => resolveListen('frobnicate', 'tcp', f), /frobnicate <port>\/tcp \(choose the port\)/);
   });

@@ -85,7 +85,11 @@ function familyOf(proto: string): 4 | 6 | 0 {
 }
 
 /** A port: decimal number, or a service name looked up in the services file. */
-export function resolvePort(port: string, proto: string, servicesFile: string = DEFAULT_SERVICES_FILE): number {
+export function resolvePort(
+  port: string,
+  proto: string,
+  servicesFile: string = DEFAULT_SERVICES_FILE,
+): number {
   if (/^[0-9]+$/.test(port)) {
     const n = parseInt(port, 10);
     if (n < 0 || n > 65535) throw new ConfigError(`port ${port} is out of range (0-65535)`);
@@ -122,7 +126,11 @@ export function isUnixPath(listen: string): boolean {
  * `proto` is the entry's proto (`tcp`, `tcp4`, `udp6`, ...); its family narrows wildcard and names.
  * Throws ConfigError for an unknown service name or a malformed value.
  */
-export function resolveListen(listen: string, proto = 'tcp', servicesFile: string = DEFAULT_SERVICES_FILE): ListenAddress[] {
+export function resolveListen(
+  listen: string,
+  proto = 'tcp',
+  servicesFile: string = DEFAULT_SERVICES_FILE,
+): ListenAddress[] {
   if (isUnixPath(listen)) return [{ kind: 'unix', path: listen }];
   const family = familyOf(proto);
   let host: string | null;

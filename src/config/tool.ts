@@ -28,8 +28,17 @@ export const EX_CONFIG = 78;
 
 /** Cyrus programs whose own name already starts with `cyr_`. */
 const CYRUS_CYR_NAMES = new Set([
-  'cyr_expire', 'cyr_info', 'cyr_dbtool', 'cyr_deny', 'cyr_df', 'cyr_ls', 'cyr_synclog',
-  'cyr_userseen', 'cyr_virusscan', 'cyr_buildinfo', 'cyr_backup',
+  'cyr_expire',
+  'cyr_info',
+  'cyr_dbtool',
+  'cyr_deny',
+  'cyr_df',
+  'cyr_ls',
+  'cyr_synclog',
+  'cyr_userseen',
+  'cyr_virusscan',
+  'cyr_buildinfo',
+  'cyr_backup',
 ]);
 
 /** The Cyrus identity of one of our programs: `cyr_ctl_cyrusdb` ⇒ `ctl_cyrusdb`. */
@@ -39,7 +48,10 @@ export function cyrusIdent(toolName: string): string {
 }
 
 /** Take `-C file` (or `-Cfile`) out of argv; stops at `--`. Throws ConfigError on `-C` alone. */
-export function extractConfigFlag(argv: readonly string[]): { configPath: string | undefined; rest: string[] } {
+export function extractConfigFlag(argv: readonly string[]): {
+  configPath: string | undefined;
+  rest: string[];
+} {
   const rest: string[] = [];
   let configPath: string | undefined;
   for (let i = 0; i < argv.length; i++) {

@@ -83,7 +83,8 @@ export function parseBytesize(text: string, unit: OptionUnit = 'B'): Parsed<numb
 export function parseChoice(text: string, spec: OptionSpec): Parsed<string> {
   const s = text.trim();
   const vals = allowedValues(spec);
-  for (const v of vals) if (v.canonical === s || v.aliases.includes(s)) return { ok: true, value: v.canonical };
+  for (const v of vals)
+    if (v.canonical === s || v.aliases.includes(s)) return { ok: true, value: v.canonical };
   const names = vals.map((v) => v.canonical);
   if (spec.type === 'enum') {
     const lower = s.toLowerCase();
@@ -97,7 +98,10 @@ export function parseChoice(text: string, spec: OptionSpec): Parsed<string> {
 export function parseBits(text: string, spec: OptionSpec): Parsed<string[]> {
   const vals = allowedValues(spec);
   const out: string[] = [];
-  for (const word of text.trim().split(/\s+/).filter((w) => w !== '')) {
+  for (const word of text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '')) {
     const v = vals.find((x) => x.canonical === word || x.aliases.includes(word));
     if (!v) return { ok: false, expected: `words from: ${vals.map((x) => x.canonical).join(' ')}` };
     if (!out.includes(v.canonical)) out.push(v.canonical);

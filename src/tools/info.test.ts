@@ -78,7 +78,9 @@ test('conf-all lists every option; conf-default every default', async () => {
     assert.ok(d.out.includes('timeout: 32m\n'));
     const s = await run(['-C', c, '-s', '3.6.0', 'conf-default']);
     assert.ok(s.out.includes('(3.10.0) maxliteral: 131072\n'), 'options newer than -s are marked');
-    assert.ok(s.out.includes('\nacl_admin_implies_write: no\n') || s.out.startsWith('acl_admin_implies_write: no\n'));
+    assert.ok(
+      s.out.includes('\nacl_admin_implies_write: no\n') || s.out.startsWith('acl_admin_implies_write: no\n'),
+    );
   });
 });
 

@@ -61,17 +61,74 @@ const defaultIO: InfoIO = {
 
 /** Program identities (besides cyrus.conf entry names) that may prefix `<ident>_<option>`. */
 const PROGRAM_IDENTS = [
-  'master', 'imapd', 'pop3d', 'lmtpd', 'nntpd', 'timsieved', 'httpd', 'smmapd', 'mupdate', 'idled',
-  'notifyd', 'fud', 'sync_server', 'sync_client', 'sync_reset', 'ctl_cyrusdb', 'ctl_mboxlist',
-  'ctl_deliver', 'ctl_conversationsdb', 'ctl_zoneinfo', 'cyr_expire', 'cyr_info', 'cyr_dbtool',
-  'cyr_deny', 'cyr_df', 'cyr_ls', 'cyr_synclog', 'cyr_userseen', 'cyr_virusscan', 'deliver', 'ipurge',
-  'quota', 'reconstruct', 'mbpath', 'mbexamine', 'mbtool', 'squatter', 'tls_prune', 'unexpunge',
-  'arbitron', 'chk_cyrus', 'ptloader', 'ptexpire', 'ptdump', 'fetchnews', 'relocate_by_id', 'sievec',
+  'master',
+  'imapd',
+  'pop3d',
+  'lmtpd',
+  'nntpd',
+  'timsieved',
+  'httpd',
+  'smmapd',
+  'mupdate',
+  'idled',
+  'notifyd',
+  'fud',
+  'sync_server',
+  'sync_client',
+  'sync_reset',
+  'ctl_cyrusdb',
+  'ctl_mboxlist',
+  'ctl_deliver',
+  'ctl_conversationsdb',
+  'ctl_zoneinfo',
+  'cyr_expire',
+  'cyr_info',
+  'cyr_dbtool',
+  'cyr_deny',
+  'cyr_df',
+  'cyr_ls',
+  'cyr_synclog',
+  'cyr_userseen',
+  'cyr_virusscan',
+  'deliver',
+  'ipurge',
+  'quota',
+  'reconstruct',
+  'mbpath',
+  'mbexamine',
+  'mbtool',
+  'squatter',
+  'tls_prune',
+  'unexpunge',
+  'arbitron',
+  'chk_cyrus',
+  'ptloader',
+  'ptexpire',
+  'ptdump',
+  'fetchnews',
+  'relocate_by_id',
+  'sievec',
 ];
 /** Service names assumed when there is no cyrus.conf to read. */
 const USUAL_SERVICES = [
-  'imap', 'imaps', 'pop3', 'pop3s', 'lmtp', 'lmtpunix', 'sieve', 'nntp', 'nntps', 'smmap', 'mupdate',
-  'csync', 'syncserver', 'http', 'https', 'fud', 'notify', 'idled',
+  'imap',
+  'imaps',
+  'pop3',
+  'pop3s',
+  'lmtp',
+  'lmtpunix',
+  'sieve',
+  'nntp',
+  'nntps',
+  'smmap',
+  'mupdate',
+  'csync',
+  'syncserver',
+  'http',
+  'https',
+  'fud',
+  'notify',
+  'idled',
 ];
 
 interface Args {
@@ -96,7 +153,8 @@ function parseArgs(argv: readonly string[]): Args | 'help' {
       else if (m[1] === 'M') a.cyrusConf = v;
       else if (m[1] === 'n') a.service = v;
       else {
-        if (!/^(cyrus-imapd[- ])?[0-9]+(\.[0-9]+){0,2}$/.test(v)) throw new Usage(`-s wants a version like 3.6.1, not '${v}'`);
+        if (!/^(cyrus-imapd[- ])?[0-9]+(\.[0-9]+){0,2}$/.test(v))
+          throw new Usage(`-s wants a version like 3.6.1, not '${v}'`);
         a.since = v.replace(/^cyrus-imapd[- ]/, '');
       }
     } else if (arg === '-h' || arg === '--help') {
@@ -203,7 +261,10 @@ function differs(conf: LoadedImapdConf, name: string, value: string, spec: Optio
       return conf.getBits(name).slice().sort().join(' ') !== d;
     }
     default: {
-      const d = spec.default === null ? null : String(spec.default).replace(/^\{configdirectory\}/, conf.configDirectory);
+      const d =
+        spec.default === null
+          ? null
+          : String(spec.default).replace(/^\{configdirectory\}/, conf.configDirectory);
       return conf.getString(name) !== d;
     }
   }
@@ -251,16 +312,21 @@ function lint(imapdPath: string, args: Args, service: string, io: InfoIO): numbe
     for (const s of USUAL_SERVICES) idents.add(s);
   }
   if (cyrus) {
-    for (const e of [...cyrus.start, ...cyrus.services, ...cyrus.events, ...cyrus.daemons]) idents.add(e.name);
+    for (const e of [...cyrus.start, ...cyrus.services, ...cyrus.events, ...cyrus.daemons])
+      idents.add(e.name);
     for (const w of cyrus.warnings) findings.push(`warning: ${w}`);
   }
-  const channels = (conf.getString('sync_log_channels') ?? '').split(/\s+/).filter((c) => c !== '' && c !== '""');
+  const channels = (conf.getString('sync_log_channels') ?? '')
+    .split(/\s+/)
+    .filter((c) => c !== '' && c !== '""');
 
   for (const l of conf.overflowEntries()) {
     if (isOverflowFamily(l.key)) continue;
     if (knownPrefixed(l.key, idents, channels)) continue;
     const near = nearestOption(l.key);
-    findings.push(`unknown: ${l.file}:${l.line}: ${l.key}: ${l.value}${near ? `  (did you mean '${near}'?)` : ''}`);
+    findings.push(
+      `unknown: ${l.file}:${l.line}: ${l.key}: ${l.value}${near ? `  (did you mean '${near}'?)` : ''}`,
+    );
   }
   for (const w of conf.warnings) {
     if (w.kind === 'deprecated' || w.kind === 'dbmap') io.stderr(`cyr_info: note: ${w.message}\n`);
@@ -291,7 +357,11 @@ function checkServices(cyrusPath: string, io: InfoIO): number {
     try {
       const addrs = resolveListen(s.listen, s.proto, file);
       const shown = addrs
-        .map((a) => (a.kind === 'unix' ? `unix:${a.path}` : `${a.host === null ? '*' : a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`))
+        .map((a) =>
+          a.kind === 'unix'
+            ? `unix:${a.path}`
+            : `${a.host === null ? '*' : a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`,
+        )
         .join(' ');
       io.stdout(`ok       ${s.name}\tlisten=${s.listen}\t${shown}\n`);
     } catch (e) {
@@ -317,7 +387,10 @@ function printProc(conf: LoadedImapdConf, io: InfoIO): void {
   } catch {
     return; // no proc directory: nobody connected
   }
-  const pids = names.filter((n) => /^[0-9]+$/.test(n)).map(Number).sort((a, b) => a - b);
+  const pids = names
+    .filter((n) => /^[0-9]+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const pid of pids) {
     if (!alive(pid)) continue;
     let text: string;
@@ -327,7 +400,9 @@ function printProc(conf: LoadedImapdConf, io: InfoIO): void {
       continue; // went away meanwhile
     }
     const [svc = '', host = '', user = '', mailbox = '', cmd = ''] = (text.split('\n')[0] ?? '').split('\t');
-    io.stdout(`${[String(pid), svc, host, user, mailbox, cmd].filter((f, i) => i < 3 || f !== '').join(' ')}\n`);
+    io.stdout(
+      `${[String(pid), svc, host, user, mailbox, cmd].filter((f, i) => i < 3 || f !== '').join(' ')}\n`,
+    );
   }
 }
 

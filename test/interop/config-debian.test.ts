@@ -48,7 +48,10 @@ test("Debian cyrus-common's imapd.conf and cyrus.conf pass cyr_info conf, conf-l
     // no error; the only warning is the key Cyrus 3.6 does not know either
     assert.doesNotMatch(conf.err, /error/i);
     assert.deepEqual(
-      conf.err.trim().split('\n').filter((l) => l !== ''),
+      conf.err
+        .trim()
+        .split('\n')
+        .filter((l) => l !== ''),
       [`cyr_info: warning: ${imapd}:${lineOf(imapd, 'newsspool')}: unknown option 'newsspool'`],
     );
 
@@ -66,7 +69,10 @@ test("Debian cyrus-common's imapd.conf and cyrus.conf pass cyr_info conf, conf-l
     assert.equal(services.code, 0, services.out + services.err);
     assert.match(services.out, /^ok {7}imap\tlisten=imap\t\*:143$/m);
     assert.match(services.out, /^ok {7}sieve\tlisten=localhost:sieve\tlocalhost:4190$/m);
-    assert.match(services.out, /^ok {7}lmtpunix\tlisten=\/run\/cyrus\/socket\/lmtp\tunix:\/run\/cyrus\/socket\/lmtp$/m);
+    assert.match(
+      services.out,
+      /^ok {7}lmtpunix\tlisten=\/run\/cyrus\/socket\/lmtp\tunix:\/run\/cyrus\/socket\/lmtp$/m,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -74,5 +80,9 @@ test("Debian cyrus-common's imapd.conf and cyrus.conf pass cyr_info conf, conf-l
 
 /** 1-based number of the line of `file` that sets `key` */
 function lineOf(file: string, key: string): number {
-  return readFileSync(file, 'utf8').split('\n').findIndex((l) => l.startsWith(`${key}:`)) + 1;
+  return (
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith(`${key}:`)) + 1
+  );
 }
