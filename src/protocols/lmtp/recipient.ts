@@ -19,6 +19,7 @@
  */
 import type { ImapdConf } from '../../config/api.js';
 import { MailError, type Identity, type MailboxInfo, type Store } from '../../store/api.js';
+import { Namespace } from '../../store/namespace.js';
 import { parseRecipient, recipientUserid, type Recipient } from './address.js';
 
 export interface ResolvedRecipient {
@@ -42,13 +43,9 @@ export interface ResolveContext {
   poster: Identity;
 }
 
-/** Internal name of a user's INBOX: `user.fred`, `example.com!user.fred`; '.' in a name is '^'. */
-export function inboxName(userid: string): string {
-  const at = userid.lastIndexOf('@');
-  const local = at >= 0 ? userid.slice(0, at) : userid;
-  const domain = at >= 0 ? userid.slice(at + 1) : '';
-  const name = `user.${local.replace(/\./g, '^')}`;
-  return domain ? `${domain}!${name}` : name;
+/** Internal name of a user's INBOX (`user.fred`, `example.com!user.fred`), per the namespace rules. */
+export function inboxName(conf: ImapdConf, userid: string): string {
+  return new Namespace(conf).inbox(userid);
 }
 
 /** `detail` as written in an address → internal name suffix (hierarchy separator '.'). */
@@ -79,7 +76,7 @@ function canPost(ctx: ResolveContext, box: MailboxInfo): boolean {
 export function resolveRecipient(
   address: string,
   ctx: ResolveContext,
-  opts: { ignoreQuota: boolean; sizeHint?: number },
+  opts: { ignoreQuota: boolean; sizeHint?: number; /** false: never autocreate (smmapd) */ create?: boolean },
 ): ResolvedRecipient {
   const parsed = parseRecipient(address, recipientOptions(ctx.conf));
   if (!parsed.ok) {
@@ -95,14 +92,14 @@ export function resolveRecipient(
     resolved = { address, rcpt, userid: null, mailbox: name, inbox: null, ignoreQuota: opts.ignoreQuota };
   } else {
     let userid = recipientUserid(rcpt);
-    let inbox = inboxName(userid);
+    let inbox = inboxName(ctx.conf, userid);
     if (!ctx.store.lookup(inbox)) {
       const catchall = ctx.conf.getString('lmtp_catchall_mailbox');
-      if (ctx.conf.getSwitch('autocreate_post')) {
+      if (opts.create !== false && ctx.conf.getSwitch('autocreate_post')) {
         ctx.store.ensureInbox(userid);
       } else if (catchall) {
         userid = catchall;
-        inbox = inboxName(catchall);
+        inbox = inboxName(ctx.conf, catchall);
         if (!ctx.store.lookup(inbox)) throw new MailError('notFound', `catch-all ${catchall} has no INBOX`);
       } else throw new MailError('notFound', `no INBOX for ${userid}`);
     }

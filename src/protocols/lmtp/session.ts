@@ -8,11 +8,11 @@
  * Replies are written as they are produced; with PIPELINING the client's commands wait in
  * the reader's buffer, so replies come back in order.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { Authenticator } from '../../auth/api.js';
 import type { Identity } from '../../store/api.js';
 import type { DeliverDeps } from './deliver.js';
-import { InputReader } from './reader.js';
+import { LineReader } from '../../net/lines.js';
 import type { ResolvedRecipient } from './recipient.js';
 import { formatReply, R, type Reply } from './replies.js';
 import { COMMANDS } from './commands/index.js';
@@ -25,15 +25,15 @@ export const MAX_RECIPIENTS = 1000;
 export interface LmtpDeps extends DeliverDeps {
   auth: Authenticator | null;
   /** upgrade the connection to TLS (STARTTLS); null when TLS is not configured */
-  startTls: ((input: Readable) => Promise<{ input: Readable; output: Writable }>) | null;
+  startTls: ((socket: Duplex) => Promise<Duplex>) | null;
   serverName: string;
   /** greeting/Received product string, per serverinfo */
   product: string;
 }
 
 export interface LmtpConnection {
-  input: Readable;
-  output: Writable;
+  /** the connection (socket, or stdin+stdout joined for `cyr_deliver -l`) */
+  stream: Duplex;
   /** unix-socket peer or lmtpd -a: pre-authorised as postman */
   preauth: boolean;
   /** TLS already active (implicit TLS) */
@@ -56,8 +56,8 @@ export type Phase = 'greeted' | 'ready' | 'closed';
 export class LmtpSession {
   readonly deps: LmtpDeps;
   readonly conn: LmtpConnection;
-  readonly reader: InputReader;
-  #output: Writable;
+  readonly reader: LineReader;
+  #output: Duplex;
   phase: Phase = 'greeted';
   lhloHost = '';
   secure: boolean;
@@ -71,9 +71,9 @@ export class LmtpSession {
     this.deps = deps;
     this.conn = conn;
     this.secure = conn.secure;
-    this.#output = conn.output;
-    this.reader = new InputReader(conn.input, { maxLine: MAX_COMMAND_LINE });
-    this.identity = conn.preauth ? { userid: 'postman', isAdmin: true, groups: [] } : null;
+    this.#output = conn.stream;
+    this.reader = new LineReader(conn.stream, { maxLine: MAX_COMMAND_LINE });
+    this.identity = conn.preauth ? { userid: 'postman', isAdmin: false, groups: [] } : null;
   }
 
   get log(): DeliverDeps['log'] {
@@ -89,11 +89,10 @@ export class LmtpSession {
     this.#output.write(text);
   }
 
-  /** after STARTTLS: continue on the TLS streams; anything pipelined before is dropped */
-  switchStreams(input: Readable, output: Writable): void {
-    this.reader.detach();
-    this.reader.attach(input);
-    this.#output = output;
+  /** after STARTTLS: continue on the TLS stream (the reader was detached before the handshake) */
+  switchStream(tls: Duplex): void {
+    this.reader.attach(tls);
+    this.#output = tls;
     this.secure = true;
   }
 

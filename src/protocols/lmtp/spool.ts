@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { DotDecoder } from './dot-decoder.js';
 import { MessageFilter, type FilterOptions, type FilterVerdict } from './message-filter.js';
-import type { InputReader } from './reader.js';
+import type { LineReader } from '../../net/lines.js';
 
 export interface SpoolResult {
   path: string;
@@ -38,7 +38,7 @@ async function write(ws: WriteStream, bufs: Buffer[]): Promise<void> {
  * the size limit. Bytes after the final dot are put back into the reader.
  */
 export async function spoolData(
-  reader: InputReader,
+  reader: LineReader,
   tempDir: string,
   prefix: Buffer,
   opts: FilterOptions,
@@ -53,14 +53,14 @@ export async function spoolData(
   try {
     await Promise.race([write(ws, [prefix]), failed]);
     for (;;) {
-      const chunk = await reader.readChunk();
+      const chunk = await reader.readRaw();
       if (chunk === null) break;
       const fed = decoder.feed(chunk);
       const out: Buffer[] = [];
       for (const b of fed.out) out.push(...filter.push(b));
       if (out.length > 0) await Promise.race([write(ws, out), failed]);
       if (fed.done) {
-        reader.unshift(fed.rest);
+        reader.unread(fed.rest);
         complete = true;
         break;
       }

@@ -16,10 +16,9 @@ export const starttls: LmtpCommand = {
     const start = s.deps.startTls;
     if (!start) return s.send(R.tlsUnavailable);
     s.send(R.tlsGo);
-    s.reader.detach();
+    const plain = s.reader.detach();
     try {
-      const up = await start(s.conn.input);
-      s.switchStreams(up.input, up.output);
+      s.switchStream(await start(plain));
       s.phase = 'greeted';
       s.resetTransaction();
     } catch (e) {

@@ -1,0 +1,257 @@
+/**
+ * One POP3 session (RFC 1939, with RFC 2449 CAPA, RFC 5034 AUTH, RFC 2595 STLS, RFC 3206
+ * response codes) over a pair of byte streams.
+ *
+ * Owns: the named states (AUTHORIZATION, TRANSACTION, closed; UPDATE happens inside QUIT),
+ * the command loop with its shared checks (line length, state), login (lock + open of the
+ * maildrop) and the streamed multi-line output. Commands are in commands/<verb>.ts.
+ */
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { ImapdConf } from '../../config/api.js';
+import type { Authenticator } from '../../auth/api.js';
+import type { Logger } from '../../log/logger.js';
+import { MailError, type Identity, type Store } from '../../store/api.js';
+import { Namespace } from '../../store/namespace.js';
+import { LineReader } from '../../net/lines.js';
+import { PopLock } from './lock.js';
+import { Maildrop } from './maildrop.js';
+import { E, errorLine } from './replies.js';
+import { PopStuffer } from './stuffer.js';
+import { COMMANDS } from './commands/index.js';
+
+/** RFC 2449 4: 255 octets per command; SASL responses (RFC 5034 4) may be much longer */
+export const MAX_COMMAND_LINE = 16 * 1024;
+
+export interface PopDeps {
+  conf: ImapdConf;
+  log: Logger;
+  store: Store;
+  auth: Authenticator;
+  startTls: ((socket: Duplex) => Promise<Duplex>) | null;
+  serverName: string;
+  /** "Cyrus POP3 <version>" per serverinfo, '' when off */
+  product: string;
+  /** APOP may be offered (allowapop and a store with cleartext) */
+  apop: boolean;
+  /** directory for lock and last-login files (mboxname_lockpath) */
+  lockDir: string;
+}
+
+export interface PopConnection {
+  stream: Duplex;
+  secure: boolean;
+  remote: string;
+  sessionId: string;
+}
+
+export type PopState =
+  | { kind: 'authorization'; user: string | null }
+  | { kind: 'transaction'; identity: Identity; drop: Maildrop }
+  | { kind: 'closed' };
+
+export class PopSession {
+  readonly deps: PopDeps;
+  readonly conn: PopConnection;
+  readonly reader: LineReader;
+  #output: Duplex;
+  state: PopState = { kind: 'authorization', user: null };
+  secure: boolean;
+  /** the APOP timestamp of the greeting, or null when APOP is not offered */
+  readonly apopBanner: string | null;
+
+  constructor(deps: PopDeps, conn: PopConnection) {
+    this.deps = deps;
+    this.conn = conn;
+    this.secure = conn.secure;
+    this.#output = conn.stream;
+    this.reader = new LineReader(conn.stream, { maxLine: MAX_COMMAND_LINE });
+    this.apopBanner = deps.apop ? `<${process.pid}.${Date.now()}.${conn.sessionId.slice(-8)}@${deps.serverName || 'localhost'}>` : null;
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  write(text: string): void {
+    if (this.state.kind === 'closed' && !text.startsWith('+OK')) return;
+    this.#output.write(text);
+  }
+
+  line(text: string): void {
+    this.write(text + '\r\n');
+  }
+
+  /** after STLS: continue on the TLS stream (the reader was detached before the handshake) */
+  switchStream(tls: Duplex): void {
+    this.reader.attach(tls);
+    this.#output = tls;
+    this.secure = true;
+  }
+
+  async run(): Promise<void> {
+    const name = this.deps.serverName ? `${this.deps.serverName} ` : '';
+    const product = this.deps.product ? `${this.deps.product} ` : '';
+    this.line(`+OK ${name}${product}server ready${this.apopBanner ? ' ' + this.apopBanner : ''}`);
+    try {
+      while (this.state.kind !== 'closed') {
+        const got = await this.reader.readLine();
+        if (got === null) break;
+        if ('tooLong' in got) {
+          this.line(E.lineTooLong);
+          continue;
+        }
+        await this.dispatch(got.line.toString('latin1'));
+      }
+    } catch (e) {
+      this.log.error(`session failed: ${e instanceof Error ? e.stack : String(e)}`);
+      this.line(E.temp);
+    } finally {
+      this.end();
+    }
+  }
+
+  /** leave without UPDATE (connection lost, timeout, shutdown): nothing is expunged */
+  end(): void {
+    if (this.state.kind === 'transaction') this.state.drop.close();
+    this.state = { kind: 'closed' };
+  }
+
+  async dispatch(line: string): Promise<void> {
+    const parts = line.split(' ');
+    const verb = (parts[0] ?? '').toUpperCase();
+    const args = parts.slice(1);
+    const cmd = COMMANDS.get(verb);
+    if (!cmd) return this.line(E.unknownCommand);
+    if (!cmd.states.includes(this.state.kind as 'authorization' | 'transaction')) {
+      return this.line(this.state.kind === 'authorization' ? E.notLoggedIn : E.alreadyLoggedIn);
+    }
+    if (cmd.args !== undefined) {
+      const [min, max] = cmd.args;
+      if (args.length < min || args.length > max || args.some((a) => a === '')) return this.line(E.syntax);
+    }
+    await cmd.run(this, args, line);
+  }
+
+  /** message number argument → message, or send -ERR and return null */
+  message(arg: string | undefined): ReturnType<Maildrop['get']> {
+    if (this.state.kind !== 'transaction') return null;
+    const n = arg !== undefined && /^[0-9]{1,10}$/.test(arg) ? Number(arg) : NaN;
+    const m = this.state.drop.get(n);
+    if (!m) this.line(E.noSuchMessage);
+    return m;
+  }
+
+  /**
+   * Finish a successful authentication: find the maildrop (`user+folder` with popsubfolders),
+   * enforce popminpoll, lock it, open it. Sends the +OK or -ERR line.
+   */
+  async login(identity: Identity, folder: string | null): Promise<boolean> {
+    const { conf, store } = this.deps;
+    try {
+      const ns = new Namespace(conf);
+      const inbox = ns.inbox(identity.userid);
+      if (!store.lookup(inbox)) store.ensureInbox(identity.userid);
+      let name = inbox;
+      if (folder) {
+        name = `${inbox}.${conf.getSwitch('unixhierarchysep') ? folder.replace(/\./g, '^').replace(/\//g, '.') : folder}`;
+        if (!store.lookup(name)) throw new MailError('notFound', `no folder ${name}`);
+      }
+      const minPoll = conf.getDuration('popminpoll');
+      if (minPoll > 0 && !this.#pollAllowed(name, minPoll)) {
+        this.line(E.loginDelay(Math.ceil(minPoll / 60)));
+        return false;
+      }
+      const lock = PopLock.acquire(this.deps.lockDir, name);
+      if (!lock) {
+        this.log.notice(`${identity.userid}: maildrop ${name} in use`);
+        this.line(E.inUse);
+        return false;
+      }
+      let drop: Maildrop;
+      try {
+        const useAcl = conf.getSwitch('popuseacl');
+        const view = store.open(identity, name, { readOnly: false });
+        if (useAcl && !store.rights(identity, name).includes('r')) {
+          view.close();
+          throw new MailError('perm', 'no read right');
+        }
+        drop = new Maildrop(view, lock, { useImapFlags: conf.getSwitch('popuseimapflags'), uidlFormat: conf.getEnum('uidl_format') });
+      } catch (e) {
+        lock.release();
+        throw e;
+      }
+      this.state = { kind: 'transaction', identity, drop };
+      if (minPoll > 0) this.#recordLogin(name);
+      this.log.notice(`login: ${this.conn.remote} ${identity.userid} ${name} User logged in SESSIONID=<${this.conn.sessionId}>`);
+      this.line(`+OK Mailbox locked and ready SESSIONID=<${this.conn.sessionId}>`);
+      return true;
+    } catch (e) {
+      const { line, internal } = errorLine(e);
+      if (internal) this.log.error(`login of ${identity.userid} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      this.line(line);
+      return false;
+    }
+  }
+
+  #lastLoginPath(name: string): string {
+    return join(this.deps.lockDir, 'pop3', `${Buffer.from(name, 'utf8').toString('hex')}.last`);
+  }
+
+  #pollAllowed(name: string, minPoll: number): boolean {
+    try {
+      const last = statSync(this.#lastLoginPath(name)).mtimeMs;
+      return Date.now() - last >= minPoll * 1000;
+    } catch {
+      return true;
+    }
+  }
+
+  #recordLogin(name: string): void {
+    const p = this.#lastLoginPath(name);
+    try {
+      mkdirSync(join(this.deps.lockDir, 'pop3'), { recursive: true });
+      writeFileSync(p, '');
+      const now = new Date();
+      utimesSync(p, now, now);
+    } catch (e) {
+      this.log.warning(`cannot record POP login time: ${String(e)}`);
+    }
+  }
+
+  /** Send a message as a multi-line response (RETR, TOP), streamed from the store. */
+  async sendMessage(uid: number, first: string, bodyLines?: number): Promise<void> {
+    if (this.state.kind !== 'transaction') return;
+    const stream = this.state.drop.view.open(uid);
+    const stuffer = new PopStuffer(bodyLines);
+    const out = this.#output;
+    const put = async (bufs: Buffer[]): Promise<void> => {
+      let ok = true;
+      for (const b of bufs) ok = out.write(b) && ok;
+      if (!ok) await new Promise<void>((resolve) => out.once('drain', resolve));
+    };
+    let started = false;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (!started) {
+          out.write(first + '\r\n');
+          started = true;
+        }
+        await put(stuffer.push(chunk));
+        if (stuffer.finished) break;
+      }
+    } catch (e) {
+      if (!started) throw e;
+      // the status line is out: the only honest thing left is to drop the connection
+      this.log.error(`message ${uid} could not be read: ${String(e)}`);
+      this.#output.end();
+      this.end();
+      return;
+    } finally {
+      stream.destroy();
+    }
+    if (!started) out.write(first + '\r\n');
+    out.write(stuffer.end());
+  }
+}
