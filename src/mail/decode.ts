@@ -390,5 +390,7 @@ export function decodeWords(value: string): string {
 
 /** Case-folds text for search: NFC, then lower case. */
 export function foldCase(s: string): string {
-  return s.normalize('NFC').toLowerCase();
+  // ASCII text needs no normalisation
+  return NON_ASCII.test(s) ? s.normalize('NFC').toLowerCase() : s.toLowerCase();
 }
+const NON_ASCII = /[^\x00-\x7f]/;

@@ -130,7 +130,8 @@ interface Frame {
   lfAtBodyStart: number;
   /** absolute offset just past the last complete header line read */
   headerEnd: number;
-  hdr: Buffer[];
+  /** header bytes kept so far: hdr[0, hdrBytes) */
+  hdr: Buffer | null;
   hdrBytes: number;
   text: TextCollector | null;
   /** content-disposition says attachment (not used for PREVIEW) */
@@ -308,7 +309,7 @@ export class MessageParser {
       holder,
       lfAtBodyStart: 0,
       headerEnd: headerStart,
-      hdr: [],
+      hdr: null,
       hdrBytes: 0,
       text: null,
       attachment: false,
@@ -324,8 +325,8 @@ export class MessageParser {
     f.state = 'body';
     f.part.bodyStart = bodyStart;
     f.lfAtBodyStart = this.lfTotal;
-    const block = f.hdr.length === 1 ? f.hdr[0] : Buffer.concat(f.hdr);
-    f.hdr = [];
+    const block = f.hdr ? f.hdr.subarray(0, f.hdrBytes) : Buffer.alloc(0);
+    f.hdr = null;
     const fields = splitHeader(block);
     const p = f.part;
     if (f.root) {
@@ -531,25 +532,31 @@ export class MessageParser {
     this.consumeCount(buf, a, b);
   }
 
+  private keepHeader(f: Frame, src: Buffer, a: number, b: number): void {
+    const need = f.hdrBytes + (b - a);
+    if (!f.hdr || f.hdr.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, f.hdr ? f.hdr.length * 2 : 2048));
+      if (f.hdr) f.hdr.copy(grown, 0, 0, f.hdrBytes);
+      f.hdr = grown;
+    }
+    src.copy(f.hdr, f.hdrBytes, a, b);
+    f.hdrBytes = need;
+  }
+
   /** Keeps header bytes [a, b) (bounded per line and per block) and consumes them. */
   private addHeader(f: Frame, buf: Buffer, a: number, b: number): void {
     const len = b - a;
     const endsLine = len > 0 && buf[b - 1] === 0x0a;
     const room = Math.min(MAX_HEADER_BYTES - f.hdrBytes, MAX_HEADER_LINE - this.hdrLineBytes);
     if (len <= room) {
-      f.hdr.push(Buffer.from(buf.subarray(a, b)));
-      f.hdrBytes += len;
+      this.keepHeader(f, buf, a, b);
       this.hdrLineBytes += len;
     } else {
       if (room > 0) {
-        f.hdr.push(Buffer.from(buf.subarray(a, a + room)));
-        f.hdrBytes += room;
+        this.keepHeader(f, buf, a, a + room);
         this.hdrLineBytes += room;
       }
-      if (endsLine && f.hdrBytes < MAX_HEADER_BYTES) {
-        f.hdr.push(LF);
-        f.hdrBytes++;
-      }
+      if (endsLine && f.hdrBytes < MAX_HEADER_BYTES) this.keepHeader(f, LF, 0, 1);
     }
     if (endsLine) this.hdrLineBytes = 0;
     this.consumeCount(buf, a, b);
