@@ -1,0 +1,63 @@
+/**
+ * The CAPABILITY list for a session's current state (RFC 3501 §7.2.1), following Cyrus 3.6's
+ * rules (spec/services.md §2): a short pre-login list with AUTH= and SASL-IR, the full list
+ * after login. Only extensions this server implements completely are listed.
+ *
+ * Owns: `capabilities()`; `suppress_capabilities` is applied here.
+ * Imports: config and auth contracts.
+ */
+import type { ImapdConf } from '../../config/api.js';
+
+/** Extensions offered after login, each implemented by the commands named beside it. */
+export const POST_AUTH = [
+  'NAMESPACE', // namespace.ts
+  'UIDPLUS', // APPENDUID/COPYUID, UID EXPUNGE
+  'UNSELECT',
+  'MOVE',
+  'CHILDREN',
+  'SPECIAL-USE',
+  'CREATE-SPECIAL-USE',
+  'LIST-EXTENDED',
+  'LIST-STATUS',
+  'ESEARCH',
+  'MULTIAPPEND',
+  'BINARY',
+  'CONDSTORE',
+  'STATUS=SIZE',
+  'OBJECTID',
+  'SAVEDATE',
+  'PREVIEW',
+  'SORT',
+  'WITHIN',
+] as const;
+
+export interface CapabilityState {
+  authenticated: boolean;
+  secure: boolean;
+  /** TLS can be started on this connection */
+  tlsAvailable: boolean;
+  mechanisms: string[];
+  plaintextAllowed: boolean;
+}
+
+export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
+  const caps = ['IMAP4rev1', conf.getSwitch('literalminus') ? 'LITERAL-' : 'LITERAL+', 'ID', 'ENABLE'];
+  if (!st.authenticated) {
+    if (st.tlsAvailable && !st.secure && conf.getSwitch('allowstarttls')) caps.push('STARTTLS');
+    if ((conf.getSwitch('tls_required') && !st.secure) || !st.plaintextAllowed) caps.push('LOGINDISABLED');
+    for (const m of st.mechanisms) caps.push(`AUTH=${m}`);
+    caps.push('SASL-IR');
+  } else {
+    caps.push(...POST_AUTH);
+    if (conf.getDuration('imapidlepoll') > 0) caps.push('IDLE');
+    const max = conf.getBytes('maxmessagesize');
+    caps.push(`APPENDLIMIT=${max > 0 ? Math.min(max, 4294967295) : 4294967295}`);
+  }
+  const suppress = new Set(
+    (conf.getString('suppress_capabilities') ?? '')
+      .toUpperCase()
+      .split(/\s+/)
+      .filter(Boolean),
+  );
+  return caps.filter((c) => !suppress.has(c.toUpperCase()));
+}

@@ -1,0 +1,72 @@
+/**
+ * APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), APPENDUID (UIDPLUS RFC 4315) and
+ * literal8 messages (BINARY RFC 3516):
+ *   tag APPEND mailbox [(flags)] [date-time] literal [[(flags)] [date-time] literal ...]
+ * The literal's size was judged against maxmessagesize by the parser before it was read.
+ * A missing mailbox gets `NO [TRYCREATE]`.
+ */
+import { Readable } from 'node:stream';
+import { parseImapDateTime } from '../../../mail/date.js';
+import { MailError } from '../../../store/api.js';
+import { formatSeqSet, ImapSyntaxError, normaliseFlag } from '../args.js';
+import type { Command } from '../command.js';
+import { bytesOf, type StringToken } from '../parser.js';
+
+interface OneMessage {
+  flags: string[];
+  date?: Date;
+  data: StringToken;
+}
+
+const append: Command = {
+  names: ['APPEND'],
+  states: ['authenticated', 'selected'],
+  async run({ session }, args) {
+    const raw = args.astringBytes();
+    const msgs: OneMessage[] = [];
+    while (args.remaining > 0) {
+      let flags: string[] = [];
+      let date: Date | undefined;
+      let t = args.peek();
+      if (t?.t === 'list') {
+        flags = [];
+        for (const f of args.list().v) {
+          const n = f.t === 'atom' ? normaliseFlag(f.v) : null;
+          if (!n) throw new ImapSyntaxError('Invalid flag in Append command');
+          if (!flags.includes(n)) flags.push(n);
+        }
+        t = args.peek();
+      }
+      if (t?.t === 'string' && !t.literal) {
+        const ms = parseImapDateTime(bytesOf(args.string()).toString('latin1'));
+        if (ms === null) throw new ImapSyntaxError('Invalid date-time in Append command');
+        date = new Date(ms);
+        t = args.peek();
+      }
+      if (t?.t === 'atom' && t.v.toUpperCase() === 'CATENATE') return { status: 'NO', code: 'CANNOT', text: 'CATENATE is not supported' };
+      const data = args.string();
+      if (!data.literal) throw new ImapSyntaxError('Missing required argument to Append');
+      msgs.push({ flags, date, data });
+    }
+    if (msgs.length === 0) throw new ImapSyntaxError('Missing required argument to Append');
+    let name: string;
+    name = session.mailboxIn(raw);
+    const who = session.who();
+    const uids: number[] = [];
+    let uidValidity = 0;
+    for (const m of msgs) {
+      if (m.data.size === 0) return { status: 'NO', text: 'Message has no header/body separator' };
+      try {
+        const body = m.data.chunks.length === 1 ? m.data.chunks[0]! : Readable.from(m.data.chunks);
+        const r = await session.store.append(who, name, body, { flags: m.flags, internalDate: m.date });
+        uidValidity = r.uidValidity;
+        uids.push(r.uid);
+      } catch (e) {
+        if (e instanceof MailError && e.kind === 'notFound') return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
+        throw e;
+      }
+    }
+    return { code: `APPENDUID ${uidValidity} ${formatSeqSet(uids)}`, text: 'Completed' };
+  },
+};
+export default append;

@@ -1,0 +1,29 @@
+/**
+ * ENABLE (RFC 5161): `tag ENABLE cap...` → `* ENABLED <the ones newly enabled>`.
+ * Known: CONDSTORE (RFC 7162). Unknown names (and extensions we do not offer) are
+ * ignored, as the RFC says.
+ */
+import type { Command } from '../command.js';
+
+const SUPPORTED = ['CONDSTORE'];
+
+const enable: Command = {
+  names: ['ENABLE'],
+  states: ['authenticated', 'selected'],
+  run({ session }, args) {
+    if (args.remaining === 0) args.take();
+    const newly: string[] = [];
+    while (args.remaining > 0) {
+      const cap = args.atom().toUpperCase();
+      const add = (c: string): void => {
+        if (!session.enabled.has(c)) {
+          session.enabled.add(c);
+          newly.push(c);
+        }
+      };
+      if (SUPPORTED.includes(cap)) add(cap);
+    }
+    session.untagged(`ENABLED${newly.map((c) => ' ' + c).join('')}`);
+  },
+};
+export default enable;

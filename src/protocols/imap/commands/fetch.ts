@@ -1,0 +1,257 @@
+/**
+ * FETCH and UID FETCH (RFC 3501 §6.4.5 / RFC 9051 §6.4.5), with CHANGEDSINCE (RFC 7162 §3.1.4):
+ *   tag [UID] FETCH sequence-set (items | macro) [(CHANGEDSINCE modseq)]
+ *
+ * Streaming: one `* n FETCH (...)` per message, written as soon as it is ready; body sections
+ * are literals whose bytes are piped from the message file by offset (MailboxView.open), with
+ * the socket's backpressure respected, so neither a message nor a mailbox is ever held whole.
+ * BINARY[] decodes the transfer encoding on the fly (counted in a first pass for `~{N}`).
+ * Non-peek body sections set \Seen on a read-write mailbox, and FLAGS are then included.
+ */
+import { Readable } from 'node:stream';
+import { decoderFor, isKnownEncoding } from '../../../mail/decode.js';
+import { formatImapDateTime } from '../../../mail/date.js';
+import type { MailboxView, MessageRecord } from '../../../store/api.js';
+import { ImapSyntaxError, indexOfUid, resolveSeqSet, seqOutOfRange } from '../args.js';
+import { bodyText, envelopeText } from '../bodystructure.js';
+import type { Command } from '../command.js';
+import { filterHeader, parseFetchItems, sectionRange, type FetchItem, type SectionItem } from '../fetch-items.js';
+import { nstr } from '../response.js';
+import type { ImapSession } from '../session.js';
+
+async function readAll(s: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s as AsyncIterable<Buffer>) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+/** bytes of [start,end) after transfer decoding, counted without keeping them */
+async function decodedSize(view: MailboxView, uid: number, start: number, end: number, enc: string): Promise<number> {
+  const dec = decoderFor(enc);
+  const src = view.open(uid, start, end);
+  if (!dec) return end - start;
+  let n = 0;
+  src.pipe(dec);
+  for await (const c of dec as AsyncIterable<Buffer>) n += c.length;
+  return n;
+}
+
+const fetch: Command = {
+  names: ['FETCH'],
+  states: ['selected'],
+  uid: true,
+  noExpungeUnlessUid: true,
+  async run({ session, uid }, args) {
+    const set = args.seqSet();
+    const items = parseFetchItems(args.take(), uid ? 'UID Fetch' : 'Fetch');
+    let changedSince: number | null = null;
+    if (args.remaining > 0) {
+      const t = args.take();
+      if (t.t !== 'list') throw new ImapSyntaxError(`Missing required open parenthesis in ${uid ? 'UID Fetch' : 'Fetch'} modifiers`);
+      const m = t.v;
+      for (let i = 0; i < m.length; i++) {
+        const w = m[i]!.t === 'atom' ? (m[i] as { v: string }).v.toUpperCase() : '';
+        const v = m[i + 1];
+        if (w === 'CHANGEDSINCE' && v?.t === 'atom' && /^\d+$/.test(v.v)) {
+          changedSince = Number(v.v);
+          i++;
+        } else throw new ImapSyntaxError(`Invalid ${uid ? 'UID Fetch' : 'Fetch'} modifier`);
+      }
+      session.enabled.add('CONDSTORE');
+    }
+    args.end();
+    const st = session.selected();
+    const view = st.view;
+    const all = view.uids();
+    let uids = resolveSeqSet(set, all, uid, session.savedSearch);
+    if (!uid && uids.length === 0 && seqOutOfRange(set, all.length) && !set.ranges.some((r) => r.to === Infinity)) {
+      return { status: 'NO', text: 'No matching messages' };
+    }
+    if (items.some((i) => i.k === 'simple' && i.name === 'MODSEQ')) session.enabled.add('CONDSTORE');
+    const condstore = session.enabled.has('CONDSTORE');
+    // RFC 7162: with CONDSTORE on, FETCH responses carry MODSEQ when CHANGEDSINCE asks for it
+    const list: FetchItem[] = [...items];
+    if (uid && !list.some((i) => i.k === 'simple' && i.name === 'UID')) list.unshift({ k: 'simple', name: 'UID' });
+    if (changedSince !== null && !list.some((i) => i.k === 'simple' && i.name === 'MODSEQ')) list.push({ k: 'simple', name: 'MODSEQ' });
+    void condstore;
+
+    const setsSeen = !st.readOnly && list.some((i) => i.k === 'section' && !i.peek);
+    const needCache = list.some((i) => (i.k === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'PREVIEW'].includes(i.name)) || i.k === 'section' || i.k === 'binarysize');
+
+    // in batches, so a 100,000-message FETCH never has all records in memory at once
+    const BATCH = 500;
+    for (let b = 0; b < uids.length; b += BATCH) {
+      let recs = view.records(uids.slice(b, b + BATCH));
+      if (changedSince !== null) recs = recs.filter((r) => r.modseq > changedSince!);
+      if (setsSeen) {
+        const unseen = recs.filter((r) => !r.flags.includes('\\Seen')).map((r) => r.uid);
+        if (unseen.length) {
+          const res = view.storeFlags(unseen, 'add', ['\\Seen']);
+          const byUid = new Map(res.changed.map((r) => [r.uid, r]));
+          for (const r of res.changed) session.selfChanged.set(r.uid, r.modseq);
+          recs = recs.map((r) => {
+            const c = byUid.get(r.uid);
+            return c ? { ...r, flags: c.flags, modseq: c.modseq, _seenSet: true } : r;
+          });
+        }
+      }
+      for (const rec of recs) {
+        const seq = indexOfUid(all, rec.uid) + 1;
+        if (seq <= 0) continue;
+        await writeOne(session, view, seq, rec, list, needCache, !!(rec as { _seenSet?: boolean })._seenSet);
+        if (session.isClosed()) return;
+      }
+      await session.out.drain();
+    }
+    uids = [];
+  },
+};
+export default fetch;
+
+async function writeOne(session: ImapSession, view: MailboxView, seq: number, rec: MessageRecord, items: FetchItem[], needCache: boolean, seenSet: boolean): Promise<void> {
+  const out = session.out;
+  const utf8 = session.utf8;
+  const cache = needCache ? view.cache(rec.uid) : null;
+  const parts: string[] = [];
+  // text parts are collected and written before each literal, so the order is kept
+  const flushText = (): void => {
+    if (parts.length) {
+      out.write(parts.join(' '));
+      parts.length = 0;
+    }
+  };
+  out.write(`* ${seq} FETCH (`);
+  let first = true;
+  const sep = (): string => {
+    const s = first ? '' : ' ';
+    first = false;
+    return s;
+  };
+  let flagsSent = false;
+  for (const it of items) {
+    if (it.k === 'simple') {
+      let v: string;
+      switch (it.name) {
+        case 'FLAGS':
+          v = `FLAGS (${rec.flags.join(' ')})`;
+          flagsSent = true;
+          break;
+        case 'UID':
+          v = `UID ${rec.uid}`;
+          break;
+        case 'INTERNALDATE':
+          v = `INTERNALDATE "${formatImapDateTime(rec.internalDate)}"`;
+          break;
+        case 'RFC822.SIZE':
+          v = `RFC822.SIZE ${rec.size}`;
+          break;
+        case 'ENVELOPE':
+          v = `ENVELOPE ${envelopeText(cache!.envelope, utf8)}`;
+          break;
+        case 'BODY':
+          v = `BODY ${bodyText(cache!.body, false, utf8)}`;
+          break;
+        case 'BODYSTRUCTURE':
+          v = `BODYSTRUCTURE ${bodyText(cache!.body, true, utf8)}`;
+          break;
+        case 'MODSEQ':
+          v = `MODSEQ (${rec.modseq})`;
+          break;
+        case 'EMAILID':
+          v = `EMAILID (${rec.emailId})`;
+          break;
+        case 'THREADID':
+          v = rec.threadId ? `THREADID (${rec.threadId})` : 'THREADID NIL';
+          break;
+        case 'SAVEDATE':
+          v = `SAVEDATE ${rec.saveDate ? `"${formatImapDateTime(rec.saveDate)}"` : 'NIL'}`;
+          break;
+        case 'PREVIEW':
+          v = `PREVIEW ${nstr(cache!.preview, utf8)}`;
+          break;
+      }
+      parts.push(sep() + v);
+      continue;
+    }
+    if (it.k === 'binarysize') {
+      const r = sectionRange(cache!.body, cache!.headerSize, rec.size, it.path, '', [], true);
+      // an unknown encoding cannot be decoded: report the raw size (BINARY[] would then be NIL)
+      const known = !r.encoding || isKnownEncoding(r.encoding);
+      const n = r.missing ? 0 : r.encoding && known ? await decodedSize(view, rec.uid, r.start, r.end, r.encoding) : r.end - r.start;
+      parts.push(`${sep()}${it.label} ${n}`);
+      continue;
+    }
+    // a body section: a literal streamed from the file
+    parts.push(sep());
+    flushText();
+    await writeSection(session, view, rec, it, cache!);
+  }
+  if (seenSet && !flagsSent) parts.push(`${sep()}FLAGS (${rec.flags.join(' ')})`);
+  flushText();
+  out.write(')\r\n');
+}
+
+async function writeSection(session: ImapSession, view: MailboxView, rec: MessageRecord, it: SectionItem, cache: { body: import('../../../mail/api.js').BodyPart; headerSize: number }): Promise<void> {
+  const out = session.out;
+  const r = sectionRange(cache.body, cache.headerSize, rec.size, it.path, it.text, it.fields, it.binary);
+  const label = it.label + (it.partial ? `<${it.partial.start}>` : '');
+  if (r.missing) {
+    out.write(`${label} ${it.binary ? 'NIL' : '""'}`);
+    return;
+  }
+  const clip = (len: number): [number, number] => {
+    if (!it.partial) return [0, len];
+    const s = Math.min(it.partial.start, len);
+    return [s, Math.min(len, s + it.partial.count)];
+  };
+  if (r.filter) {
+    // header fields: the header block is small and must be read to be filtered
+    const header = await readAll(view.open(rec.uid, r.start, r.end));
+    const data = filterHeader(header, r.filter.fields, r.filter.not);
+    const [a, b] = clip(data.length);
+    out.write(`${label} {${b - a}}\r\n`);
+    out.write(data.subarray(a, b));
+    return;
+  }
+  if (r.encoding && it.binary) {
+    const enc = r.encoding;
+    if (!isKnownEncoding(enc)) {
+      out.write(`${label} NIL`);
+      return;
+    }
+    const dec = decoderFor(enc);
+    if (dec) {
+      const total = await decodedSize(view, rec.uid, r.start, r.end, enc);
+      const [a, b] = clip(total);
+      out.write(`${label} ~{${b - a}}\r\n`);
+      const src = view.open(rec.uid, r.start, r.end).pipe(dec);
+      await out.pipeExact(skipBytes(src, a), b - a);
+      return;
+    }
+  }
+  const len = r.end - r.start;
+  const [a, b] = clip(len);
+  out.write(`${label} ${it.binary ? '~' : ''}{${b - a}}\r\n`);
+  if (b > a) await out.pipeExact(view.open(rec.uid, r.start + a, r.start + b), b - a);
+}
+
+/** drop the first `n` bytes of a stream (partial BINARY after decoding) */
+async function* skipGen(src: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  let skip = n;
+  for await (const c of src) {
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    yield skip ? c.subarray(skip) : c;
+    skip = 0;
+  }
+}
+
+function skipBytes(src: Readable, n: number): Readable {
+  if (n === 0) return src;
+  // Readable.from pulls from the generator only when read, so backpressure is kept
+  const r = Readable.from(skipGen(src as AsyncIterable<Buffer>, n));
+  r.on('close', () => src.destroy());
+  return r;
+}

@@ -1,0 +1,39 @@
+/**
+ * The IMAP command registry: upper-case name → command module. The dispatcher (session.ts)
+ * looks commands up here; a test checks that every module's names are registered once.
+ */
+import type { Command } from '../command.js';
+import append from './append.js';
+import authenticate from './authenticate.js';
+import capability from './capability.js';
+import check from './check.js';
+import close from './close.js';
+import copy from './copy.js';
+import create from './create.js';
+import del from './delete.js';
+import enable from './enable.js';
+import expunge from './expunge.js';
+import fetch from './fetch.js';
+import id from './id.js';
+import idle from './idle.js';
+import list from './list.js';
+import login from './login.js';
+import logout from './logout.js';
+import namespace from './namespace.js';
+import noop from './noop.js';
+import rename from './rename.js';
+import search from './search.js';
+import select from './select.js';
+import sort from './sort.js';
+import starttls from './starttls.js';
+import status from './status.js';
+import store from './store.js';
+import subscribe from './subscribe.js';
+
+export const ALL_COMMANDS: Command[] = [
+  append, authenticate, capability, check, close, copy, create, del, enable, expunge, fetch, id, idle,
+  list, login, logout, namespace, noop, rename, search, select, sort, starttls, status, store, subscribe,
+];
+
+export const COMMANDS = new Map<string, Command>();
+for (const c of ALL_COMMANDS) for (const n of c.names) COMMANDS.set(n, c);

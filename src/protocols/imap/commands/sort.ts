@@ -1,0 +1,54 @@
+/**
+ * SORT (RFC 5256 §3, SORT=DISPLAY RFC 5957 keys accepted): `tag [UID] SORT (keys) charset search-key...`
+ * → `* SORT n...`.
+ */
+import type { SortKey } from '../../../store/api.js';
+import { ImapSyntaxError, indexOfUid } from '../args.js';
+import type { Command } from '../command.js';
+import { charsetDecoder, parseSearch } from '../search.js';
+
+const KEYS: Record<string, SortKey> = {
+  ARRIVAL: 'arrival',
+  CC: 'cc',
+  DATE: 'date',
+  FROM: 'from',
+  SIZE: 'size',
+  SUBJECT: 'subject',
+  TO: 'to',
+  DISPLAYFROM: 'displayfrom',
+  DISPLAYTO: 'displayto',
+};
+
+const sort: Command = {
+  names: ['SORT'],
+  states: ['selected'],
+  uid: true,
+  noExpungeUnlessUid: true,
+  run({ session, uid }, args) {
+    const keys: { key: SortKey; reverse: boolean }[] = [];
+    let reverse = false;
+    for (const t of args.list().v) {
+      const w = t.t === 'atom' ? t.v.toUpperCase() : '';
+      if (w === 'REVERSE') {
+        reverse = true;
+        continue;
+      }
+      const k = KEYS[w];
+      if (!k) throw new ImapSyntaxError('Invalid Sort criteria');
+      keys.push({ key: k, reverse });
+      reverse = false;
+    }
+    if (!keys.length || reverse) throw new ImapSyntaxError('Invalid Sort criteria');
+    const decoder = charsetDecoder(args.astring());
+    if (!decoder) return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
+    const view = session.view();
+    const rest: import('../parser.js').Token[] = [];
+    while (args.remaining > 0) rest.push(args.take());
+    const key = parseSearch(rest, { uids: view.uids(), decoder, saved: session.savedSearch });
+    const sorted = view.sort(keys, key);
+    const all = view.uids();
+    const nums = uid ? sorted : sorted.map((u) => indexOfUid(all, u) + 1).filter((n) => n > 0);
+    session.untagged(`SORT${nums.length ? ' ' + nums.join(' ') : ''}`);
+  },
+};
+export default sort;

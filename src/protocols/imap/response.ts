@@ -1,0 +1,106 @@
+/**
+ * Writing IMAP responses: string quoting (quoted when safe, literal otherwise), NIL, lists,
+ * and the connection's output buffer with backpressure.
+ *
+ * Owns: `quoted`/`astring`/`nstring` encoders and `Output`, which batches small writes into
+ * one socket write and lets long producers (FETCH) wait for 'drain' so a slow client never
+ * makes us hold more than a buffer's worth of a mailbox in memory.
+ *
+ * Imports: node built-ins only.
+ */
+import type { Duplex, Readable } from 'node:stream';
+
+/** quoted = DQUOTE *QUOTED-CHAR DQUOTE; only if no CR/LF/NUL and (unless utf8) ASCII */
+function canQuote(s: string, utf8: boolean): boolean {
+  if (s.length > 1024) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c === 0x0a || c === 0x0d) return false;
+    if (c > 0x7e && !utf8) return false;
+  }
+  return true;
+}
+
+/** string → quoted or literal, as the grammar's `string` */
+export function str(s: string, utf8 = false): string {
+  if (canQuote(s, utf8)) return '"' + s.replace(/[\\"]/g, (m) => '\\' + m) + '"';
+  return `{${Buffer.byteLength(s, 'utf8')}}\r\n${s}`;
+}
+
+/** nstring: NIL for null */
+export function nstr(s: string | null | undefined, utf8 = false): string {
+  return s === null || s === undefined ? 'NIL' : str(s, utf8);
+}
+
+const ATOM_OK = /^[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]+$/;
+
+/** astring: bare atom when possible */
+export function astr(s: string, utf8 = false): string {
+  if (s.length > 0 && ATOM_OK.test(s) && s.toUpperCase() !== 'NIL') return s;
+  return str(s, utf8);
+}
+
+/** Buffered writer over the connection's stream. */
+export class Output {
+  private parts: (string | Buffer)[] = [];
+  private size = 0;
+  private waiting: Promise<void> | null = null;
+  /** for tests and logs: bytes written so far */
+  written = 0;
+
+  constructor(public sock: Duplex) {}
+
+  write(data: string | Buffer): void {
+    this.parts.push(data);
+    this.size += data.length;
+    if (this.size >= 65536) this.flush();
+  }
+
+  /** send what is buffered */
+  flush(): void {
+    if (this.parts.length === 0) return;
+    const buf = this.parts.length === 1 && typeof this.parts[0] !== 'string' ? (this.parts[0] as Buffer) : Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+    this.parts = [];
+    this.size = 0;
+    this.written += buf.length;
+    if (this.sock.destroyed || this.sock.writableEnded) return;
+    this.sock.write(buf);
+  }
+
+  /** flush, then wait until the socket's buffer has drained below its high-water mark */
+  async drain(): Promise<void> {
+    this.flush();
+    if (!this.sock.writableNeedDrain || this.sock.destroyed) return;
+    if (!this.waiting) {
+      this.waiting = new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.sock.off('drain', done);
+          this.sock.off('close', done);
+          this.waiting = null;
+          resolve();
+        };
+        this.sock.on('drain', done);
+        this.sock.on('close', done);
+      });
+    }
+    return this.waiting;
+  }
+
+  /** copy a stream to the socket, exactly `expect` bytes (padding with spaces or cutting) */
+  async pipeExact(src: Readable, expect: number): Promise<void> {
+    let sent = 0;
+    try {
+      for await (const chunk of src as AsyncIterable<Buffer>) {
+        if (sent >= expect) continue;
+        const piece = sent + chunk.length > expect ? chunk.subarray(0, expect - sent) : chunk;
+        sent += piece.length;
+        this.write(piece);
+        if (this.size >= 65536 || this.sock.writableNeedDrain) await this.drain();
+      }
+    } finally {
+      src.destroy();
+    }
+    // the file shrank (should not happen): keep the protocol in step
+    if (sent < expect) this.write(Buffer.alloc(expect - sent, 0x20));
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * `imapd`: the BuiltinService cyr_master's worker loads for IMAP (and IMAPS with `-s`).
+ *
+ * Owns: per-worker setup (store, authenticator, namespace, TLS context, from imapd.conf read
+ * for this service), per-connection `ImapSession`s, and shutdown (`* BYE` to open sessions).
+ * Arguments (Cyrus imapd(8)): `-s` implicit TLS, `-N` no password checks (tests only),
+ * `-C`/`-U`/`-T`/`-D` are master's and ignored here.
+ * Imports: config, log, store, auth, net contracts; session.ts.
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createAuthenticator } from '../../auth/authenticator.js';
+import type { BuiltinService, ServiceContext } from '../../master/service-api.js';
+import { startTls, tlsAvailable } from '../../net/tls.js';
+import type { Store } from '../../store/api.js';
+import { openStore } from '../../store/index.js';
+import { Namespace } from '../../store/namespace.js';
+import { ImapSession, type SessionDeps } from './session.js';
+
+interface Worker {
+  deps: Omit<SessionDeps, 'implicitTls'>;
+  implicitTls: boolean;
+  sessions: Set<ImapSession>;
+  store: Store;
+}
+
+const workers = new WeakMap<ServiceContext, Worker>();
+
+function setup(ctx: ServiceContext): Worker {
+  let w = workers.get(ctx);
+  if (w) return w;
+  const conf = ctx.config;
+  const store = openStore(conf, { log: ctx.log });
+  const auth = createAuthenticator(conf, ctx.log);
+  const tlsOk = tlsAvailable(conf);
+  w = {
+    deps: {
+      conf,
+      service: ctx.service,
+      log: ctx.log,
+      store,
+      auth,
+      ns: new Namespace(conf),
+      startTls: tlsOk ? (sock: Duplex) => startTls(sock, conf, { log: ctx.log }) : null,
+      noPasswordCheck: ctx.argv.includes('-N'),
+      signal: ctx.signal,
+    },
+    implicitTls: ctx.argv.includes('-s'),
+    sessions: new Set(),
+    store,
+  };
+  workers.set(ctx, w);
+  return w;
+}
+
+const imapd: BuiltinService = {
+  init(ctx) {
+    setup(ctx);
+  },
+
+  async serve(socket: Socket, ctx) {
+    const w = setup(ctx);
+    let sock: Duplex = socket;
+    if (w.implicitTls) {
+      if (!w.deps.startTls) {
+        ctx.log.error('imapd -s: TLS is not configured (tls_server_cert/tls_server_key)');
+        socket.destroy();
+        return;
+      }
+      try {
+        sock = await w.deps.startTls(socket);
+      } catch (e) {
+        ctx.log.notice(`TLS handshake failed: ${e instanceof Error ? e.message : String(e)}`);
+        socket.destroy();
+        return;
+      }
+    }
+    socket.setNoDelay?.(true);
+    const session = new ImapSession(sock, { ...w.deps, startTls: w.implicitTls ? null : w.deps.startTls, implicitTls: w.implicitTls });
+    w.sessions.add(session);
+    try {
+      await session.run();
+    } finally {
+      w.sessions.delete(session);
+      if (!sock.destroyed) sock.destroy();
+    }
+  },
+
+  shutdown(ctx) {
+    const w = workers.get(ctx);
+    if (!w) return;
+    for (const s of w.sessions) {
+      try {
+        s.untagged('BYE Server shutting down');
+        s.out.flush();
+        s.sock.end();
+      } catch {
+        // already gone
+      }
+    }
+    w.store.close();
+    workers.delete(ctx);
+  },
+};
+export default imapd;

@@ -1,0 +1,485 @@
+/**
+ * One IMAP connection: the session state machine and the command dispatcher.
+ *
+ * Owns: the typed state (not authenticated → authenticated → selected → logout, with the
+ * waiting states AUTHENTICATE, literal and IDLE expressed as awaits on `readLine`/`waitInput`),
+ * the read loop over the incremental parser, the dispatcher's common checks (known command,
+ * state, UID prefix, grammar errors → BAD, ten bad commands in a row → BYE), the untagged
+ * EXISTS/EXPUNGE/FETCH updates taken from MailboxView.sync() after each command, timeouts
+ * (`timeout`, `imapidletimeout`), and the greeting.
+ *
+ * Every log line carries `session=<id>`; passwords and AUTHENTICATE data are never logged.
+ * Imports: store/auth/config contracts, the IMAP modules beside it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { ImapdConf } from '../../config/api.js';
+import type { Logger } from '../../log/logger.js';
+import type { Authenticator } from '../../auth/api.js';
+import type { Identity, MailboxView, Store } from '../../store/api.js';
+import type { Namespace } from '../../store/namespace.js';
+import { encodeMailboxName, decodeMailboxName } from '../../mail/utf7.js';
+import { ArgReader, ImapSyntaxError, indexOfUid } from './args.js';
+import { capabilities } from './capabilities.js';
+import type { CommandContext } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import { replyFor, type Reply } from './errors.js';
+import { ImapParser } from './parser.js';
+import { astr, Output, str } from './response.js';
+
+export type SessionState =
+  | { kind: 'notAuthenticated' }
+  | { kind: 'authenticated'; who: Identity }
+  | { kind: 'selected'; who: Identity; view: MailboxView; mailbox: string; readOnly: boolean }
+  | { kind: 'logout' };
+
+/** What a session needs from the worker: shared by every connection of the service. */
+export interface SessionDeps {
+  conf: ImapdConf;
+  service: string;
+  log: Logger;
+  store: Store;
+  auth: Authenticator;
+  ns: Namespace;
+  /** STARTTLS: wrap the socket (null when TLS is not configured) */
+  startTls: ((sock: Duplex) => Promise<Duplex>) | null;
+  /** the connection is already TLS (imapd -s) */
+  implicitTls: boolean;
+  /** -N: skip password checks (testing only, as Cyrus's imapd -N) */
+  noPasswordCheck?: boolean;
+  /** the worker is stopping */
+  signal?: AbortSignal;
+}
+
+const MAX_BAD = 10;
+
+export class ImapSession {
+  state: SessionState = { kind: 'notAuthenticated' };
+  readonly id = randomBytes(6).toString('hex');
+  readonly log: Logger;
+  readonly parser: ImapParser;
+  out: Output;
+  secure: boolean;
+  /** ENABLEd extensions (CONDSTORE, QRESYNC, IMAP4rev2, UTF8=ACCEPT) */
+  readonly enabled = new Set<string>();
+  /** the client's saved search result ($) */
+  savedSearch: number[] = [];
+  /** messages count last announced with EXISTS */
+  announcedExists = 0;
+  /** expunges seen by sync() but not yet announced (during FETCH/STORE/SEARCH) */
+  private pendingExpunge = new Set<number>();
+  /** flag changes this session made and already reported (uid → modseq) */
+  readonly selfChanged = new Map<number, number>();
+  private badInRow = 0;
+  private closed = false;
+  private inputWaiter: (() => void) | null = null;
+  private remote: string;
+
+  constructor(
+    public sock: Duplex,
+    readonly deps: SessionDeps,
+  ) {
+    this.log = deps.log.child(`session=${this.id} `);
+    this.out = new Output(sock);
+    this.secure = deps.implicitTls;
+    const conf = deps.conf;
+    this.parser = new ImapParser({
+      maxWord: conf.getBytes('maxword'),
+      maxQuoted: conf.getBytes('maxquoted'),
+      maxLiteral: conf.getBytes('maxliteral'),
+      maxMessage: conf.getBytes('maxmessagesize'),
+      maxArgs: conf.getBytes('maxargssize'),
+      literalMinus: conf.getSwitch('literalminus'),
+    });
+    const s = sock as Duplex & { remoteAddress?: string; remotePort?: number };
+    this.remote = s.remoteAddress ? `[${s.remoteAddress}]:${s.remotePort ?? ''}` : 'local';
+  }
+
+  get conf(): ImapdConf {
+    return this.deps.conf;
+  }
+  get store(): Store {
+    return this.deps.store;
+  }
+
+  // ---- state helpers used by commands ----------------------------------------------------
+
+  who(): Identity {
+    if (this.state.kind !== 'authenticated' && this.state.kind !== 'selected') throw new Error('not authenticated');
+    return this.state.who;
+  }
+
+  selected(): Extract<SessionState, { kind: 'selected' }> {
+    if (this.state.kind !== 'selected') throw new Error('no mailbox selected');
+    return this.state;
+  }
+
+  view(): MailboxView {
+    return this.selected().view;
+  }
+
+  get utf8(): boolean {
+    return this.enabled.has('UTF8=ACCEPT');
+  }
+
+  /** wire bytes of a mailbox argument → internal name (throws MailError badName) */
+  mailboxIn(raw: Buffer): string {
+    let ext = raw.toString('utf8');
+    if (!this.utf8) {
+      try {
+        ext = decodeMailboxName(raw.toString('latin1'));
+      } catch {
+        // not valid modified UTF-7: take it as typed (Cyrus accepts it too)
+      }
+    }
+    return this.deps.ns.toInternal(ext, this.who().userid);
+  }
+
+  /** internal name → the name this user sees (unencoded), or null */
+  externalName(internal: string): string | null {
+    return this.deps.ns.toExternal(internal, this.who().userid);
+  }
+
+  /** external (unencoded) name → wire form (mUTF-7 unless UTF8=ACCEPT), quoted as needed */
+  wireName(external: string): string {
+    return astr(this.utf8 ? external : encodeMailboxName(external), this.utf8);
+  }
+
+  /** wire form of an external name as a quoted string (LIST always quotes in Cyrus style) */
+  wireQuoted(external: string): string {
+    return str(this.utf8 ? external : encodeMailboxName(external), this.utf8);
+  }
+
+  capabilities(): string[] {
+    const authed = this.state.kind === 'authenticated' || this.state.kind === 'selected';
+    return capabilities(this.conf, {
+      authenticated: authed,
+      secure: this.secure,
+      tlsAvailable: !!this.deps.startTls,
+      mechanisms: authed ? [] : this.deps.auth.mechanisms({ secure: this.secure }),
+      plaintextAllowed: this.deps.auth.plaintextAllowed(this.secure),
+    });
+  }
+
+  untagged(line: string): void {
+    this.out.write(`* ${line}\r\n`);
+  }
+
+  // ---- the read loop ---------------------------------------------------------------------
+
+  /** Run the connection until it ends. Never throws. */
+  async run(): Promise<void> {
+    const onData = (chunk: Buffer): void => {
+      this.parser.push(chunk);
+      // do not let a fast client pile up input while a command runs
+      if (this.parser.buffered() > 1024 * 1024) this.sock.pause();
+      this.wake();
+    };
+    const onEnd = (): void => {
+      this.closed = true;
+      this.wake();
+    };
+    this.attach = (s: Duplex): void => {
+      s.on('data', onData);
+      s.on('end', onEnd);
+      s.on('close', onEnd);
+      s.on('error', (e: Error) => {
+        this.log.debug(`socket error: ${e.message}`);
+        onEnd();
+      });
+    };
+    this.detach = (s: Duplex): void => {
+      s.off('data', onData);
+      s.off('end', onEnd);
+      s.off('close', onEnd);
+    };
+    this.attach(this.sock);
+    this.log.info(`accepted connection from ${this.remote}${this.secure ? ' tls' : ''}`);
+    try {
+      this.greet();
+      await this.loop();
+    } catch (e) {
+      this.log.error(`session failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    } finally {
+      this.closeMailbox();
+      this.out.flush();
+      if (!this.sock.destroyed) this.sock.end();
+      this.log.info('connection closed');
+    }
+  }
+
+  attach: (s: Duplex) => void = () => {};
+  detach: (s: Duplex) => void = () => {};
+
+  private greet(): void {
+    const shutdown = this.msgFile('shutdown');
+    if (shutdown !== null) {
+      this.untagged(`BYE ${shutdown}`);
+      this.state = { kind: 'logout' };
+      return;
+    }
+    const info = this.conf.getEnum('serverinfo');
+    const host = this.conf.getString('servername') ?? (this.sock as { localAddress?: string }).localAddress ?? 'localhost';
+    const name = info === 'off' ? '' : `${this.serverName()} `;
+    const product = info === 'on' ? 'Cyrus-TS IMAP server ready' : info === 'min' ? 'Cyrus-TS IMAP server ready' : 'server ready';
+    void host;
+    this.untagged(`OK [CAPABILITY ${this.capabilities().join(' ')}] ${name}${product}`);
+    const motd = this.msgFile('motd');
+    if (motd !== null) this.untagged(`OK [ALERT] ${motd}`);
+  }
+
+  serverName(): string {
+    return this.conf.getString('servername') ?? (process.env.HOSTNAME || 'localhost');
+  }
+
+  /** first line of {configdirectory}/msg/<name>, or null */
+  private msgFile(name: string): string | null {
+    for (const f of [join(this.conf.configDirectory, 'msg', `${name}.${this.deps.service}`), join(this.conf.configDirectory, 'msg', name)]) {
+      try {
+        if (existsSync(f)) return (readFileSync(f, 'utf8').split(/\r?\n/)[0] ?? '').slice(0, 1000);
+      } catch {
+        // unreadable: ignore
+      }
+    }
+    return null;
+  }
+
+  private wake(): void {
+    const w = this.inputWaiter;
+    this.inputWaiter = null;
+    w?.();
+  }
+
+  /** Wait for more input or the end; false on timeout. */
+  waitInput(ms: number, extra?: (wake: () => void) => void): Promise<boolean> {
+    if (this.closed) return Promise.resolve(true);
+    this.out.flush();
+    if (this.sock.isPaused?.()) this.sock.resume();
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => {
+        this.inputWaiter = null;
+        resolve(false);
+      }, ms);
+      this.inputWaiter = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
+      extra?.(() => this.wake());
+    });
+  }
+
+  /** Raw line for AUTHENTICATE and IDLE; null when the connection ended or timed out. */
+  async readLine(timeoutMs = this.timeoutMs()): Promise<Buffer | null> {
+    for (;;) {
+      const l = this.parser.nextLine(Math.max(this.conf.getBytes('maxword'), 65536));
+      if (l instanceof Error) return null;
+      if (l) return l;
+      if (this.closed) return null;
+      if (!(await this.waitInput(timeoutMs))) return null;
+    }
+  }
+
+  timeoutMs(): number {
+    // Cyrus enforces at least 30 minutes for the IMAP autologout (RFC 3501 §5.4)
+    return Math.max(this.conf.getDuration('timeout'), 30 * 60) * 1000;
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.state.kind !== 'logout') {
+      if (this.deps.signal?.aborted) {
+        this.untagged('BYE Server shutting down');
+        return;
+      }
+      const r = this.parser.next();
+      if (r.kind === 'more') {
+        if (this.closed) return;
+        if (!(await this.waitInput(this.timeoutMs()))) {
+          this.untagged('BYE Autologout; idle for too long');
+          this.log.info('autologout');
+          return;
+        }
+        continue;
+      }
+      if (r.kind === 'goAhead') {
+        this.out.write('+ go ahead\r\n');
+        this.out.flush();
+        continue;
+      }
+      if (r.kind === 'error') {
+        if (r.fatal) {
+          this.untagged(`BYE ${r.code ? `[${r.code}] ` : ''}${r.text}`);
+          this.log.notice(`fatal protocol error: ${r.text}`);
+          return;
+        }
+        this.tagged(r.tag, { status: r.status, code: r.code, text: r.text });
+        if (r.status === 'BAD' && this.countBad()) return;
+        continue;
+      }
+      await this.dispatch(r.tag, r.name, r.uid, r);
+      await this.out.drain();
+    }
+  }
+
+  /** true when the session must end (too many BADs in a row) */
+  private countBad(): boolean {
+    this.badInRow++;
+    if (this.badInRow >= MAX_BAD) {
+      this.untagged('BYE Too many protocol errors');
+      this.log.notice('too many bad commands, closing');
+      this.state = { kind: 'logout' };
+      return true;
+    }
+    return false;
+  }
+
+  tagged(tag: string | null, reply: Reply): void {
+    if (reply.silent) return;
+    const status = reply.status ?? 'OK';
+    const code = reply.code ? `[${reply.code}] ` : '';
+    this.out.write(`${tag ?? '*'} ${status} ${code}${reply.text ?? 'Completed'}\r\n`);
+  }
+
+  private async dispatch(tag: string, name: string, uid: boolean, parsed: { args: import('./parser.js').Token[] }): Promise<void> {
+    const cmd = COMMANDS.get(name);
+    const authed = this.state.kind === 'authenticated' || this.state.kind === 'selected';
+    const pretty = (uid ? 'UID ' : '') + name.charAt(0) + name.slice(1).toLowerCase();
+    let reply: Reply;
+    if (!cmd || (uid && !cmd.uid)) {
+      reply = { status: 'BAD', text: !authed && !cmd ? 'Please login first' : 'Unrecognized command' };
+    } else if (!cmd.states.includes(this.state.kind as 'notAuthenticated')) {
+      const st = this.state.kind;
+      reply = {
+        status: 'BAD',
+        text:
+          st === 'notAuthenticated'
+            ? 'Please login first'
+            : cmd.states.length === 1 && cmd.states[0] === 'notAuthenticated'
+              ? 'Already logged in'
+              : 'Please select a mailbox first',
+      };
+    } else {
+      const ctx: CommandContext = { session: this, tag, name, uid };
+      const started = Date.now();
+      try {
+        reply = (await cmd.run(ctx, new ArgReader(parsed.args, pretty))) ?? {};
+      } catch (e) {
+        reply = replyFor(e, this.id, (d) => this.log.error(`${name} failed: ${d}`));
+        if (e instanceof ImapSyntaxError) reply.text = e.message;
+      }
+      const ms = Date.now() - started;
+      if (ms > 5000) this.log.notice(`slow command ${name}: ${ms} ms`);
+      if (this.state.kind === 'logout') {
+        this.tagged(tag, reply);
+        return;
+      }
+      if (this.state.kind === 'selected' && reply.status !== 'BAD') {
+        this.sendUpdates(!cmd.noExpungeUnlessUid || uid);
+      }
+    }
+    this.tagged(tag, reply);
+    if (reply.status === 'BAD') {
+      this.countBad();
+    } else this.badInRow = 0;
+  }
+
+  // ---- mailbox updates -------------------------------------------------------------------
+
+  /**
+   * Take other sessions' changes from the view and send them: EXPUNGE (or VANISHED with
+   * QRESYNC) when allowed, EXISTS/RECENT, and FETCH FLAGS for changed messages.
+   */
+  sendUpdates(expungeAllowed: boolean): void {
+    if (this.state.kind !== 'selected') return;
+    const view = this.state.view;
+    let sync;
+    try {
+      sync = view.sync();
+    } catch (e) {
+      this.log.error(`sync failed: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    for (const u of sync.expunged) this.pendingExpunge.add(u);
+    if (expungeAllowed && this.pendingExpunge.size) this.announceExpunges([...this.pendingExpunge]);
+    const count = view.uids().length;
+    if (count !== this.announcedExists) {
+      this.untagged(`${count} EXISTS`);
+      if (!this.enabled.has('IMAP4REV2')) this.untagged(`${view.recentCount()} RECENT`);
+      this.announcedExists = count;
+    }
+    const changed = sync.changed.filter((u) => !this.pendingExpunge.has(u));
+    if (changed.length) {
+      const uids = view.uids();
+      for (const rec of view.records(changed)) {
+        if (this.selfChanged.get(rec.uid) === rec.modseq) continue;
+        const seq = indexOfUid(uids, rec.uid) + 1;
+        if (seq <= 0) continue;
+        const modseq = this.enabled.has('CONDSTORE') ? ` MODSEQ (${rec.modseq})` : '';
+        this.untagged(`${seq} FETCH (UID ${rec.uid} FLAGS (${rec.flags.join(' ')})${modseq})`);
+      }
+    }
+    this.selfChanged.clear();
+  }
+
+  /** send EXPUNGE (or VANISHED) for uids still in the view, then drop them from it */
+  announceExpunges(list: number[]): void {
+    if (this.state.kind !== 'selected') return;
+    const view = this.state.view;
+    const uids = view.uids();
+    const present = list.filter((u) => indexOfUid(uids, u) >= 0).sort((a, b) => a - b);
+    if (present.length) {
+      if (this.enabled.has('QRESYNC')) {
+        this.untagged(`VANISHED ${formatSet(present)}`);
+      } else {
+        // highest sequence numbers first, so each number is still right when the client applies it
+        for (let k = present.length - 1; k >= 0; k--) this.untagged(`${indexOfUid(uids, present[k]!) + 1} EXPUNGE`);
+      }
+      view.applyExpunges(present);
+    }
+    this.announcedExists = view.uids().length;
+    for (const u of list) this.pendingExpunge.delete(u);
+  }
+
+  /** leave the selected state (CLOSE, UNSELECT, SELECT of another mailbox) */
+  closeMailbox(): void {
+    if (this.state.kind === 'selected') {
+      try {
+        this.state.view.close();
+      } catch (e) {
+        this.log.error(`close failed: ${String(e)}`);
+      }
+      this.state = { kind: 'authenticated', who: this.state.who };
+    }
+    this.pendingExpunge.clear();
+    this.selfChanged.clear();
+    this.announcedExists = 0;
+    this.savedSearch = [];
+  }
+
+  /** replace the transport after STARTTLS */
+  replaceSocket(s: Duplex): void {
+    this.detach(this.sock);
+    this.sock = s;
+    this.out = new Output(s);
+    this.attach(s);
+    this.secure = true;
+  }
+}
+
+function formatSet(nums: number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < nums.length) {
+    const a = nums[i]!;
+    let b = a;
+    while (i + 1 < nums.length && nums[i + 1] === b + 1) b = nums[++i]!;
+    parts.push(a === b ? `${a}` : `${a}:${b}`);
+    i++;
+  }
+  return parts.join(',');
+}
