@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ConfigError } from './api.js';
 import {
   defaultImapdConfPath,
+  defaultPartition,
   impliedPath,
   loadImapdConf,
   parseImapdConf,
@@ -132,11 +133,14 @@ test('wrong type is a ConfigError with file, line, key and the expected type', (
 });
 
 test('switch spellings as Cyrus reads them', () => {
-  for (const v of ['1', 'yes', 'y', 'true', 't', 'on', 'On']) {
+  for (const v of ['1', 'yes', 'y', 'true', 't', 'on', 'onward']) {
     assert.equal(parse(`${BASE}allowplaintext: ${v}\n`).conf.getSwitch('allowplaintext'), true, v);
   }
   for (const v of ['0', 'no', 'n', 'false', 'f', 'off']) {
     assert.equal(parse(`${BASE}allowapop: ${v}\n`).conf.getSwitch('allowapop'), false, v);
+  }
+  for (const v of ['Yes', 'ON', 'o', 'maybe']) {
+    assert.match(parseError(`${BASE}allowapop: ${v}\n`).message, /must be a switch/, v);
   }
 });
 
@@ -190,6 +194,8 @@ test('durations: units, sums, negatives and legacy units for bare numbers', () =
   assert.equal(d('timeout: 45', 'timeout'), 45 * 60); // legacy unit minutes
   assert.equal(d('timeout: 1h30m', 'timeout'), 5400);
   assert.equal(d('timeout: 90s', 'timeout'), 90);
+  assert.equal(d('timeout: 1h30', 'timeout'), 5400); // trailing number takes the legacy unit
+  assert.equal(d('failedloginpause: 1m5', 'failedloginpause'), 65);
   assert.equal(d('failedloginpause: 5', 'failedloginpause'), 5); // seconds
   assert.equal(d('archive_after: 2', 'archive_after'), 2 * 86400); // days
   assert.equal(d('popexpiretime: -1', 'popexpiretime'), -86400);
@@ -283,6 +289,26 @@ test('unknown key gives a warning with file, line and the nearest known key', ()
       ['unknown', 4],
     ],
   );
+});
+
+test('unknown service-prefixed key suggests the service-prefixed option', () => {
+  const { warnings } = parse(`${BASE}imap_alowplaintext: yes\n`);
+  assert.deepEqual(warnings, [
+    "test.conf:3: unknown option 'imap_alowplaintext' (did you mean 'imap_allowplaintext'?)",
+  ]);
+});
+
+test('defaultPartition: defaultpartition, else default, else first; errors when none', () => {
+  assert.deepEqual(defaultPartition(parse(BASE).conf), { name: 'default', path: '/var/spool/cyrus' });
+  const two = 'configdirectory: /c\npartition-a: /a\npartition-b: /b\n';
+  assert.deepEqual(defaultPartition(parse(two).conf), { name: 'a', path: '/a' });
+  assert.deepEqual(defaultPartition(parse(`${two}defaultpartition: b\n`).conf), { name: 'b', path: '/b' });
+  assert.throws(() => defaultPartition(parse(`${two}defaultpartition: c\n`).conf), /no partition-c line/);
+  assert.throws(
+    () => defaultPartition(parse(`${two}defaultpartition: a-b\n`).conf),
+    /must be letters and digits/,
+  );
+  assert.throws(() => defaultPartition(parse('configdirectory: /c\n').conf), /no partition-<name> line/);
 });
 
 test('deprecated names load with a warning and feed the replacement unless it is set', () => {

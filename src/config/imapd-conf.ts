@@ -246,8 +246,22 @@ export function splitServicePrefix(key: string): { prefix: string; rest: string 
   return null;
 }
 
-/** The nearest option name, for "did you mean". */
+/**
+ * The nearest option name, for "did you mean" (also `<service>_<option>` forms: `imap_alowplaintext`
+ * gives `imap_allowplaintext`).
+ */
 export function nearestOption(key: string): string | undefined {
+  const direct = nearest(key);
+  const us = key.indexOf('_');
+  if (us > 0) {
+    const rest = key.slice(us + 1);
+    const near = nearest(rest);
+    if (near && near.name !== rest && (!direct || direct.d > near.d)) return `${key.slice(0, us)}_${near.name}`;
+  }
+  return direct?.name;
+}
+
+function nearest(key: string): { name: string; d: number } | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   for (const n of optionNames()) {
@@ -257,7 +271,50 @@ export function nearestOption(key: string): string | undefined {
       best = n;
     }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3))
+    ? { name: best, d: bestD }
+    : undefined;
+}
+
+/**
+ * The partition new mailboxes go to, as Cyrus requires it of programs that touch the spool:
+ * `defaultpartition` (alphanumeric, with a `partition-<name>` line) if set, else `default` if
+ * `partition-default` exists, else the first `partition-*`. Throws ConfigError when there is none.
+ */
+export function defaultPartition(conf: ImapdConf): { name: string; path: string } {
+  const parts = conf.partitions();
+  const named = conf.getString('defaultpartition');
+  if (named !== null) {
+    if (!/^[A-Za-z0-9]+$/.test(named)) {
+      throw new ConfigError(
+        `${conf.path}: defaultpartition '${named}' must be letters and digits`,
+        conf.path,
+        undefined,
+        'defaultpartition',
+      );
+    }
+    const path = parts.get(named.toLowerCase());
+    if (path === undefined) {
+      throw new ConfigError(
+        `${conf.path}: defaultpartition is '${named}' but there is no partition-${named} line`,
+        conf.path,
+        undefined,
+        'defaultpartition',
+      );
+    }
+    return { name: named.toLowerCase(), path };
+  }
+  const dflt = parts.get('default');
+  if (dflt !== undefined) return { name: 'default', path: dflt };
+  const first = [...parts][0];
+  if (!first)
+    throw new ConfigError(
+      `${conf.path}: no partition-<name> line: mail cannot be stored`,
+      conf.path,
+      undefined,
+      'partition-default',
+    );
+  return { name: first[0], path: first[1] };
 }
 
 interface Setting {
@@ -413,7 +470,7 @@ export class LoadedImapdConf implements ImapdConf {
         `${l.file}:${l.line}: option '${l.key}' (${spec.type}) must be ${r.expected}, not '${l.value}'`,
         l.file,
         l.line,
-        key,
+        l.key,
       ),
     );
     return null;

@@ -25,9 +25,12 @@ export function parseCInt(text: string): Parsed<number> {
   return { ok: true, value: m[1] === '-' ? -n : n };
 }
 
-/** SWITCH: `1`/`y`/`t`/`on` ⇒ true, `0`/`n`/`f`/`of(f)` ⇒ false (first letters, as Cyrus). */
+/**
+ * SWITCH: `1`/`y`/`t`/`on` ⇒ true, `0`/`n`/`f`/`of(f)` ⇒ false: first letters, lower case only,
+ * exactly as Cyrus (`Yes` is refused by Cyrus, so by us too).
+ */
 export function parseSwitch(text: string): Parsed<boolean> {
-  const s = text.trim().toLowerCase();
+  const s = text.trim();
   const c = s[0];
   if (c === '1' || c === 'y' || c === 't' || s.startsWith('on')) return { ok: true, value: true };
   if (c === '0' || c === 'n' || c === 'f' || s.startsWith('of')) return { ok: true, value: false };
@@ -37,20 +40,18 @@ export function parseSwitch(text: string): Parsed<boolean> {
 const DURATION_SECONDS: Record<string, number> = { d: 86400, h: 3600, m: 60, s: 1 };
 
 /**
- * DURATION: `[-]` then `<digits><unit>` groups (`1h30m`), units d/h/m/s; a bare number uses the
- * option's legacy unit. Result in seconds.
+ * DURATION: `[-]` then `<digits><unit>` groups (`1h30m`), units d/h/m/s. As in Cyrus, a value
+ * that ends in a digit gets the option's legacy unit appended, so `90` and `1h30` both work
+ * (`1h30` on a minutes option = 1h30m). Result in seconds.
  */
 export function parseDuration(text: string, unit: OptionUnit = 's'): Parsed<number> {
-  const s = text.trim();
   const expected = 'a duration (e.g. 90, 30s, 10m, 1h30m, 7d)';
-  const m = /^(-?)(.*)$/.exec(s)!;
+  const mult = DURATION_SECONDS[unit];
+  if (mult === undefined) return { ok: false, expected };
+  const m = /^(-?)(.*)$/.exec(text.trim())!;
   const sign = m[1] === '-' ? -1 : 1;
-  const body = m[2]!;
-  if (/^[0-9]+$/.test(body)) {
-    const mult = DURATION_SECONDS[unit];
-    if (mult === undefined) return { ok: false, expected };
-    return { ok: true, value: sign * parseInt(body, 10) * mult };
-  }
+  let body = m[2]!;
+  if (/[0-9]$/.test(body)) body += unit;
   if (!/^([0-9]+[dhms])+$/.test(body)) return { ok: false, expected };
   let total = 0;
   for (const g of body.matchAll(/([0-9]+)([dhms])/g)) total += parseInt(g[1]!, 10) * DURATION_SECONDS[g[2]!]!;
@@ -87,9 +88,8 @@ export function parseChoice(text: string, spec: OptionSpec): Parsed<string> {
     if (v.canonical === s || v.aliases.includes(s)) return { ok: true, value: v.canonical };
   const names = vals.map((v) => v.canonical);
   if (spec.type === 'enum') {
-    const lower = s.toLowerCase();
-    if (names.includes('on') && ['1', 'yes', 't', 'true'].includes(lower)) return { ok: true, value: 'on' };
-    if (names.includes('off') && ['0', 'no', 'f', 'false'].includes(lower)) return { ok: true, value: 'off' };
+    if (names.includes('on') && ['1', 'yes', 't', 'true'].includes(s)) return { ok: true, value: 'on' };
+    if (names.includes('off') && ['0', 'no', 'f', 'false'].includes(s)) return { ok: true, value: 'off' };
   }
   return { ok: false, expected: `one of: ${names.join(', ')}` };
 }

@@ -102,7 +102,7 @@ test('conf-lint: clean file exits 0; unknown keys, bad lines and unknown service
       `error: ${c}:11: invalid option name 'bad' (a key is letters, digits, '-' and '_', followed directly by ':')`,
       `error: ${c}:12: option 'timeout' (duration) must be a duration (e.g. 90, 30s, 10m, 1h30m, 7d), not 'later'`,
       `unknown: ${c}:9: alowplaintext: yes  (did you mean 'allowplaintext'?)`,
-      `unknown: ${c}:10: pop9_admins: x`,
+      `unknown: ${c}:10: pop9_admins: x  (no service or program 'pop9' in ${m})`,
     ]);
   });
 });
@@ -120,6 +120,14 @@ test('conf-lint reports cyrus.conf warnings and errors too', async () => {
     const r2 = await run(['-C', c, '-M', m, 'conf-lint']);
     assert.equal(r2.code, 1);
     assert.match(r2.out, /error: .*cyrus\.conf:2: bad character in name/);
+    writeFileSync(m, CYRUS);
+    writeFileSync(c, 'configdirectory: /c\ndefaultpartition: spool\npartition-default: /s\n');
+    const r3 = await run(['-C', c, '-M', m, 'conf-lint']);
+    assert.equal(r3.code, 1);
+    assert.match(
+      r3.out,
+      /^error: .*imapd\.conf: defaultpartition is 'spool' but there is no partition-spool line$/m,
+    );
   });
 });
 

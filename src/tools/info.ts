@@ -5,7 +5,8 @@
  *     conf          options whose value differs from the default, then overflow keys (`key: value`)
  *     conf-all      every option with its effective value, then overflow keys
  *     conf-default  every option's default
- *     conf-lint     lines Cyrus would not accept, unknown keys, cyrus.conf findings; exit 1 if any
+ *     conf-lint     lines Cyrus would not accept, unknown keys, a missing partition, cyrus.conf
+ *                   findings; exit 1 if any
  *     services      check that every listen= of cyrus.conf resolves; print missing /etc/services lines
  *     proc          one line per live connection: pid service host [user] [mailbox] [command]
  *
@@ -20,10 +21,12 @@ import { ConfigError, type CyrusConf } from '../config/api.js';
 import { defaultCyrusConfPath, loadCyrusConf } from '../config/cyrus-conf.js';
 import {
   defaultImapdConfPath,
+  defaultPartition,
   impliedPath,
   isOverflowFamily,
   loadImapdConf,
   nearestOption,
+  splitServicePrefix,
   type LoadedImapdConf,
 } from '../config/imapd-conf.js';
 import { optionNames, optionSpec, type OptionSpec } from '../config/imapoptions.js';
@@ -295,6 +298,12 @@ function lint(imapdPath: string, args: Args, service: string, io: InfoIO): numbe
   const errors: ConfigError[] = [];
   const conf = loadImapdConf(imapdPath, { service, warn: () => {}, onError: (e) => errors.push(e) });
   for (const e of errors) findings.push(`error: ${e.message}`);
+  try {
+    defaultPartition(conf);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    findings.push(`error: ${e.message}`);
+  }
 
   // which <ident>_ prefixes are legitimate: cyrus.conf entry names, program identities, channels
   const idents = new Set(PROGRAM_IDENTS);
@@ -324,9 +333,13 @@ function lint(imapdPath: string, args: Args, service: string, io: InfoIO): numbe
     if (isOverflowFamily(l.key)) continue;
     if (knownPrefixed(l.key, idents, channels)) continue;
     const near = nearestOption(l.key);
-    findings.push(
-      `unknown: ${l.file}:${l.line}: ${l.key}: ${l.value}${near ? `  (did you mean '${near}'?)` : ''}`,
-    );
+    const split = splitServicePrefix(l.key);
+    const hint = split
+      ? `  (no service or program '${split.prefix}' in ${cyrus ? cyrus.path : 'the usual names'})`
+      : near
+        ? `  (did you mean '${near}'?)`
+        : '';
+    findings.push(`unknown: ${l.file}:${l.line}: ${l.key}: ${l.value}${hint}`);
   }
   for (const w of conf.warnings) {
     if (w.kind === 'deprecated' || w.kind === 'dbmap') io.stderr(`cyr_info: note: ${w.message}\n`);
