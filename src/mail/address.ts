@@ -129,7 +129,8 @@ export function parseAddressList(value: string | null): EnvelopeAddress[] | null
       i++;
       // obsolete route: @a,@b:
       const inner: Tok[] = [];
-      while (i < n && toks[i].v !== '>' && !(toks[i].t === 'special' && toks[i].v === '<')) inner.push(toks[i++]);
+      while (i < n && toks[i].v !== '>' && !(toks[i].t === 'special' && toks[i].v === '<'))
+        inner.push(toks[i++]);
       if (i < n && toks[i].v === '>') i++;
       let adl: string | null = null;
       let spec = inner;
@@ -151,7 +152,10 @@ export function parseAddressList(value: string | null): EnvelopeAddress[] | null
       // addr-spec without angle brackets: words are the local part
       i++;
       const domain: Tok[] = [];
-      while (i < n && !(toks[i].t === 'special' && (toks[i].v === ',' || toks[i].v === ';' || toks[i].v === '<')))
+      while (
+        i < n &&
+        !(toks[i].t === 'special' && (toks[i].v === ',' || toks[i].v === ';' || toks[i].v === '<'))
+      )
         domain.push(toks[i++]);
       if (i < n && toks[i].v === '<') {
         // "a@b <c@d>": treat the first as a display name (broken but seen)

@@ -169,7 +169,10 @@ export function qpDecodeRange(src: Buffer, start: number, end: number): Buffer {
 /** Normalises a Content-Transfer-Encoding value: lower case, no blanks or comments. */
 export function normalizeEncoding(enc: string | null | undefined): string {
   if (!enc) return '7bit';
-  return enc.replace(/\(.*?\)/g, '').trim().toLowerCase();
+  return enc
+    .replace(/\(.*?\)/g, '')
+    .trim()
+    .toLowerCase();
 }
 
 /** An incremental decoder for a transfer encoding, or null for identity encodings. */
@@ -203,9 +206,7 @@ export function decoderFor(encoding: string): Transform | null {
 /** True for the encodings IMAP BINARY can decode (RFC 3516: otherwise NO [UNKNOWN-CTE]). */
 export function isKnownEncoding(encoding: string): boolean {
   const e = normalizeEncoding(encoding);
-  return (
-    e === '7bit' || e === '8bit' || e === 'binary' || e === 'base64' || e === 'quoted-printable'
-  );
+  return e === '7bit' || e === '8bit' || e === 'binary' || e === 'base64' || e === 'quoted-printable';
 }
 
 /** Decodes a whole buffer of the given transfer encoding. */
@@ -228,10 +229,10 @@ const CHARSET_ALIASES: Record<string, string> = {
   'shift-jis': 'shift_jis',
   sjis: 'shift_jis',
   'x-sjis': 'shift_jis',
-  'euc_jp': 'euc-jp',
+  euc_jp: 'euc-jp',
   'x-euc-jp': 'euc-jp',
   'ks_c_5601-1987': 'euc-kr',
-  'ks_c_5601': 'euc-kr',
+  ks_c_5601: 'euc-kr',
   cp949: 'euc-kr',
   'x-gbk': 'gbk',
   cp936: 'gbk',
@@ -245,6 +246,8 @@ const CHARSET_ALIASES: Record<string, string> = {
   unknown: 'utf-8',
   'unknown-8bit': 'utf-8',
   default: 'utf-8',
+  'utf-7': 'utf-7',
+  'unicode-1-1-utf-7': 'utf-7',
 };
 
 const labelCache = new Map<string, string | null>();

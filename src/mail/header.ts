@@ -146,7 +146,13 @@ export function parseMimeValue(raw: string): MimeValue {
     }
     if (!name) continue;
     const m = /^([^*]+)(?:\*(\d+))?(\*)?$/.exec(name);
-    if (m) raws.push({ name: m[1], section: m[2] === undefined ? -1 : Number(m[2]), extended: !!m[3], value: val });
+    if (m)
+      raws.push({
+        name: m[1],
+        section: m[2] === undefined ? -1 : Number(m[2]),
+        extended: !!m[3],
+        value: val,
+      });
     else raws.push({ name, section: -1, extended: false, value: val });
   }
   return { value, params: combineParams(raws) };

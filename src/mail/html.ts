@@ -44,14 +44,16 @@ export function decodeEntities(s: string): string {
   return s.replace(/&(#[xX][0-9a-fA-F]{1,6}|#\d{1,7}|[a-zA-Z][a-zA-Z0-9]{1,31});?/g, (all, ref: string) => {
     if (ref[0] === '#') {
       const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      if (code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff)) return String.fromCodePoint(code);
+      if (code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff))
+        return String.fromCodePoint(code);
       return '\ufffd';
     }
     return NAMED[ref] ?? all;
   });
 }
 
-const BLOCK = /^(p|div|br|tr|li|h[1-6]|table|ul|ol|blockquote|pre|hr|title|section|article|header|footer|dd|dt)$/i;
+const BLOCK =
+  /^(p|div|br|tr|li|h[1-6]|table|ul|ol|blockquote|pre|hr|title|section|article|header|footer|dd|dt)$/i;
 
 /** Converts HTML to text. */
 export function htmlToText(html: string): string {

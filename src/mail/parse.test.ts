@@ -55,7 +55,10 @@ function checkInvariants(msg: Buffer, r: ParsedMessage): void {
   assert.equal(r.headerSize, r.body.bodyStart);
   assert.equal(r.body.headerStart, 0);
   for (const p of allParts(r.body)) {
-    assert.ok(p.headerStart <= p.bodyStart && p.bodyStart <= p.bodyEnd && p.bodyEnd <= msg.length, 'offsets ordered');
+    assert.ok(
+      p.headerStart <= p.bodyStart && p.bodyStart <= p.bodyEnd && p.bodyEnd <= msg.length,
+      'offsets ordered',
+    );
     assert.equal(p.size, p.bodyEnd - p.bodyStart, 'size matches offsets');
     assert.equal(p.lines, countLF(msg.subarray(p.bodyStart, p.bodyEnd)), 'lines = LFs in the body');
     if (p.type === 'multipart') assert.ok(p.parts && p.parts.length > 0, 'multipart has parts');
@@ -93,10 +96,14 @@ test('simple text message: sizes, lines, offsets, envelope, search text', () => 
   assert.equal(r.body.lines, 1);
   assert.equal(r.envelope.subject, 'afternoon meeting');
   assert.equal(r.envelope.messageId, '<B27397-0100000@Blurdybloop.example>');
-  assert.deepEqual(r.envelope.from, [{ name: 'Fred Foobar', adl: null, mailbox: 'foobar', host: 'Blurdybloop.example' }]);
+  assert.deepEqual(r.envelope.from, [
+    { name: 'Fred Foobar', adl: null, mailbox: 'foobar', host: 'Blurdybloop.example' },
+  ]);
   assert.deepEqual(r.envelope.sender, r.envelope.from);
   assert.deepEqual(r.envelope.replyTo, r.envelope.from);
-  assert.deepEqual(r.envelope.to, [{ name: null, adl: null, mailbox: 'mooch', host: 'owatagu.siam.edu.example' }]);
+  assert.deepEqual(r.envelope.to, [
+    { name: null, adl: null, mailbox: 'mooch', host: 'owatagu.siam.edu.example' },
+  ]);
   assert.equal(r.envelope.cc, null);
   assert.equal(r.sentDate, Date.UTC(1994, 1, 8, 5, 52, 25));
   assert.match(r.searchHeaders, /^subject: afternoon meeting$/m);
@@ -180,9 +187,9 @@ test('nested multipart/mixed with base64 attachments, RFC 2231 params, dispositi
     '--inner--',
     '',
     '--outer',
-    "Content-Type: application/pdf; name*0*=utf-8''%E2%82%AC%20rate; name*1=\" report.pdf\"",
+    'Content-Type: application/pdf; name*0*=utf-8\'\'%E2%82%AC%20rate; name*1=" report.pdf"',
     'Content-Transfer-Encoding: BASE64',
-    'Content-Disposition: attachment; filename*=iso-8859-1\'de\'R%E9sum%E9.pdf; size=3000',
+    "Content-Disposition: attachment; filename*=iso-8859-1'de'R%E9sum%E9.pdf; size=3000",
     'Content-ID: <part3@example>',
     'Content-Description: the report',
     'Content-Language: de, en (comment)',
@@ -272,7 +279,9 @@ test('message/rfc822 attachment: encapsulated envelope, body, lines; digest defa
   assert.equal(slice(msg, m.bodyStart, m.bodyEnd), inner.join('\r\n'));
   assert.equal(m.lines, inner.length - 1);
   assert.equal(m.message!.envelope.subject, 'inner subject');
-  assert.deepEqual(m.message!.envelope.from, [{ name: 'Inner Sender', adl: null, mailbox: 'inner', host: 'example.org' }]);
+  assert.deepEqual(m.message!.envelope.from, [
+    { name: 'Inner Sender', adl: null, mailbox: 'inner', host: 'example.org' },
+  ]);
   const ib = m.message!.body;
   assert.equal(ib.type, 'multipart');
   assert.equal(ib.parts!.length, 1);
@@ -303,7 +312,9 @@ test('envelope: groups, quoted local parts, comments, routes, broken addresses',
     'body',
   ]);
   const r = parseEverywhere(msg);
-  assert.deepEqual(r.envelope.from, [{ name: 'Smith, John', adl: null, mailbox: '"john smith"', host: 'example.com' }]);
+  assert.deepEqual(r.envelope.from, [
+    { name: 'Smith, John', adl: null, mailbox: '"john smith"', host: 'example.com' },
+  ]);
   assert.deepEqual(r.envelope.to, [
     { name: null, adl: null, mailbox: 'A Group', host: null },
     { name: 'Ed Jones', adl: null, mailbox: 'c', host: 'a.test' },
@@ -322,7 +333,9 @@ test('envelope: groups, quoted local parts, comments, routes, broken addresses',
     { name: null, adl: null, mailbox: 'Empty Group', host: null },
     { name: null, adl: null, mailbox: null, host: null },
   ]);
-  assert.deepEqual(r.envelope.replyTo, [{ name: 'broken', adl: null, mailbox: 'unterminated', host: 'x.test' }]);
+  assert.deepEqual(r.envelope.replyTo, [
+    { name: 'broken', adl: null, mailbox: 'unterminated', host: 'x.test' },
+  ]);
   // empty Sender: defaults to From (RFC 3501 7.4.2)
   assert.deepEqual(r.envelope.sender, r.envelope.from);
   assert.equal(r.sortDisplayFrom, 'Smith, John');
@@ -336,7 +349,18 @@ test('missing boundaries and missing close delimiter', () => {
   assert.equal(ra.body.parts![0].size, 0);
   assert.equal(ra.body.size, a.length - ra.headerSize);
   // no close delimiter: the last part runs to the end of the message
-  const b = crlf(['Content-Type: multipart/mixed; boundary=b', '', '--b', '', 'one', '--b', '', 'two', 'lines', '']);
+  const b = crlf([
+    'Content-Type: multipart/mixed; boundary=b',
+    '',
+    '--b',
+    '',
+    'one',
+    '--b',
+    '',
+    'two',
+    'lines',
+    '',
+  ]);
   const rb = parseEverywhere(b);
   assert.equal(rb.body.parts!.length, 2);
   assert.equal(slice(b, rb.body.parts![1].bodyStart, rb.body.parts![1].bodyEnd), 'two\r\nlines\r\n');
@@ -404,7 +428,9 @@ test('8-bit headers, bad encodings and unknown charsets do not throw', () => {
 
 test('bare LF line endings: sizes count the bytes as stored', () => {
   const msg = Buffer.from(
-    ['Subject: lf', 'Content-Type: multipart/mixed; boundary=z', '', '--z', '', 'a', 'b', '--z--', ''].join('\n'),
+    ['Subject: lf', 'Content-Type: multipart/mixed; boundary=z', '', '--z', '', 'a', 'b', '--z--', ''].join(
+      '\n',
+    ),
   );
   const r = parseEverywhere(msg);
   const p = r.body.parts![0];
@@ -437,7 +463,12 @@ test('huge header line is bounded and the body is still found', () => {
   const msg = crlf(['Subject: big', big, 'To: t@x.test', '', 'body text']);
   // a few chunkings (every offset would be slow for 3 MB)
   const whole = parseChunks(msg, []);
-  for (const cuts of [[10], [5000, 5001], [1024 * 1024 + 3], Array.from({ length: 300 }, (_, k) => (k + 1) * 11111)]) {
+  for (const cuts of [
+    [10],
+    [5000, 5001],
+    [1024 * 1024 + 3],
+    Array.from({ length: 300 }, (_, k) => (k + 1) * 11111),
+  ]) {
     assert.deepEqual(parseChunks(msg, cuts), whole);
   }
   checkInvariants(msg, whole);
@@ -461,12 +492,28 @@ test('deep nesting is capped and does not throw', () => {
     levels++;
   }
   assert.equal(levels, MAX_DEPTH);
-  assert.deepEqual(parseChunks(msg, Array.from({ length: 200 }, (_, k) => k * 17 + 1)), r);
+  assert.deepEqual(
+    parseChunks(
+      msg,
+      Array.from({ length: 200 }, (_, k) => k * 17 + 1),
+    ),
+    r,
+  );
 });
 
 test('long lines starting with "--" are content, not boundaries; short prefixed lines are', () => {
   const long = '--bx' + 'y'.repeat(5000);
-  const msg = crlf(['Content-Type: multipart/mixed; boundary=bx', '', '--bx', '', long, '--bxz', '', 'two', '--bx--']);
+  const msg = crlf([
+    'Content-Type: multipart/mixed; boundary=bx',
+    '',
+    '--bx',
+    '',
+    long,
+    '--bxz',
+    '',
+    'two',
+    '--bx--',
+  ]);
   const whole = parseChunks(msg, []);
   for (const cut of [60, 100, 1100, 2000, 4000, 5060]) assert.deepEqual(parseChunks(msg, [cut]), whole);
   checkInvariants(msg, whole);
@@ -479,7 +526,9 @@ test('long lines starting with "--" are content, not boundaries; short prefixed 
 test('parseMessage reads a stream and a search budget is honoured', async () => {
   const text = 'word '.repeat(10000);
   const msg = crlf(['Subject: s', '', text]);
-  const r = await parseMessage(Readable.from([msg.subarray(0, 10), msg.subarray(10)]), { maxSearchText: 100 });
+  const r = await parseMessage(Readable.from([msg.subarray(0, 10), msg.subarray(10)]), {
+    maxSearchText: 100,
+  });
   assert.equal(r.size, msg.length);
   assert.equal(r.searchBody.length, 100);
   assert.equal(r.preview.length, 256);
@@ -493,7 +542,23 @@ test('malformed inputs never throw (generated junk)', () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed;
   };
-  const pieces = ['--a\r\n', '--a--\r\n', '\r\n', '\n', 'Content-Type: multipart/mixed; boundary=a\r\n', 'Content-Type: message/rfc822\r\n', 'text\r\n', '=?utf-8?b?', '"', '(', '<', ':', ';', '\xff', '--'];
+  const pieces = [
+    '--a\r\n',
+    '--a--\r\n',
+    '\r\n',
+    '\n',
+    'Content-Type: multipart/mixed; boundary=a\r\n',
+    'Content-Type: message/rfc822\r\n',
+    'text\r\n',
+    '=?utf-8?b?',
+    '"',
+    '(',
+    '<',
+    ':',
+    ';',
+    '\xff',
+    '--',
+  ];
   for (let k = 0; k < 300; k++) {
     let s = '';
     const n = rnd() % 40;

@@ -276,7 +276,8 @@ export class MessageParser {
       lines: this.lfTotal,
       sentDate: parseRfc5322Date(env.date),
       searchHeaders,
-      searchBody: this.searchBody.length > this.maxSearch ? this.searchBody.slice(0, this.maxSearch) : this.searchBody,
+      searchBody:
+        this.searchBody.length > this.maxSearch ? this.searchBody.slice(0, this.maxSearch) : this.searchBody,
       preview: this.preview ?? '',
       sortSubject: subject === null ? '' : decodeWords(subject).replace(/\s+/g, ' ').trim(),
       sortFrom: first(env.from),
@@ -440,12 +441,17 @@ export class MessageParser {
       const text = f.text.finish();
       f.text = null;
       if (this.preview === null && !f.attachment && (p.subtype === 'plain' || p.subtype === 'html')) {
-        this.preview = text.slice(0, PREVIEW_CHARS * 8).replace(/\s+/g, ' ').trim().slice(0, PREVIEW_CHARS);
+        this.preview = text
+          .slice(0, PREVIEW_CHARS * 8)
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, PREVIEW_CHARS);
       }
       const room = this.maxSearch - this.searchBody.length;
       if (room > 0 && text.length) {
         const folded = foldCase(text);
-        this.searchBody += (this.searchBody.length ? '\n' : '') + (folded.length > room ? folded.slice(0, room) : folded);
+        this.searchBody +=
+          (this.searchBody.length ? '\n' : '') + (folded.length > room ? folded.slice(0, room) : folded);
       }
     }
   }
@@ -604,7 +610,13 @@ export class MessageParser {
           i = e;
           continue;
         }
-        if (this.openBoundaries > 0 && buf[i] === 0x2d && len > 2 && len <= CARRY_MAX && buf[i + 1] === 0x2d) {
+        if (
+          this.openBoundaries > 0 &&
+          buf[i] === 0x2d &&
+          len > 2 &&
+          len <= CARRY_MAX &&
+          buf[i + 1] === 0x2d
+        ) {
           const k = this.matchBoundary(buf, i, e);
           if (k >= 0) {
             this.onBoundary(buf, i, e, k);

@@ -84,14 +84,16 @@ export function decodeMailboxName(s: string): string {
       }
     }
     // leftover bits must be zero padding, fewer than 6 of them
-    if (nbits >= 6 || (bits & ((1 << nbits) - 1)) !== 0) throw new Error('invalid mailbox name: bad BASE64 padding');
+    if (nbits >= 6 || (bits & ((1 << nbits) - 1)) !== 0)
+      throw new Error('invalid mailbox name: bad BASE64 padding');
     if (units.length === 0) throw new Error('invalid mailbox name: empty &-sequence');
     let decoded = '';
     for (let k = 0; k < units.length; k++) {
       const u = units[k];
       if (u >= 0xd800 && u <= 0xdbff) {
         const lo = units[k + 1];
-        if (lo === undefined || lo < 0xdc00 || lo > 0xdfff) throw new Error('invalid mailbox name: bad surrogate');
+        if (lo === undefined || lo < 0xdc00 || lo > 0xdfff)
+          throw new Error('invalid mailbox name: bad surrogate');
         decoded += String.fromCharCode(u, lo);
         k++;
       } else if (u >= 0xdc00 && u <= 0xdfff) throw new Error('invalid mailbox name: bad surrogate');
