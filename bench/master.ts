@@ -83,18 +83,24 @@ async function acceptRate(port: number, concurrency: number, seconds: number): P
   return done / ((Date.now() - t0) / 1000);
 }
 
-async function idleMemory(m: MasterProc, port: number, n: number): Promise<{ rss: number; pids: number; opened: number; ms: number }> {
+async function idleMemory(
+  m: MasterProc,
+  port: number,
+  n: number,
+): Promise<{ rss: number; pids: number; opened: number; ms: number }> {
   const socks: Socket[] = [];
   const t0 = Date.now();
   const batch = 500;
   for (let i = 0; i < n; i += batch) {
     const part = await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, () =>
-        new Promise<Socket | null>((resolve) => {
-          const s = connect(port, '127.0.0.1');
-          s.once('data', () => resolve(s));
-          s.once('error', () => resolve(null));
-        }),
+      Array.from(
+        { length: Math.min(batch, n - i) },
+        () =>
+          new Promise<Socket | null>((resolve) => {
+            const s = connect(port, '127.0.0.1');
+            s.once('data', () => resolve(s));
+            s.once('error', () => resolve(null));
+          }),
       ),
     );
     for (const s of part) if (s) socks.push(s);
@@ -111,22 +117,30 @@ export default async function bench(args: string[]): Promise<void> {
   const conns = opt(args, '--conns', 10_000);
   const seconds = opt(args, '--seconds', 3);
   if (hardFdLimit() < conns + 1000 && !process.env.CYRUS_TS_BENCH_REEXEC) {
-    const r = spawnSync('prlimit', ['--nofile=65536:65536', process.execPath, ...process.execArgv, process.argv[1]!, 'master', ...args], {
-      stdio: 'inherit',
-      env: { ...process.env, CYRUS_TS_BENCH_REEXEC: '1' },
-    });
+    const r = spawnSync(
+      'prlimit',
+      ['--nofile=65536:65536', process.execPath, ...process.execArgv, process.argv[1]!, 'master', ...args],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, CYRUS_TS_BENCH_REEXEC: '1' },
+      },
+    );
     if (r.status === 0) return;
-    console.log(`could not raise the descriptor limit (hard ${hardFdLimit()}); measuring with fewer connections`);
+    console.log(
+      `could not raise the descriptor limit (hard ${hardFdLimit()}); measuring with fewer connections`,
+    );
   }
 
   const times = await readyTime();
-  console.log(`start → ready file: median ${times[2]!.toFixed(0)} ms (min ${times[0]!.toFixed(0)}, max ${times[4]!.toFixed(0)}) over 5 starts`);
+  console.log(
+    `start → ready file: median ${times[2]!.toFixed(0)} ms (min ${times[0]!.toFixed(0)}, max ${times[4]!.toFixed(0)}) over 5 starts`,
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'cyr-bench-'));
   const m = await startMaster({ dir, cyrusConf: CONF, env: { CYRUS_VERBOSE: '0' }, args: ['-l', '1024'] });
   try {
     const port = m.port('echo');
-    console.log('accept rate (connect, greeting, reset) through master\'s listener, echo prefork=2:');
+    console.log("accept rate (connect, greeting, reset) through master's listener, echo prefork=2:");
     for (const c of [1, 50, 500]) {
       const rate = await acceptRate(port, c, seconds);
       console.log(`  ${String(c).padStart(4)} concurrent clients: ${rate.toFixed(0)} connections/s`);

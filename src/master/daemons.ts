@@ -64,7 +64,12 @@ export class DaemonRunner {
     const now = Date.now();
     this.forks.record(now);
     this.startedAt = now;
-    const env: NodeJS.ProcessEnv = { ...process.env, CYRUS_SERVICE: this.name, CYRUS_ISDAEMON: '1', CYRUS_ID: '0' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CYRUS_SERVICE: this.name,
+      CYRUS_ISDAEMON: '1',
+      CYRUS_ID: '0',
+    };
     const out = this.ctx.output;
     let child: ChildProcess;
     const builtin = this.program.kind === 'daemon';
@@ -84,13 +89,19 @@ export class DaemonRunner {
         child.send(init);
       } else {
         const stdio = waitReady ? ['ignore', out, out, 'pipe'] : ['ignore', out, out];
-        child = spawnProgram(this.program, this.entry.cmd.slice(1), { env, stdio: stdio as never, maxfds: this.entry.maxfds });
+        child = spawnProgram(this.program, this.entry.cmd.slice(1), {
+          env,
+          stdio: stdio as never,
+          maxfds: this.entry.maxfds,
+        });
       }
     } catch (err) {
       return Promise.reject(new Error(`cannot start daemon ${this.name}: ${String(err)}`));
     }
     this.child = child;
-    this.ctx.log.info(`daemon ${this.name}: about to run ${this.entry.cmd.join(' ')} (pid ${child.pid ?? '?'})`);
+    this.ctx.log.info(
+      `daemon ${this.name}: about to run ${this.entry.cmd.join(' ')} (pid ${child.pid ?? '?'})`,
+    );
     child.on('error', (err) => this.ctx.log.error(`daemon ${this.name}: ${err.message}`));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
     if (!waitReady) return Promise.resolve();
@@ -99,7 +110,8 @@ export class DaemonRunner {
         cleanup();
         reject(new Error(`daemon ${this.name} (wait=y) ${why}`));
       };
-      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(`${describeExit(code, signal)} before it was ready`);
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+        fail(`${describeExit(code, signal)} before it was ready`);
       const cleanup = (): void => {
         child.off('exit', onExit);
       };
@@ -143,7 +155,10 @@ export class DaemonRunner {
     }
     if (isFailure(code, signal)) {
       this.ctx.log.error(what);
-      if (this.crashes.fail(Date.now())) this.ctx.log.error(`too many failures for daemon ${this.name}, backing off for ${this.crashes.backoffUntil - Date.now()} ms`);
+      if (this.crashes.fail(Date.now()))
+        this.ctx.log.error(
+          `too many failures for daemon ${this.name}, backing off for ${this.crashes.backoffUntil - Date.now()} ms`,
+        );
     } else {
       this.ctx.log.notice(what);
     }
@@ -159,7 +174,9 @@ export class DaemonRunner {
       this.crashes.reset();
     }
     if (!this.forks.allow(now)) return;
-    this.start(false).catch((err: unknown) => this.ctx.log.error(String(err instanceof Error ? err.message : err)));
+    this.start(false).catch((err: unknown) =>
+      this.ctx.log.error(String(err instanceof Error ? err.message : err)),
+    );
   }
 
   nextWake(now: number): number | null {
@@ -175,10 +192,15 @@ export class DaemonRunner {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     killGroup(child.pid, 'SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const ok = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    const ok = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+    ]);
     clearTimeout(timer);
     if (!ok) {
-      this.ctx.log.warning(`daemon ${this.name} pid ${child.pid ?? '?'} did not stop in ${graceMs} ms: killing it`);
+      this.ctx.log.warning(
+        `daemon ${this.name} pid ${child.pid ?? '?'} did not stop in ${graceMs} ms: killing it`,
+      );
       killGroup(child.pid, 'SIGKILL');
       await exited;
     }

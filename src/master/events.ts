@@ -82,7 +82,9 @@ export class EventScheduler {
       else if (item.entry.period > 0) item.next = now + period;
       else item.next = null;
       if (item.running) {
-        this.ctx.log.notice(`event ${item.entry.name}: previous run (pid ${item.running.pid ?? '?'}) still running, not started again`);
+        this.ctx.log.notice(
+          `event ${item.entry.name}: previous run (pid ${item.running.pid ?? '?'}) still running, not started again`,
+        );
         continue;
       }
       this.run(item);
@@ -93,7 +95,9 @@ export class EventScheduler {
     const { entry } = item;
     const prog = resolveProgram(entry.cmd[0] ?? '');
     if (prog.kind !== 'tool' && prog.kind !== 'external') {
-      this.ctx.log.error(`event ${entry.name}: cannot run ${entry.cmd[0]} (${prog.kind === 'missing' ? 'not found' : `a built-in ${prog.kind}`})`);
+      this.ctx.log.error(
+        `event ${entry.name}: cannot run ${entry.cmd[0]} (${prog.kind === 'missing' ? 'not found' : `a built-in ${prog.kind}`})`,
+      );
       return;
     }
     const started = Date.now();
@@ -137,7 +141,10 @@ export class EventScheduler {
         const exited = new Promise<void>((r) => c.once('exit', () => r()));
         killGroup(c.pid, 'SIGTERM');
         let t: NodeJS.Timeout | undefined;
-        const ok = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (t = setTimeout(() => r(false), graceMs)))]);
+        const ok = await Promise.race([
+          exited.then(() => true),
+          new Promise<boolean>((r) => (t = setTimeout(() => r(false), graceMs))),
+        ]);
         clearTimeout(t);
         if (!ok) {
           killGroup(c.pid, 'SIGKILL');

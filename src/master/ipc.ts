@@ -41,8 +41,4 @@ export type ToWorker =
   /** stop accepting, call the service's shutdown, close sessions, exit 0 */
   | { t: 'shutdown' };
 
-export type FromWorker =
-  | { t: 'ready' }
-  | { t: 'listening' }
-  | { t: 'count'; n: number }
-  | { t: 'want' };
+export type FromWorker = { t: 'ready' } | { t: 'listening' } | { t: 'count'; n: number } | { t: 'want' };

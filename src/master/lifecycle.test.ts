@@ -11,7 +11,11 @@ import { alive, childrenOf, lineClient, MASTER_JS, startMaster, until } from './
 test('START entries run in order, each waited for, before services start', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
   writeFileSync(join(dir, 'first.sh'), `#!/bin/sh\nsleep 0.2\necho first >> ${dir}/order\n`, { mode: 0o755 });
-  writeFileSync(join(dir, 'second.sh'), `#!/bin/sh\necho second >> ${dir}/order\n[ -e ${dir}/e.sock ] && echo socket-exists >> ${dir}/order\nexit 0\n`, { mode: 0o755 });
+  writeFileSync(
+    join(dir, 'second.sh'),
+    `#!/bin/sh\necho second >> ${dir}/order\n[ -e ${dir}/e.sock ] && echo socket-exists >> ${dir}/order\nexit 0\n`,
+    { mode: 0o755 },
+  );
   const m2 = await startMaster({
     dir,
     cyrusConf: `START {
@@ -53,7 +57,10 @@ SERVICES {
   const { code } = await m.exited;
   try {
     assert.notEqual(code, 0);
-    assert.ok(m.lines.some((l) => /name:bad .*exited, status 3/.test(l)), m.lines.join('\n'));
+    assert.ok(
+      m.lines.some((l) => /name:bad .*exited, status 3/.test(l)),
+      m.lines.join('\n'),
+    );
     assert.ok(m.lines.some((l) => /can't run startup bad/.test(l)));
     assert.equal(existsSync(join(dir, 'never-ran')), false);
     assert.equal(existsSync(join(dir, 'e.sock')), false);
@@ -83,7 +90,18 @@ notifysocket: $DIR/run/sock3/notify
 `,
   });
   try {
-    for (const d of ['run/proc', 'run/lock', 'run/db', 'run/sc', 'run/pts', 'run/tls', 'run/sock1', 'run/sock2', 'run/sock3', 'conf/socket']) {
+    for (const d of [
+      'run/proc',
+      'run/lock',
+      'run/db',
+      'run/sc',
+      'run/pts',
+      'run/tls',
+      'run/sock1',
+      'run/sock2',
+      'run/sock3',
+      'conf/socket',
+    ]) {
       assert.ok(statSync(join(dir, d)).isDirectory(), `${d} exists`);
     }
     assert.equal(statSync(join(dir, 'run/sock1/lmtp')).mode & 0o777, 0o777);
@@ -101,10 +119,18 @@ test('a second master on the same pidfile is refused; a stale pidfile is taken o
   // stale: a pid that is not running
   const dead = spawnSync('/bin/true').pid!;
   writeFileSync(pidfile, `${dead}\n`);
-  const m = await startMaster({ dir, cyrusConf: `SERVICES {\n e cmd="echo" listen="$DIR/e.sock"\n}\n`, args: ['-p', pidfile] });
+  const m = await startMaster({
+    dir,
+    cyrusConf: `SERVICES {\n e cmd="echo" listen="$DIR/e.sock"\n}\n`,
+    args: ['-p', pidfile],
+  });
   try {
     assert.equal(readFileSync(pidfile, 'utf8'), `${m.pid}\n`);
-    const second = spawnSync(process.execPath, [MASTER_JS, '-D', '-C', m.imapdConf, '-M', m.cyrusConf, '-p', pidfile], { encoding: 'utf8', timeout: 5000 });
+    const second = spawnSync(
+      process.execPath,
+      [MASTER_JS, '-D', '-C', m.imapdConf, '-M', m.cyrusConf, '-p', pidfile],
+      { encoding: 'utf8', timeout: 5000 },
+    );
     assert.notEqual(second.status, 0);
     assert.match(second.stderr, new RegExp(`another cyr_master \\(pid ${m.pid}\\) is running on ${pidfile}`));
     // the first one is unharmed
@@ -161,8 +187,13 @@ DAEMON {
 
 test('SIGQUIT kills every child at once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
-  writeFileSync(join(dir, 'daemon.sh'), '#!/bin/sh\ntrap "" TERM\nwhile :; do sleep 1; done\n', { mode: 0o755 });
-  const m = await startMaster({ dir, cyrusConf: `SERVICES {\n e cmd="echo" listen="$DIR/e.sock"\n}\nDAEMON {\n d cmd="$DIR/daemon.sh"\n}\n` });
+  writeFileSync(join(dir, 'daemon.sh'), '#!/bin/sh\ntrap "" TERM\nwhile :; do sleep 1; done\n', {
+    mode: 0o755,
+  });
+  const m = await startMaster({
+    dir,
+    cyrusConf: `SERVICES {\n e cmd="echo" listen="$DIR/e.sock"\n}\nDAEMON {\n d cmd="$DIR/daemon.sh"\n}\n`,
+  });
   try {
     await m.waitFor(/daemon d: about to run/);
     await until(() => childrenOf(m.pid).length >= 2, 3000, 'children');
@@ -187,8 +218,73 @@ test('usage errors and -h', () => {
   assert.match(bad.stderr, /unknown option -Q/);
   const both = spawnSync(process.execPath, [MASTER_JS, '-d', '-D'], { encoding: 'utf8' });
   assert.equal(both.status, 64);
-  const noconf = spawnSync(process.execPath, [MASTER_JS, '-D', '-C', '/nonexistent/imapd.conf'], { encoding: 'utf8' });
+  const noconf = spawnSync(process.execPath, [MASTER_JS, '-D', '-C', '/nonexistent/imapd.conf'], {
+    encoding: 'utf8',
+  });
   assert.equal(noconf.status, 78);
   assert.doesNotMatch(noconf.stderr, /\n\s+at /);
   rmSync(join(tmpdir(), 'never-created'), { force: true });
+});
+
+test('-d daemonizes (the command returns once the pidfile is held), -L collects the log, -r names the ready file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  writeFileSync(join(dir, 'imapd.conf'), `configdirectory: ${dir}/conf\n`);
+  writeFileSync(join(dir, 'cyrus.conf'), `SERVICES {\n  e cmd="echo" listen="${dir}/e.sock"\n}\n`);
+  const log = join(dir, 'master.log');
+  const ready = join(dir, 'ready');
+  const pidfile = join(dir, 'm.pid');
+  const r = spawnSync(
+    process.execPath,
+    [
+      MASTER_JS,
+      '-d',
+      '-C',
+      join(dir, 'imapd.conf'),
+      '-M',
+      join(dir, 'cyrus.conf'),
+      '-L',
+      log,
+      '-r',
+      ready,
+      '-p',
+      pidfile,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 5000,
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const pid = Number(readFileSync(pidfile, 'utf8'));
+  try {
+    assert.ok(alive(pid));
+    await until(() => existsSync(ready), 5000, 'ready file');
+    const c = await lineClient({ path: join(dir, 'e.sock') });
+    assert.match(await c.next(), /^\+OK echo e/);
+    await c.close();
+    assert.match(readFileSync(log, 'utf8'), /master\[\d+\]: ready for work/);
+  } finally {
+    process.kill(pid, 'SIGTERM');
+    await until(() => !alive(pid), 5000, 'daemon exit');
+  }
+  assert.equal(existsSync(ready), false);
+  assert.equal(existsSync(pidfile), false);
+  assert.match(readFileSync(log, 'utf8'), /All children have exited, closing down/);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a tool we ship runs with node when named in cmd= (cyr_info in EVENTS)', async () => {
+  const m = await startMaster({
+    cyrusConf: `EVENTS {\n  info cmd="cyr_info -C $DIR/imapd.conf conf-all"\n}\n`,
+  });
+  try {
+    await m.waitFor(/process type:EVENT name:info path:cyr_info .* exited, status 0/);
+    assert.ok(
+      m.lines.some((l) => /^configdirectory: /.test(l)),
+      "cyr_info output reached master's stderr",
+    );
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
 });

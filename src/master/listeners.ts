@@ -43,7 +43,13 @@ export interface Listener {
   path?: string;
 }
 
-type CreateHandle = (address: string | null, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
+type CreateHandle = (
+  address: string | null,
+  port: number,
+  addressType: number,
+  fd?: number,
+  flags?: number,
+) => ServerHandle | number;
 const createServerHandle = (net as unknown as { _createServerHandle: CreateHandle })._createServerHandle;
 const UV_TCP_IPV6ONLY = 1;
 
@@ -98,13 +104,15 @@ async function bindAddress(a: ListenAddress, proto: ServiceEntry['proto']): Prom
   }
   if (net.isIP(a.host)) {
     const fam = net.isIP(a.host) as 4 | 6;
-    if ((fam === 4 && !want4) || (fam === 6 && !want6)) throw new Error(`address ${a.host} does not match proto=${proto}`);
+    if ((fam === 4 && !want4) || (fam === 6 && !want6))
+      throw new Error(`address ${a.host} does not match proto=${proto}`);
     return [bindTcp(a.host, a.port, fam)];
   }
   const addrs = await lookup(a.host, { all: true });
   const out: Listener[] = [];
   for (const { address, family } of addrs) {
-    if ((family === 4 && want4) || (family === 6 && want6)) out.push(bindTcp(address, a.port, family as 4 | 6));
+    if ((family === 4 && want4) || (family === 6 && want6))
+      out.push(bindTcp(address, a.port, family as 4 | 6));
   }
   if (out.length === 0) throw new Error(`${a.host} has no address for proto=${proto}`);
   return out;

@@ -75,7 +75,8 @@ function fileHash(path: string): string {
 }
 
 function sameService(a: ServiceEntry, b: ServiceEntry): boolean {
-  const pick = (e: ServiceEntry) => JSON.stringify([e.cmd, e.listen, e.proto, e.prefork, e.maxchild, e.babysit, e.maxforkrate, e.maxfds]);
+  const pick = (e: ServiceEntry) =>
+    JSON.stringify([e.cmd, e.listen, e.proto, e.prefork, e.maxchild, e.babysit, e.maxforkrate, e.maxfds]);
   return pick(a) === pick(b);
 }
 
@@ -119,7 +120,11 @@ export class Master {
     this.conf = this.loadImapd();
     this.confHash = fileHash(this.opts.imapdConfPath);
     this.settings = masterSettings(this.conf);
-    this.log = createLogger('master', { write: this.opts.write, debug: this.settings.debug || undefined, prefix: this.settings.syslogPrefix });
+    this.log = createLogger('master', {
+      write: this.opts.write,
+      debug: this.settings.debug || undefined,
+      prefix: this.settings.syslogPrefix,
+    });
     this.pidFile = this.opts.pidFile ?? this.settings.pidFile;
     this.readyFile = this.opts.readyFile ?? this.settings.readyFile;
     acquirePidfile(this.pidFile);
@@ -133,14 +138,16 @@ export class Master {
   }
 
   private async runLocked(): Promise<number> {
-    this.log.info(`process started, pid ${process.pid}, imapd.conf ${this.opts.imapdConfPath}, cyrus.conf ${this.opts.cyrusConfPath}`);
+    this.log.info(
+      `process started, pid ${process.pid}, imapd.conf ${this.opts.imapdConfPath}, cyrus.conf ${this.opts.cyrusConfPath}`,
+    );
     makeEphemeralDirs(this.conf);
     this.clearProcDir();
     const cyrus = loadCyrusConf(this.opts.cyrusConfPath);
     for (const w of cyrus.warnings) this.log.warning(w);
     this.installSignals();
     await runStart(cyrus.start, this.log, this.output);
-    if (this.flags.term || this.flags.quit) return this.shutdownNow();
+    if (this.flags.term || this.flags.quit) return this.shutdownNow(this.flags.term ?? 'SIGQUIT');
     this.events = new EventScheduler({ log: this.log, output: this.output });
     for (const entry of cyrus.services) await this.addService(entry, true);
     // wait=y daemons first, one by one, in file order
@@ -187,7 +194,9 @@ export class Master {
   private async addService(entry: ServiceEntry, atStartup: boolean, listeners?: Listener[]): Promise<void> {
     const program = resolveProgram(entry.cmd[0] ?? '');
     if (program.kind === 'missing' || program.kind === 'daemon') {
-      this.log.error(`service ${entry.name} disabled: ${program.kind === 'missing' ? `program ${entry.cmd[0]} not found` : `${program.name} is a daemon`}`);
+      this.log.error(
+        `service ${entry.name} disabled: ${program.kind === 'missing' ? `program ${entry.cmd[0]} not found` : `${program.name} is a daemon`}`,
+      );
       return;
     }
     if (!listeners) {
@@ -245,13 +254,9 @@ export class Master {
 
   /** One turn of the loop. */
   private step(): void {
-    if (this.phase === 'starting' || this.phase === 'stopping') {
-      if (this.phase === 'starting' && (this.flags.quit || this.flags.term)) {
-        /* START still running: handled when it returns */
-      }
-      return;
-    }
-    if (this.flags.quit) return void this.shutdownNow();
+    // while START runs, signals are only recorded: runLocked looks at them when START is done
+    if (this.phase === 'starting' || this.phase === 'stopping') return;
+    if (this.flags.quit) return void this.shutdownNow('SIGQUIT');
     if (this.flags.term) return void this.shutdown(this.flags.term);
     if (this.flags.hup && !this.reloading) {
       this.flags.hup = false;
@@ -277,7 +282,8 @@ export class Master {
   private arm(now: number): void {
     let next = now + 1000; // janitor: look around at least once a second
     for (const p of this.pools.values()) next = Math.min(next, p.nextWake(now) ?? next);
-    if (this.phase === 'ready') for (const d of this.daemons.values()) next = Math.min(next, d.nextWake(now) ?? next);
+    if (this.phase === 'ready')
+      for (const d of this.daemons.values()) next = Math.min(next, d.nextWake(now) ?? next);
     next = Math.min(next, this.events.nextWake() ?? next);
     if (this.phase === 'waiting') next = Math.min(next, now + 50);
     if (this.timer) clearTimeout(this.timer);
@@ -346,6 +352,7 @@ export class Master {
     for (const entry of cyrus.services) {
       const old = this.pools.get(entry.name);
       if (old && sameService(old.entry, entry)) {
+        old.reenable();
         if (confChanged) {
           this.log.info(`service ${entry.name}: imapd.conf changed, recycling workers`);
           old.recycle();
@@ -375,7 +382,9 @@ export class Master {
     }
     for (const entry of cyrus.daemons) if (!this.daemons.has(entry.name)) this.makeDaemon(entry);
     this.events.load(cyrus.events);
-    this.log.notice(`Services reconfigured (${this.pools.size} services, ${this.daemons.size} daemons, ${cyrus.events.length} events)`);
+    this.log.notice(
+      `Services reconfigured (${this.pools.size} services, ${this.daemons.size} daemons, ${cyrus.events.length} events)`,
+    );
   }
 
   private async shutdown(sig: NodeJS.Signals): Promise<void> {
@@ -383,7 +392,10 @@ export class Master {
     if (this.timer) clearTimeout(this.timer);
     this.log.notice(`attempting clean shutdown on signal ${sig}`);
     const pools = [...this.pools.values(), ...this.retiring];
-    await Promise.all([this.events.stop(SHUTDOWN_GRACE_MS), ...pools.map((p) => p.shutdown(SHUTDOWN_GRACE_MS))]);
+    await Promise.all([
+      this.events.stop(SHUTDOWN_GRACE_MS),
+      ...pools.map((p) => p.shutdown(SHUTDOWN_GRACE_MS)),
+    ]);
     const daemons = [...this.daemons.values()].reverse();
     await Promise.all(daemons.filter((d) => !d.entry.wait).map((d) => d.stop(SHUTDOWN_GRACE_MS)));
     for (const d of daemons.filter((d) => d.entry.wait)) await d.stop(SHUTDOWN_GRACE_MS);
@@ -393,10 +405,10 @@ export class Master {
     this.finish(this.exitCode);
   }
 
-  private shutdownNow(): number {
+  private shutdownNow(sig: NodeJS.Signals): number {
     this.phase = 'stopping';
     if (this.timer) clearTimeout(this.timer);
-    this.log.notice('got SIGQUIT: killing every child');
+    this.log.notice(`got ${sig}: killing every child`);
     this.events?.kill();
     for (const p of [...this.pools.values(), ...this.retiring]) p.killAll();
     for (const d of this.daemons.values()) d.kill();

@@ -57,7 +57,8 @@ export function acquirePidfile(path: string): void {
     }
     const pid = readPid(path);
     if (pid === process.pid) return;
-    if (pid !== null && isLiveMaster(pid)) throw new PidfileError(`another cyr_master (pid ${pid}) is running on ${path}`);
+    if (pid !== null && isLiveMaster(pid))
+      throw new PidfileError(`another cyr_master (pid ${pid}) is running on ${path}`);
     if (pid === null && attempt === 0) {
       // a master writing its pidfile right now links a complete file, so an empty or garbled
       // file is stale; but give a racing writer one moment anyway

@@ -56,7 +56,6 @@ export class ServicePool {
   private readonly crashes = new CrashWindow();
   private readonly forks: ForkRate;
   private nextId = 0;
-  private backedOffLogged = false;
   /** set when the pool is being removed (SIGHUP) or master shuts down: no more forks */
   private retired = false;
   /** why the service cannot run (unsupported program...), or null */
@@ -131,7 +130,9 @@ export class ServicePool {
   }
 
   private sendListeners(w: WorkerRec): void {
-    this.listeners.forEach((l, idx) => this.send(w, { t: 'listener', idx, count: this.listeners.length }, l.handle));
+    this.listeners.forEach((l, idx) =>
+      this.send(w, { t: 'listener', idx, count: this.listeners.length }, l.handle),
+    );
   }
 
   /** One step of the master loop: fork what is missing, end back-offs. */
@@ -140,7 +141,6 @@ export class ServicePool {
     if (this.crashes.backoffUntil > 0 && !this.crashes.inBackoff(now)) {
       this.ctx.log.notice(`service ${this.name}: back-off over, retrying`);
       this.crashes.reset();
-      this.backedOffLogged = false;
     }
     if (this.crashes.inBackoff(now)) return;
     while (this.live().length < this.target()) {
@@ -166,7 +166,11 @@ export class ServicePool {
     delete env.CYRUS_ISDAEMON;
     let child: ChildProcess;
     try {
-      child = forkWorker({ env, stdio: ['ignore', this.ctx.output, this.ctx.output, 'ipc'], maxfds: this.entry.maxfds });
+      child = forkWorker({
+        env,
+        stdio: ['ignore', this.ctx.output, this.ctx.output, 'ipc'],
+        maxfds: this.entry.maxfds,
+      });
     } catch (err) {
       this.ctx.log.error(`service ${this.name}: cannot fork worker: ${String(err)}`);
       this.crashes.fail(now);
@@ -177,8 +181,15 @@ export class ServicePool {
     this.workers.set(pid, w);
     this.rebalance();
     const exec =
-      this.program.kind === 'external' ? this.program.path : this.program.kind === 'tool' ? process.execPath : undefined;
-    const cmd = this.program.kind === 'tool' ? [this.entry.cmd[0]!, this.program.script, ...this.entry.cmd.slice(1)] : this.entry.cmd;
+      this.program.kind === 'external'
+        ? this.program.path
+        : this.program.kind === 'tool'
+          ? process.execPath
+          : undefined;
+    const cmd =
+      this.program.kind === 'tool'
+        ? [this.entry.cmd[0]!, this.program.script, ...this.entry.cmd.slice(1)]
+        : this.entry.cmd;
     const init: InitMessage = {
       t: 'init',
       service: this.name,
@@ -210,7 +221,9 @@ export class ServicePool {
         if (w.state === 'ready') w.state = 'listening';
         if (!this.everListening) {
           this.everListening = true;
-          this.ctx.log.debug(`service ${this.name}: listening on ${this.listeners.map((l) => l.label).join(', ')}`);
+          this.ctx.log.debug(
+            `service ${this.name}: listening on ${this.listeners.map((l) => l.label).join(', ')}`,
+          );
           this.ctx.wake();
         }
         break;
@@ -230,10 +243,13 @@ export class ServicePool {
     const what = `process type:SERVICE name:${this.name} path:${this.entry.cmd[0]} age:${age}s pid:${w.pid} ${describeExit(code, signal)}`;
     const expected = w.state === 'draining' || this.retired;
     if (!expected && isFailure(code, signal)) {
-      this.ctx.log.error(`${what}; service ${this.name} pid ${w.pid} in ${w.state.toUpperCase()} state: terminated abnormally`);
+      this.ctx.log.error(
+        `${what}; service ${this.name} pid ${w.pid} in ${w.state.toUpperCase()} state: terminated abnormally`,
+      );
       if (this.crashes.fail(Date.now())) {
-        this.ctx.log.error(`too many failures for service ${this.name}, backing off for ${this.crashes.backoffUntil - Date.now()} ms`);
-        this.backedOffLogged = true;
+        this.ctx.log.error(
+          `too many failures for service ${this.name}, backing off for ${this.crashes.backoffUntil - Date.now()} ms`,
+        );
       }
     } else {
       this.ctx.log.info(what);
@@ -253,6 +269,12 @@ export class ServicePool {
       this.send(w, { t: 'drain' });
     }
     if (!keepListeners) closeListeners(this.listeners);
+  }
+
+  /** SIGHUP: a backed-off service is retried at once. */
+  reenable(): void {
+    if (this.crashes.backoffUntil > 0) this.ctx.log.notice(`service ${this.name}: re-enabled by SIGHUP`);
+    this.crashes.reset();
   }
 
   /** Let the current workers finish their sessions and be replaced by fresh ones (imapd.conf changed). */

@@ -40,7 +40,8 @@ export function openProcEntry(procDir: string, who: { service: string; host: str
   let removed = false;
   const write = (): void => {
     if (removed) return;
-    const line = [who.service, who.host, state.user, state.mailbox, state.command].map(clean).join('\t') + '\n';
+    const line =
+      [who.service, who.host, state.user, state.mailbox, state.command].map(clean).join('\t') + '\n';
     try {
       writeFileSync(path, line);
     } catch (err) {
@@ -91,7 +92,9 @@ export interface ProcRecord {
 export function parseProcFile(file: string, content: string): ProcRecord | null {
   const m = /^(\d+)(?:\.\d+)?$/.exec(file);
   if (!m) return null;
-  const [service = '', host = '', user = '', mailbox = '', command = ''] = content.replace(/\n$/, '').split('\t');
+  const [service = '', host = '', user = '', mailbox = '', command = ''] = content
+    .replace(/\n$/, '')
+    .split('\t');
   return { pid: Number(m[1]), file, service, host, user, mailbox, command };
 }
 

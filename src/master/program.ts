@@ -63,7 +63,8 @@ export function resolveProgram(argv0: string, binDir = BIN_DIR): Program {
   if (isBuiltinDaemon(argv0)) return { kind: 'daemon', name };
   const script = join(binDir, `cyr_${name}.js`);
   if (existsSync(script)) return { kind: 'tool', name, script };
-  if (isAbsolute(argv0)) return isExecutableFile(argv0) ? { kind: 'external', name, path: argv0 } : { kind: 'missing', name };
+  if (isAbsolute(argv0))
+    return isExecutableFile(argv0) ? { kind: 'external', name, path: argv0 } : { kind: 'missing', name };
   const found = whichSync(argv0);
   return found ? { kind: 'external', name, path: found } : { kind: 'missing', name };
 }
@@ -131,6 +132,8 @@ export function forkWorker(opts: SpawnOptions): ChildProcess {
     stdio: opts.stdio,
     detached: true,
     serialization: 'json',
-    ...(prefix ? { execPath: prefix[0], execArgv: [...prefix.slice(1), process.execPath] } : { execArgv: [] }),
+    ...(prefix
+      ? { execPath: prefix[0], execArgv: [...prefix.slice(1), process.execPath] }
+      : { execArgv: [] }),
   });
 }

@@ -13,7 +13,9 @@ function script(dir: string, name: string, body: string): void {
 
 function count(file: string, re: RegExp): number {
   if (!existsSync(file)) return 0;
-  return readFileSync(file, 'utf8').split('\n').filter((l) => re.test(l)).length;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => re.test(l)).length;
 }
 
 test('EVENTS: period runs at load and then every period; no period runs once', async () => {
@@ -67,7 +69,11 @@ test('EVENTS: a run still going is not started a second time', async () => {
 test('DAEMON: restarted when it dies; wait=y daemon must say ok on fd 3 before services start', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
   script(dir, 'short.sh', `echo "$$ $CYRUS_ISDAEMON" >> ${dir}/daemon-pids\nsleep 0.3`);
-  script(dir, 'waiter.sh', `sleep 0.2\necho waiter-ready >> ${dir}/order\nprintf 'ok\\r\\n' >&3\nexec sleep 30`);
+  script(
+    dir,
+    'waiter.sh',
+    `sleep 0.2\necho waiter-ready >> ${dir}/order\nprintf 'ok\\r\\n' >&3\nexec sleep 30`,
+  );
   script(dir, 'start.sh', `echo start >> ${dir}/order`);
   const m = await startMaster({
     dir,
@@ -91,7 +97,10 @@ DAEMON {
     await until(() => count(join(dir, 'daemon-pids'), /./) >= 3, 3000, 'restarts');
     const lines = readFileSync(join(dir, 'daemon-pids'), 'utf8').trim().split('\n');
     assert.equal(new Set(lines).size, lines.length, 'a new process each time');
-    assert.ok(lines.every((l) => l.endsWith(' 1')), 'CYRUS_ISDAEMON=1');
+    assert.ok(
+      lines.every((l) => l.endsWith(' 1')),
+      'CYRUS_ISDAEMON=1',
+    );
     assert.ok(m.lines.some((l) => /process type:DAEMON name:short .*exited, status 0/.test(l)));
   } finally {
     await m.stop();
@@ -110,7 +119,10 @@ test('DAEMON wait=y that does not say ok stops master', async () => {
   try {
     const { code } = await m.exited;
     assert.notEqual(code, 0);
-    assert.ok(m.lines.some((l) => /daemon bad \(wait=y\) said "nope\\n"/.test(l)), m.lines.join('\n'));
+    assert.ok(
+      m.lines.some((l) => /daemon bad \(wait=y\) said "nope\\n"/.test(l)),
+      m.lines.join('\n'),
+    );
   } finally {
     m.cleanup();
   }

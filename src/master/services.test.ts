@@ -102,7 +102,7 @@ test('a crash-looping service is backed off while another service keeps answerin
     // after the pause it is retried
     await m.waitFor(/service bad: back-off over, retrying/, 3000);
     await until(() => spawnsAt() > 5, 2000, 'retry');
-    assert.ok(m.lines.some((l) => /name:bad .*exited, status 76/.test(l)));
+    assert.ok(m.lines.some((l) => /name:bad .*exited, status 70/.test(l)));
   } finally {
     await m.stop();
     m.cleanup();
@@ -110,7 +110,9 @@ test('a crash-looping service is backed off while another service keeps answerin
 });
 
 test('maxchild: the connection beyond the cap waits in the queue and is served when one closes', async () => {
-  const m = await startMaster({ cyrusConf: `SERVICES {\n  e cmd="echo" listen="127.0.0.1:0" prefork=3 maxchild=2\n}\n` });
+  const m = await startMaster({
+    cyrusConf: `SERVICES {\n  e cmd="echo" listen="127.0.0.1:0" prefork=3 maxchild=2\n}\n`,
+  });
   try {
     const port = m.port('e');
     // maxchild also caps the workers
@@ -151,7 +153,10 @@ test('listen= by service name through the services file, and an unknown name dis
     const c = await lineClient({ port });
     assert.match(await c.next(), /^\+OK echo named/);
     await c.close();
-    assert.ok(m2.lines.some((l) => /unable to bind service wrong .*nosuchservice.*service disabled/.test(l)), m2.lines.join('\n'));
+    assert.ok(
+      m2.lines.some((l) => /unable to bind service wrong .*nosuchservice.*service disabled/.test(l)),
+      m2.lines.join('\n'),
+    );
     const p = await lineClient({ path: join(dir, 'p.sock') });
     assert.match(await p.next(), /^\+OK echo plain/);
     await p.close();
@@ -163,8 +168,15 @@ test('listen= by service name through the services file, and an unknown name dis
 
 test('an external command in SERVICES runs inetd-style, one process per connection', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
-  writeFileSync(join(dir, 'hello.sh'), '#!/bin/sh\necho "hello from $$ as $CYRUS_SERVICE"\nread line\necho "you said $line"\n', { mode: 0o755 });
-  const m = await startMaster({ dir, cyrusConf: `SERVICES {\n  hi cmd="$DIR/hello.sh" listen="127.0.0.1:0"\n}\n` });
+  writeFileSync(
+    join(dir, 'hello.sh'),
+    '#!/bin/sh\necho "hello from $$ as $CYRUS_SERVICE"\nread line\necho "you said $line"\n',
+    { mode: 0o755 },
+  );
+  const m = await startMaster({
+    dir,
+    cyrusConf: `SERVICES {\n  hi cmd="$DIR/hello.sh" listen="127.0.0.1:0"\n}\n`,
+  });
   try {
     const port = m.port('hi');
     const a = await lineClient({ port });
@@ -178,6 +190,50 @@ test('an external command in SERVICES runs inetd-style, one process per connecti
     b.send('two\n');
     assert.equal(await b.next(), 'you said two');
     await Promise.all([a.close(), b.close()]);
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});
+
+test('maxfds is applied to workers through prlimit', async () => {
+  const m = await startMaster({
+    cyrusConf: `SERVICES {\n  e cmd="echo" listen="$DIR/e.sock" maxfds=300\n}\n`,
+  });
+  try {
+    const c = await lineClient({ path: join(m.dir, 'e.sock') });
+    const pid = Number((await c.next()).split(' ')[3]);
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    assert.match(limits, /Max open files\s+300\s+300/);
+    await c.close();
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});
+
+test('SIGHUP after an imapd.conf change: fresh workers take new connections, old sessions go on', async () => {
+  const m = await startMaster({ cyrusConf: `SERVICES {\n  e cmd="echo" listen="$DIR/e.sock"\n}\n` });
+  try {
+    const old = await lineClient({ path: join(m.dir, 'e.sock') });
+    const oldPid = Number((await old.next()).split(' ')[3]);
+    writeFileSync(m.imapdConf, readFileSync(m.imapdConf, 'utf8') + 'debug: yes\n');
+    const from = m.lines.length;
+    m.child.kill('SIGHUP');
+    await m.waitFor(/service e: imapd.conf changed, recycling workers/, 3000, from);
+    await m.waitFor(/service e: about to run/, 3000, from);
+    let fresh = oldPid;
+    for (let i = 0; i < 20 && fresh === oldPid; i++) {
+      const c = await lineClient({ path: join(m.dir, 'e.sock') });
+      fresh = Number((await c.next()).split(' ')[3]);
+      await c.close();
+      if (fresh === oldPid) await sleep(100);
+    }
+    assert.notEqual(fresh, oldPid);
+    old.send('old session\n');
+    assert.equal(await old.next(), 'old session');
+    await old.close();
+    await until(() => !alive(oldPid), 3000, 'old worker exit after its last session');
   } finally {
     await m.stop();
     m.cleanup();

@@ -70,9 +70,15 @@ export function makeEphemeralDirs(conf: ImapdConf): string[] {
     pathOption(conf, 'proc_path'),
     pathOption(conf, 'mboxname_lockpath'),
     join(resolve(conf.configDirectory), 'socket'),
-    ...['duplicate_db_path', 'statuscache_db_path', 'ptscache_db_path', 'tls_sessions_db_path', 'lmtpsocket', 'idlesocket', 'notifysocket'].map(
-      (n) => dirname(pathOption(conf, n)),
-    ),
+    ...[
+      'duplicate_db_path',
+      'statuscache_db_path',
+      'ptscache_db_path',
+      'tls_sessions_db_path',
+      'lmtpsocket',
+      'idlesocket',
+      'notifysocket',
+    ].map((n) => dirname(pathOption(conf, n))),
   ];
   const unique = [...new Set(dirs)];
   for (const d of unique) mkdirSync(d, { recursive: true });

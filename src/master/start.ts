@@ -14,11 +14,17 @@ import { describeExit } from './supervise.js';
 export class StartError extends Error {}
 
 /** Run every START entry in order; throws StartError naming the entry and its status. */
-export async function runStart(entries: StartEntry[], log: Logger, output: 'inherit' | number): Promise<void> {
+export async function runStart(
+  entries: StartEntry[],
+  log: Logger,
+  output: 'inherit' | number,
+): Promise<void> {
   for (const entry of entries) {
     const prog = resolveProgram(entry.cmd[0] ?? '');
     if (prog.kind !== 'tool' && prog.kind !== 'external') {
-      throw new StartError(`can't run startup ${entry.name}: ${entry.cmd[0]} ${prog.kind === 'missing' ? 'not found' : `is a built-in ${prog.kind}`}`);
+      throw new StartError(
+        `can't run startup ${entry.name}: ${entry.cmd[0]} ${prog.kind === 'missing' ? 'not found' : `is a built-in ${prog.kind}`}`,
+      );
     }
     log.info(`START ${entry.name}: about to run ${entry.cmd.join(' ')}`);
     const started = Date.now();
@@ -26,10 +32,12 @@ export async function runStart(entries: StartEntry[], log: Logger, output: 'inhe
       env: { ...process.env, CYRUS_SERVICE: entry.name },
       stdio: ['ignore', output, output],
     });
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('error', () => resolve({ code: 71, signal: null }));
-      child.once('exit', (c, s) => resolve({ code: c, signal: s }));
-    });
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve) => {
+        child.once('error', () => resolve({ code: 71, signal: null }));
+        child.once('exit', (c, s) => resolve({ code: c, signal: s }));
+      },
+    );
     const age = ((Date.now() - started) / 1000).toFixed(3);
     const line = `process type:START name:${entry.name} path:${entry.cmd[0]} age:${age}s pid:${child.pid ?? '?'} ${describeExit(code, signal)}`;
     if (code !== 0 || signal) {

@@ -50,12 +50,17 @@ export async function startMaster(opts: StartOptions): Promise<MasterProc> {
   const sub = (s: string): string => s.replaceAll('$DIR', dir);
   const imapdConf = join(dir, 'imapd.conf');
   const cyrusConf = join(dir, 'cyrus.conf');
-  if (!existsSync(imapdConf)) writeFileSync(imapdConf, `configdirectory: ${dir}/conf\n${sub(opts.imapd ?? '')}\n`);
+  if (!existsSync(imapdConf))
+    writeFileSync(imapdConf, `configdirectory: ${dir}/conf\n${sub(opts.imapd ?? '')}\n`);
   writeFileSync(cyrusConf, sub(opts.cyrusConf));
-  const child = spawn(process.execPath, [MASTER_JS, '-D', '-C', imapdConf, '-M', cyrusConf, ...(opts.args ?? [])], {
-    env: { ...process.env, CYRUS_VERBOSE: '1', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [MASTER_JS, '-D', '-C', imapdConf, '-M', cyrusConf, ...(opts.args ?? [])],
+    {
+      env: { ...process.env, CYRUS_VERBOSE: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   let buf = '';

@@ -75,7 +75,8 @@ function inetdService(exec: string, args: string[], children: Set<ChildProcess>)
         child.on('error', (err) => ctx.log.error(`cannot run ${exec}: ${err.message}`));
         child.on('close', (code, sig) => {
           children.delete(child);
-          if (code !== 0) ctx.log.notice(`${exec} pid ${child.pid ?? '?'} exited, status ${code ?? `signal ${sig}`}`);
+          if (code !== 0)
+            ctx.log.notice(`${exec} pid ${child.pid ?? '?'} exited, status ${code ?? `signal ${sig}`}`);
           resolve();
         });
       });
@@ -120,7 +121,10 @@ class Worker {
       this.exit(0);
       return;
     }
-    this.service = init.mode === 'inetd' ? inetdService(init.exec!, argv, this.inetdChildren) : await loadService(init.cmd[0]!);
+    this.service =
+      init.mode === 'inetd'
+        ? inetdService(init.exec!, argv, this.inetdChildren)
+        : await loadService(init.cmd[0]!);
     await this.service.init?.(this.ctx);
     send({ t: 'ready' });
   }
@@ -249,7 +253,7 @@ process.on('message', (msg: ToWorker, handle: unknown) => {
       worker.start(msg).catch((err: unknown) => {
         const text = err instanceof Error ? err.message : String(err);
         process.stderr.write(`${msg.service}: worker cannot start: ${text}\n`);
-        process.exit(75 + 1); // 76: a start failure, counted as a crash by master
+        process.exit(70); // EX_SOFTWARE: counted as a crash by master
       });
       break;
     case 'listener':
@@ -271,6 +275,8 @@ process.on('SIGTERM', () => void worker.stop('shutdown'));
 process.on('SIGINT', () => void worker.stop('shutdown'));
 process.on('SIGHUP', () => void worker.stop('drain'));
 process.on('uncaughtException', (err) => {
-  process.stderr.write(`${process.env.CYRUS_SERVICE ?? 'worker'}[${process.pid}]: uncaught error: ${err.stack ?? err.message}\n`);
+  process.stderr.write(
+    `${process.env.CYRUS_SERVICE ?? 'worker'}[${process.pid}]: uncaught error: ${err.stack ?? err.message}\n`,
+  );
   process.exit(70);
 });

@@ -20,10 +20,19 @@ export interface TestServer {
 
 export async function serveForTest(
   service: BuiltinService,
-  opts: { config: ImapdConf; service?: string; argv?: string[]; log?: Logger; path?: string; quiet?: boolean },
+  opts: {
+    config: ImapdConf;
+    service?: string;
+    argv?: string[];
+    log?: Logger;
+    path?: string;
+    quiet?: boolean;
+  },
 ): Promise<TestServer> {
   const abort = new AbortController();
-  const log = opts.log ?? (opts.quiet === false ? createLogger(opts.service ?? 'test') : memoryLogger(opts.service ?? 'test'));
+  const log =
+    opts.log ??
+    (opts.quiet === false ? createLogger(opts.service ?? 'test') : memoryLogger(opts.service ?? 'test'));
   const ctx: ServiceContext = {
     service: opts.service ?? opts.config.service,
     argv: opts.argv ?? [],
