@@ -298,8 +298,10 @@ function lint(imapdPath: string, args: Args, service: string, io: InfoIO): numbe
   const errors: ConfigError[] = [];
   const conf = loadImapdConf(imapdPath, { service, warn: () => {}, onError: (e) => errors.push(e) });
   for (const e of errors) findings.push(`error: ${e.message}`);
+  // a Murder frontend (mupdate_server set, no partitions) stores no mail and needs no partition
+  const frontend = conf.partitions().size === 0 && conf.getString('mupdate_server') !== null;
   try {
-    defaultPartition(conf);
+    if (!frontend) defaultPartition(conf);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     findings.push(`error: ${e.message}`);
