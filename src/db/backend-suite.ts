@@ -49,7 +49,10 @@ export function runBackendSuite(o: BackendSuiteOptions): void {
     assert.equal(db.delete('k1'), true);
     assert.equal(db.fetch('k1'), undefined);
     assert.equal(db.delete('k1'), false);
-    assert.throws(() => db.delete('k1', undefined, { force: false }), (err: unknown) => err instanceof DbError && err.code === 'notFound');
+    assert.throws(
+      () => db.delete('k1', undefined, { force: false }),
+      (err: unknown) => err instanceof DbError && err.code === 'notFound',
+    );
     db.close();
   });
 
@@ -68,7 +71,10 @@ export function runBackendSuite(o: BackendSuiteOptions): void {
   t('create refuses an existing key', (dir) => {
     const db = o.open(join(dir, 'c.db'));
     db.create('x', '1');
-    assert.throws(() => db.create('x', '2'), (err: unknown) => err instanceof DbError && err.code === 'exists');
+    assert.throws(
+      () => db.create('x', '2'),
+      (err: unknown) => err instanceof DbError && err.code === 'exists',
+    );
     assert.equal(db.fetch('x')?.toString(), '1');
     db.close();
   });
@@ -97,7 +103,12 @@ export function runBackendSuite(o: BackendSuiteOptions): void {
   t('foreach over many keys (more than one batch), with 0xff prefixes', (dir) => {
     const db = o.open(join(dir, 'e.db'));
     const txn = db.begin();
-    for (let i = 0; i < 1000; i++) db.store(Buffer.concat([Buffer.from([0xff, 0xff]), Buffer.from(String(i).padStart(4, '0'))]), String(i), txn);
+    for (let i = 0; i < 1000; i++)
+      db.store(
+        Buffer.concat([Buffer.from([0xff, 0xff]), Buffer.from(String(i).padStart(4, '0'))]),
+        String(i),
+        txn,
+      );
     db.store('zzz', 'other', txn);
     db.commit(txn);
     let count = 0;
@@ -136,12 +147,18 @@ export function runBackendSuite(o: BackendSuiteOptions): void {
     db.abort(txn);
     assert.equal(txn.active, false);
     assert.equal(db.fetch('a'), undefined);
-    assert.throws(() => db.store('a', 'x', txn), (err: unknown) => err instanceof DbError && err.code === 'txn');
+    assert.throws(
+      () => db.store('a', 'x', txn),
+      (err: unknown) => err instanceof DbError && err.code === 'txn',
+    );
     txn = db.begin();
     db.store('a', '2', txn);
     db.foreach('', () => undefined, txn);
     db.commit(txn);
-    assert.throws(() => db.commit(txn), (err: unknown) => err instanceof DbError && err.code === 'txn');
+    assert.throws(
+      () => db.commit(txn),
+      (err: unknown) => err instanceof DbError && err.code === 'txn',
+    );
     assert.equal(db.fetch('a')?.toString(), '2');
     db.close();
   });
@@ -149,8 +166,14 @@ export function runBackendSuite(o: BackendSuiteOptions): void {
   t('calls without the open txn on the same handle are refused', (dir) => {
     const db = o.open(join(dir, 'h.db'));
     const txn = db.begin();
-    assert.throws(() => db.fetch('a'), (err: unknown) => err instanceof DbError && err.code === 'txn');
-    assert.throws(() => db.begin(), (err: unknown) => err instanceof DbError && err.code === 'txn');
+    assert.throws(
+      () => db.fetch('a'),
+      (err: unknown) => err instanceof DbError && err.code === 'txn',
+    );
+    assert.throws(
+      () => db.begin(),
+      (err: unknown) => err instanceof DbError && err.code === 'txn',
+    );
     db.abort(txn);
     db.close();
   });
@@ -163,7 +186,10 @@ export function runBackendSuite(o: BackendSuiteOptions): void {
     a.store('k', 'v', txn);
     assert.equal(b.fetch('k'), undefined);
     const t0 = Date.now();
-    assert.throws(() => b.store('k', 'w'), (err: unknown) => err instanceof DbError && err.code === 'locked');
+    assert.throws(
+      () => b.store('k', 'w'),
+      (err: unknown) => err instanceof DbError && err.code === 'locked',
+    );
     assert.ok(Date.now() - t0 >= 40);
     a.commit(txn);
     assert.equal(b.fetch('k')?.toString(), 'v');
@@ -175,7 +201,10 @@ export function runBackendSuite(o: BackendSuiteOptions): void {
 
   t('data survives close and reopen; missing file without create is notFound', (dir) => {
     const path = join(dir, 'j.db');
-    assert.throws(() => o.open(path, { create: false }), (err: unknown) => err instanceof DbError && err.code === 'notFound');
+    assert.throws(
+      () => o.open(path, { create: false }),
+      (err: unknown) => err instanceof DbError && err.code === 'notFound',
+    );
     const db = o.open(path);
     db.store('persist', 'yes');
     db.close();

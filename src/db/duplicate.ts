@@ -17,7 +17,12 @@ export interface DuplicateMark {
 }
 
 function key(id: string, recipient: string): Buffer {
-  return Buffer.concat([Buffer.from(id, 'utf8'), Buffer.from([0]), Buffer.from(recipient, 'utf8'), Buffer.from([0])]);
+  return Buffer.concat([
+    Buffer.from(id, 'utf8'),
+    Buffer.from([0]),
+    Buffer.from(recipient, 'utf8'),
+    Buffer.from([0]),
+  ]);
 }
 
 export class DuplicateDb {

@@ -42,7 +42,11 @@ export function resolveBackend(name: string): { backend: string; mapped: boolean
  * Throws DbError('notFound') for a missing file when `create: false`, DbError('internal') for an
  * unknown backend name.
  */
-export function openDb(path: string, backendName = 'sqlite', opts: DbOpenOptions & { log?: Logger } = {}): CyrusDb {
+export function openDb(
+  path: string,
+  backendName = 'sqlite',
+  opts: DbOpenOptions & { log?: Logger } = {},
+): CyrusDb {
   const { backend, mapped } = resolveBackend(backendName);
   if (mapped) opts.log?.warning(`cyrusdb: backend "${backendName}" for ${path} is served by ${backend}`);
   return BACKENDS.get(backend)!(path, opts);
@@ -80,7 +84,11 @@ export function confDbBackend(conf: ImapdConf, role: DbRole): string {
 }
 
 /** open a role's database as configured (created when missing) */
-export function openConfDb(conf: ImapdConf, role: DbRole, opts: DbOpenOptions & { log?: Logger } = {}): CyrusDb {
+export function openConfDb(
+  conf: ImapdConf,
+  role: DbRole,
+  opts: DbOpenOptions & { log?: Logger } = {},
+): CyrusDb {
   return openDb(confDbPath(conf, role), confDbBackend(conf, role), opts);
 }
 

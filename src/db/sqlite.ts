@@ -57,7 +57,10 @@ export class SqliteDb implements CyrusDb {
       mkdirSync(dirname(path), { recursive: true });
     }
     try {
-      this.#db = new Database(path, { readonly: opts.readonly ?? false, timeout: opts.busyTimeoutMs ?? 10000 });
+      this.#db = new Database(path, {
+        readonly: opts.readonly ?? false,
+        timeout: opts.busyTimeoutMs ?? 10000,
+      });
       if (!opts.readonly) {
         this.#db.pragma('journal_mode = WAL');
         this.#db.pragma('synchronous = FULL');
@@ -75,14 +78,17 @@ export class SqliteDb implements CyrusDb {
       range: d.prepare<[Buffer, Buffer, Buffer], Row>(
         `SELECT k, v FROM kv WHERE k > ? AND k < ? AND k >= ? ORDER BY k LIMIT ${BATCH}`,
       ),
-      rangeOpen: d.prepare<[Buffer, Buffer], Row>(`SELECT k, v FROM kv WHERE k > ? AND k >= ? ORDER BY k LIMIT ${BATCH}`),
+      rangeOpen: d.prepare<[Buffer, Buffer], Row>(
+        `SELECT k, v FROM kv WHERE k > ? AND k >= ? ORDER BY k LIMIT ${BATCH}`,
+      ),
     };
   }
 
   /** check that `txn` (or its absence) is a legal way to call on this handle now */
   #use(txn: DbTxn | undefined): void {
     if (txn) {
-      if (!(txn instanceof SqliteTxn) || txn.owner !== this) throw new DbError('txn', 'transaction of another handle');
+      if (!(txn instanceof SqliteTxn) || txn.owner !== this)
+        throw new DbError('txn', 'transaction of another handle');
       if (!txn.active || txn !== this.#txn) throw new DbError('txn', 'transaction already finished');
     } else if (this.#txn) {
       throw new DbError('txn', `${this.path}: a transaction is open on this handle; pass it`);
@@ -223,7 +229,8 @@ function wrap(e: unknown, path: string): Error {
   const msg = `${path}: ${(e as Error).message}`;
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new DbError('locked', msg);
   if (code === 'SQLITE_READONLY') return new DbError('readonly', msg);
-  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_FULL') return new DbError('io', msg);
+  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_FULL')
+    return new DbError('io', msg);
   return new DbError('internal', msg);
 }
 

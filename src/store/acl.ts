@@ -79,7 +79,12 @@ function identifiers(who: Identity): Set<string> {
  * union of matching entries (anyone, the userid, groups; `anonymous` only matches the anonymous
  * user), plus implicit owner rights, minus matching negative entries.
  */
-export function effectiveRights(who: Identity, acl: string, owner: string | null, implicitOwnerRights: string): string {
+export function effectiveRights(
+  who: Identity,
+  acl: string,
+  owner: string | null,
+  implicitOwnerRights: string,
+): string {
   if (who.isAdmin) return ALL_RIGHTS;
   const ids = identifiers(who);
   const pos = new Set<string>();

@@ -122,7 +122,12 @@ export type SearchKey =
   | { op: 'recent' }
   | { op: 'new' }
   /** internal date, day granularity in the server's zone: before/on/since; or sent date (Date: header) */
-  | { op: 'date'; field: 'internal' | 'sent' | 'save'; rel: 'before' | 'on' | 'since'; day: string /* YYYY-MM-DD */ }
+  | {
+      op: 'date';
+      field: 'internal' | 'sent' | 'save';
+      rel: 'before' | 'on' | 'since';
+      day: string; /* YYYY-MM-DD */
+    }
   /** RFC 5032 WITHIN: age in seconds */
   | { op: 'age'; rel: 'older' | 'younger'; seconds: number }
   | { op: 'size'; rel: 'larger' | 'smaller'; octets: number }
@@ -264,12 +269,21 @@ export interface Store {
   // ---- annotations (METADATA); mailbox '' = server -------------------------------------
   getAnnotation(who: Identity, mailbox: string, entry: string, shared: boolean): string | undefined;
   setAnnotation(who: Identity, mailbox: string, entry: string, shared: boolean, value: string | null): void;
-  listAnnotations(who: Identity, mailbox: string, prefix: string): { entry: string; shared: boolean; value: string }[];
+  listAnnotations(
+    who: Identity,
+    mailbox: string,
+    prefix: string,
+  ): { entry: string; shared: boolean; value: string }[];
 
   // ---- messages ---------------------------------------------------------------------
   status(who: Identity, name: string): MailboxStatus;
   /** stream the message to a spool file, parse once, fsync, commit; needs 'i' */
-  append(who: Identity, name: string, message: Readable | Buffer, opts?: AppendOptions): Promise<AppendResult>;
+  append(
+    who: Identity,
+    name: string,
+    message: Readable | Buffer,
+    opts?: AppendOptions,
+  ): Promise<AppendResult>;
   /** SELECT (readOnly false) / EXAMINE (true); needs 'r' */
   open(who: Identity, name: string, opts: { readOnly: boolean }): MailboxView;
 

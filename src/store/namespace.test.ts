@@ -63,11 +63,17 @@ test('alternate namespace, "/" separator with custom prefixes', () => {
   assert.equal(n.toInternal('People/bob', 'fred'), 'user.bob');
   assert.equal(n.toInternal('Public/a/b', 'fred'), 'a.b');
   assert.equal(n.toExternal('a.b', 'fred'), 'Public/a/b');
-  for (const bad of ['People', 'People/', 'Public']) assert.throws(() => n.toInternal(bad, 'fred'), isBadName, bad);
+  for (const bad of ['People', 'People/', 'Public'])
+    assert.throws(() => n.toInternal(bad, 'fred'), isBadName, bad);
 });
 
 test('virtual domains: users of a domain see their domain only', () => {
-  const n = ns({ altnamespace: false, unixhierarchysep: true, virtdomains: 'userid', defaultdomain: 'main.org' });
+  const n = ns({
+    altnamespace: false,
+    unixhierarchysep: true,
+    virtdomains: 'userid',
+    defaultdomain: 'main.org',
+  });
   assert.equal(n.inbox('fred@example.com'), 'example.com!user.fred');
   assert.equal(n.inbox('fred@main.org'), 'user.fred');
   assert.equal(n.inbox('fred'), 'user.fred');
@@ -82,9 +88,21 @@ test('virtual domains: users of a domain see their domain only', () => {
 
 test('names that could escape the partition or break the protocol are refused', () => {
   const n = ns({ altnamespace: false, unixhierarchysep: true });
-  const bad = ['', 'INBOX/../x', 'INBOX/./x', 'a//b', 'a/', '/a', 'INBOX/a\u0000b', 'x\r\ny', 'x\u007f', 'a/' + 'b'.repeat(500)];
+  const bad = [
+    '',
+    'INBOX/../x',
+    'INBOX/./x',
+    'a//b',
+    'a/',
+    '/a',
+    'INBOX/a\u0000b',
+    'x\r\ny',
+    'x\u007f',
+    'a/' + 'b'.repeat(500),
+  ];
   for (const b of bad) assert.throws(() => n.toInternal(b, 'fred'), isBadName, JSON.stringify(b));
-  for (const b of ['user..x', '.a', 'a.', 'a/b', 'x!y!z', 'a.\u0001']) assert.throws(() => checkInternalName(b), isBadName, b);
+  for (const b of ['user..x', '.a', 'a.', 'a/b', 'x!y!z', 'a.\u0001'])
+    assert.throws(() => checkInternalName(b), isBadName, b);
   assert.doesNotThrow(() => checkInternalName('user.fred.Sent'));
   assert.doesNotThrow(() => checkInternalName('example.com!user.fred'));
   assert.doesNotThrow(() => checkInternalName('a'.repeat(490)));

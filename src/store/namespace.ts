@@ -80,9 +80,10 @@ export class Namespace {
     let internal: string;
     if (comps[0]!.toUpperCase() === 'INBOX') {
       internal = comps.length === 1 ? inbox : `${inbox}.${this.#compsIn(comps.slice(1))}`;
-    } else if (external.startsWith(this.otherUsers) || (external === this.otherUsers.slice(0, -1))) {
+    } else if (external.startsWith(this.otherUsers) || external === this.otherUsers.slice(0, -1)) {
       const rest = comps.slice(this.otherUsers.split(s).length - 1);
-      if (rest.length === 0 || rest[0] === '') throw new MailError('badName', 'invalid mailbox name: no user');
+      if (rest.length === 0 || rest[0] === '')
+        throw new MailError('badName', 'invalid mailbox name: no user');
       const [who, ...sub] = rest;
       let d = domain;
       let userLocal = who!;

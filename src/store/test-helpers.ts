@@ -24,7 +24,8 @@ export function tempSite(extra: Record<string, string | number | boolean> = {}, 
     `partition-default: ${join(dir, 'spool')}`,
     'defaultpartition: default',
   ];
-  for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`);
+  for (const [k, v] of Object.entries(extra))
+    lines.push(`${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`);
   const confPath = join(dir, 'imapd.conf');
   writeFileSync(confPath, lines.join('\n') + '\n');
   const conf = loadImapdConf(confPath, { service, warn: () => undefined });

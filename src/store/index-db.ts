@@ -1,0 +1,341 @@
+/**
+ * One index database: every mailbox of one user (or one shared mailbox), in SQLite.
+ *
+ * Owns: the schema and the statements. Tables:
+ *  - `mailbox`: per mailbox state (uniqueid, name, uidvalidity, uidnext, highestmodseq,
+ *    recentuid = highest uid some session already reported as \Recent, deletedmodseq = below
+ *    it VANISHED can no longer be answered, exists/size counters kept in the same transaction
+ *    as the messages, so quota usage is always exact);
+ *  - `message`: one row per uid ever appended (uid, modseq, system flag bits, keywords,
+ *    dates, size, guid, `expunged` = 0 or expunge time in ms; expunged rows are tombstones
+ *    kept for QRESYNC and `sync`);
+ *  - `cache`: what the parser computed at append (envelope, body structure, preview,
+ *    case-folded search text, sort keys), kept apart from `message` so listing uids and
+ *    flags of 100,000 messages reads narrow rows;
+ *  - `seen`: \Seen of users other than the owner; `subs`: the user's subscriptions;
+ *  - `meta`: the per-database modseq counter.
+ *
+ * Concurrency (why SQLite's lock and not lock files): every write is one `BEGIN IMMEDIATE`
+ * transaction; SQLite's write lock serialises writers of this database across processes and
+ * `busy_timeout` makes them queue instead of failing. WAL lets readers run beside a writer
+ * and see only committed transactions, so a reader never sees a row whose file is not yet
+ * in place (the file is renamed into place and its directory fsynced before the commit).
+ * Lock files under mboxname_lockpath would add a second lock with its own crash-cleanup
+ * problem and no extra safety. Imports: better-sqlite3, node built-ins.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export const FLAG_BITS: Record<string, number> = {
+  '\\answered': 1,
+  '\\flagged': 2,
+  '\\deleted': 4,
+  '\\draft': 8,
+  '\\seen': 16,
+};
+export const SEEN = 16;
+export const DELETED = 4;
+export const SYSTEM_FLAG_NAMES: [number, string][] = [
+  [1, '\\Answered'],
+  [2, '\\Flagged'],
+  [4, '\\Deleted'],
+  [16, '\\Seen'],
+  [8, '\\Draft'],
+];
+
+export interface MailboxRow {
+  id: number;
+  uniqueid: string;
+  name: string;
+  uidvalidity: number;
+  uidnext: number;
+  highestmodseq: number;
+  recentuid: number;
+  deletedmodseq: number;
+  exists_count: number;
+  size_total: number;
+}
+
+export interface MessageRow {
+  mbox: number;
+  uid: number;
+  modseq: number;
+  sysflags: number;
+  keywords: string;
+  internaldate: number;
+  savedate: number;
+  sentdate: number | null;
+  size: number;
+  guid: string;
+  expunged: number;
+}
+
+export interface CacheRow {
+  mbox: number;
+  uid: number;
+  header_size: number;
+  lines: number;
+  envelope: string;
+  body: string;
+  preview: string;
+  search_headers: string;
+  search_body: string;
+  sort_subject: string;
+  sort_from: string;
+  sort_to: string;
+  sort_cc: string;
+  sort_displayfrom: string;
+  sort_displayto: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (k, v) VALUES ('modseq', 1);
+CREATE TABLE IF NOT EXISTS mailbox (
+  id INTEGER PRIMARY KEY,
+  uniqueid TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  uidvalidity INTEGER NOT NULL,
+  uidnext INTEGER NOT NULL DEFAULT 1,
+  highestmodseq INTEGER NOT NULL,
+  recentuid INTEGER NOT NULL DEFAULT 0,
+  deletedmodseq INTEGER NOT NULL DEFAULT 0,
+  exists_count INTEGER NOT NULL DEFAULT 0,
+  size_total INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS message (
+  mbox INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  sysflags INTEGER NOT NULL DEFAULT 0,
+  keywords TEXT NOT NULL DEFAULT '',
+  internaldate INTEGER NOT NULL,
+  savedate INTEGER NOT NULL,
+  sentdate INTEGER,
+  size INTEGER NOT NULL,
+  guid TEXT NOT NULL,
+  expunged INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (mbox, uid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS message_modseq ON message (mbox, modseq);
+CREATE TABLE IF NOT EXISTS cache (
+  mbox INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  header_size INTEGER NOT NULL,
+  lines INTEGER NOT NULL,
+  envelope TEXT NOT NULL,
+  body TEXT NOT NULL,
+  preview TEXT NOT NULL,
+  search_headers TEXT NOT NULL,
+  search_body TEXT NOT NULL,
+  sort_subject TEXT NOT NULL,
+  sort_from TEXT NOT NULL,
+  sort_to TEXT NOT NULL,
+  sort_cc TEXT NOT NULL,
+  sort_displayfrom TEXT NOT NULL,
+  sort_displayto TEXT NOT NULL,
+  PRIMARY KEY (mbox, uid)
+);
+CREATE TABLE IF NOT EXISTS seen (
+  mbox INTEGER NOT NULL,
+  userid TEXT NOT NULL,
+  uid INTEGER NOT NULL,
+  PRIMARY KEY (mbox, userid, uid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS subs (name TEXT PRIMARY KEY) WITHOUT ROWID;
+`;
+
+/** `hdrmatch(search_headers, name, needle)`: does a header line `name: ...` contain needle */
+function hdrmatch(headers: unknown, name: unknown, needle: unknown): number {
+  if (typeof headers !== 'string' || typeof name !== 'string' || typeof needle !== 'string') return 0;
+  const want = name.toLowerCase() + ':';
+  let pos = 0;
+  while (pos < headers.length) {
+    let end = headers.indexOf('\n', pos);
+    if (end < 0) end = headers.length;
+    if (end - pos >= want.length && headers.slice(pos, pos + want.length).toLowerCase() === want) {
+      if (needle === '' || headers.slice(pos + want.length, end).includes(needle)) return 1;
+    }
+    pos = end + 1;
+  }
+  return 0;
+}
+
+export class IndexDb {
+  readonly db: Database.Database;
+  readonly s;
+
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: 15000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(SCHEMA);
+    this.db.function('hdrmatch', { deterministic: true }, hdrmatch);
+    const d = this.db;
+    this.s = {
+      nextModseq: d.prepare<[], number>("UPDATE meta SET v = v + 1 WHERE k = 'modseq' RETURNING v").pluck(),
+      mailboxById: d.prepare<[string], MailboxRow>('SELECT * FROM mailbox WHERE uniqueid = ?'),
+      mailboxByRow: d.prepare<[number], MailboxRow>('SELECT * FROM mailbox WHERE id = ?'),
+      mailboxes: d.prepare<[], MailboxRow>('SELECT * FROM mailbox ORDER BY name'),
+      insertMailbox: d.prepare<[string, string, number, number]>(
+        'INSERT INTO mailbox (uniqueid, name, uidvalidity, highestmodseq) VALUES (?, ?, ?, ?)',
+      ),
+      renameMailbox: d.prepare<[string, number]>('UPDATE mailbox SET name = ? WHERE id = ?'),
+      deleteMailbox: d.prepare<[number]>('DELETE FROM mailbox WHERE id = ?'),
+      deleteMessages: d.prepare<[number]>('DELETE FROM message WHERE mbox = ?'),
+      deleteCaches: d.prepare<[number]>('DELETE FROM cache WHERE mbox = ?'),
+      deleteSeenAll: d.prepare<[number]>('DELETE FROM seen WHERE mbox = ?'),
+      afterAppend: d.prepare<[number, number, number, number]>(
+        'UPDATE mailbox SET uidnext = ?, highestmodseq = ?, exists_count = exists_count + 1, size_total = size_total + ? WHERE id = ?',
+      ),
+      setHighest: d.prepare<[number, number]>('UPDATE mailbox SET highestmodseq = ? WHERE id = ?'),
+      counters: d.prepare<[number, number, number, number]>(
+        'UPDATE mailbox SET exists_count = exists_count + ?, size_total = size_total + ?, highestmodseq = ? WHERE id = ?',
+      ),
+      setCounters: d.prepare<[number, number, number]>(
+        'UPDATE mailbox SET exists_count = ?, size_total = ? WHERE id = ?',
+      ),
+      setUidnext: d.prepare<[number, number]>('UPDATE mailbox SET uidnext = ? WHERE id = ?'),
+      setRecent: d.prepare<[number, number]>('UPDATE mailbox SET recentuid = ? WHERE id = ?'),
+      setDeletedModseq: d.prepare<[number, number]>(
+        'UPDATE mailbox SET deletedmodseq = max(deletedmodseq, ?) WHERE id = ?',
+      ),
+      insertMessage: d.prepare<
+        [number, number, number, number, string, number, number, number | null, number, string]
+      >(
+        'INSERT INTO message (mbox, uid, modseq, sysflags, keywords, internaldate, savedate, sentdate, size, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertMessageRow: d.prepare(
+        'INSERT OR REPLACE INTO message (mbox, uid, modseq, sysflags, keywords, internaldate, savedate, sentdate, size, guid, expunged) VALUES (@mbox, @uid, @modseq, @sysflags, @keywords, @internaldate, @savedate, @sentdate, @size, @guid, @expunged)',
+      ),
+      insertCache: d.prepare(
+        `INSERT OR REPLACE INTO cache (mbox, uid, header_size, lines, envelope, body, preview, search_headers, search_body,
+          sort_subject, sort_from, sort_to, sort_cc, sort_displayfrom, sort_displayto)
+         VALUES (@mbox, @uid, @header_size, @lines, @envelope, @body, @preview, @search_headers, @search_body,
+          @sort_subject, @sort_from, @sort_to, @sort_cc, @sort_displayfrom, @sort_displayto)`,
+      ),
+      message: d.prepare<[number, number], MessageRow>('SELECT * FROM message WHERE mbox = ? AND uid = ?'),
+      liveUids: d
+        .prepare<[number], number>('SELECT uid FROM message WHERE mbox = ? AND expunged = 0 ORDER BY uid')
+        .pluck(),
+      liveRows: d.prepare<[number], MessageRow>(
+        'SELECT * FROM message WHERE mbox = ? AND expunged = 0 ORDER BY uid',
+      ),
+      allRows: d.prepare<[number], MessageRow>('SELECT * FROM message WHERE mbox = ? ORDER BY uid'),
+      rangeRows: d.prepare<[number, number, number], MessageRow>(
+        'SELECT * FROM message WHERE mbox = ? AND uid BETWEEN ? AND ? AND expunged = 0 ORDER BY uid',
+      ),
+      changedSince: d.prepare<[number, number], { uid: number; modseq: number; expunged: number }>(
+        'SELECT uid, modseq, expunged FROM message WHERE mbox = ? AND modseq > ? ORDER BY uid',
+      ),
+      vanished: d
+        .prepare<[number, number], number>(
+          'SELECT uid FROM message WHERE mbox = ? AND modseq > ? AND expunged != 0 ORDER BY uid',
+        )
+        .pluck(),
+      setFlags: d.prepare<[number, string, number, number, number]>(
+        'UPDATE message SET sysflags = ?, keywords = ?, modseq = ? WHERE mbox = ? AND uid = ?',
+      ),
+      bumpModseq: d.prepare<[number, number, number]>(
+        'UPDATE message SET modseq = ? WHERE mbox = ? AND uid = ?',
+      ),
+      expungeRow: d.prepare<[number, number, number, number]>(
+        'UPDATE message SET expunged = ?, modseq = ? WHERE mbox = ? AND uid = ?',
+      ),
+      cache: d.prepare<[number, number], CacheRow>('SELECT * FROM cache WHERE mbox = ? AND uid = ?'),
+      deleteCache: d.prepare<[number, number]>('DELETE FROM cache WHERE mbox = ? AND uid = ?'),
+      deleteMessage: d.prepare<[number, number]>('DELETE FROM message WHERE mbox = ? AND uid = ?'),
+      seenRange: d
+        .prepare<[number, string, number, number], number>(
+          'SELECT uid FROM seen WHERE mbox = ? AND userid = ? AND uid BETWEEN ? AND ?',
+        )
+        .pluck(),
+      seenOne: d
+        .prepare<[number, string, number], number>(
+          'SELECT 1 FROM seen WHERE mbox = ? AND userid = ? AND uid = ?',
+        )
+        .pluck(),
+      seenAdd: d.prepare<[number, string, number]>(
+        'INSERT OR IGNORE INTO seen (mbox, userid, uid) VALUES (?, ?, ?)',
+      ),
+      seenDel: d.prepare<[number, string, number]>(
+        'DELETE FROM seen WHERE mbox = ? AND userid = ? AND uid = ?',
+      ),
+      seenRows: d.prepare<[number], { userid: string; uid: number }>(
+        'SELECT userid, uid FROM seen WHERE mbox = ?',
+      ),
+      subs: d.prepare<[], string>('SELECT name FROM subs ORDER BY name').pluck(),
+      subAdd: d.prepare<[string]>('INSERT OR IGNORE INTO subs (name) VALUES (?)'),
+      subDel: d.prepare<[string]>('DELETE FROM subs WHERE name = ?'),
+      countUnseenOwner: d
+        .prepare<[number], number>(
+          'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND (sysflags & 16) = 0',
+        )
+        .pluck(),
+      countSeenOther: d
+        .prepare<[number, string], number>(
+          'SELECT count(*) FROM seen s JOIN message m ON m.mbox = s.mbox AND m.uid = s.uid WHERE s.mbox = ? AND s.userid = ? AND m.expunged = 0',
+        )
+        .pluck(),
+      countDeleted: d
+        .prepare<[number], number>(
+          'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND (sysflags & 4) != 0',
+        )
+        .pluck(),
+      countRecent: d
+        .prepare<[number, number], number>(
+          'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND uid > ?',
+        )
+        .pluck(),
+      recount: d.prepare<[number], { n: number; bytes: number | null }>(
+        'SELECT count(*) AS n, sum(size) AS bytes FROM message WHERE mbox = ? AND expunged = 0',
+      ),
+    };
+  }
+
+  /** run `fn` in a write transaction (BEGIN IMMEDIATE: waits for other writers) */
+  write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** run `fn` in a read transaction (one consistent snapshot) */
+  read<T>(fn: () => T): T {
+    return this.db.transaction(fn).deferred();
+  }
+
+  nextModseq(): number {
+    return this.s.nextModseq.get()!;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** system flag bits and keyword string (' kw1 kw2 ') from IMAP flags; \Recent is ignored */
+export function encodeFlags(flags: string[]): { bits: number; keywords: string[] } {
+  let bits = 0;
+  const kws: string[] = [];
+  const seen = new Set<string>();
+  for (const f of flags) {
+    const lower = f.toLowerCase();
+    const b = FLAG_BITS[lower];
+    if (b !== undefined) bits |= b;
+    else if (lower === '\\recent' || f.startsWith('\\')) continue;
+    else if (!seen.has(lower)) {
+      seen.add(lower);
+      kws.push(f);
+    }
+  }
+  return { bits, keywords: kws };
+}
+
+export function keywordString(kws: string[]): string {
+  return kws.length ? ` ${kws.join(' ')} ` : '';
+}
+
+export function parseKeywords(s: string): string[] {
+  return s.trim() ? s.trim().split(' ') : [];
+}

@@ -1,0 +1,1050 @@
+/**
+ * The mail store: `Store` of api.ts over the mailbox list (mailboxes.db), quota limits
+ * (quotas.db), annotations (annotations.db), per-user SQLite index databases and message
+ * files on the partitions.
+ *
+ * Owns: mailbox lifecycle (create/delete/rename per delete_mode, INBOX rename), rights checks,
+ * append (spool → parse → fsync → rename → dir fsync → index commit), copy/move between
+ * mailboxes (hard links, no bytes copied on one partition), quota accounting, subscriptions,
+ * annotations, ensureInbox's autocreate_* options. Views of one selected mailbox are in
+ * view.ts. Crash safety: a message file is in place and fsynced before the index row that
+ * names it commits, so an index row never lacks its file; an orphan file (crash after the
+ * rename, before the commit) is adopted by `cyr_reconstruct -f`.
+ * Imports: config, db, mail (via spool), log, ./*.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ImapdConf } from '../config/api.js';
+import { openConfDb, type CyrusDb } from '../db/index.js';
+import type { Logger } from '../log/logger.js';
+import { aclFromPairs, applyAcl, effectiveRights, formatAcl, parseAcl } from './acl.js';
+import {
+  MailError,
+  type AppendOptions,
+  type AppendResult,
+  type Identity,
+  type MailboxInfo,
+  type MailboxStatus,
+  type MailboxView,
+  type QuotaInfo,
+  type Store,
+} from './api.js';
+import {
+  DELETED,
+  encodeFlags,
+  IndexDb,
+  keywordString,
+  SEEN,
+  type MailboxRow,
+  type MessageRow,
+} from './index-db.js';
+import { Layout } from './layout.js';
+import { MailboxList, type MboxEntry } from './mboxlist.js';
+import {
+  checkInternalName,
+  isDeletedName,
+  isInboxName,
+  isWithin,
+  joinDomain,
+  ownerOf,
+  parentOf,
+  splitDomain,
+  userInbox,
+} from './names.js';
+import { QuotaDb } from './quota.js';
+import { spoolMessage, type Parsed } from './spool.js';
+import { baseSubject } from './subject.js';
+import { View } from './view.js';
+import { touchStamp } from './watch.js';
+
+const KNOWN_SPECIAL_USE = [
+  '\\All',
+  '\\Archive',
+  '\\Drafts',
+  '\\Flagged',
+  '\\Junk',
+  '\\Sent',
+  '\\Trash',
+  '\\Important',
+  '\\Snoozed',
+];
+const XLIST_FLAGS = ['drafts', 'sent', 'trash', 'junk', 'spam', 'archive', 'flagged', 'all', 'important'];
+const OWNER_RIGHTS = 'lrswipkxtecdan';
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface StoreOptions {
+  log?: Logger;
+}
+
+export class StoreImpl implements Store {
+  readonly layout: Layout;
+  readonly mboxlist: MailboxList;
+  readonly quotas: QuotaDb;
+  readonly annotations: CyrusDb;
+  readonly log: Logger | undefined;
+  readonly expungeMode: string;
+  readonly deleteMode: string;
+  readonly implicitOwnerRights: string;
+  readonly defaultAcl: string;
+  readonly maxMessageSize: number;
+  readonly virtDomains: boolean;
+  readonly defaultDomain: string;
+  readonly #indexes = new Map<string, IndexDb>();
+  #closed = false;
+
+  constructor(
+    readonly conf: ImapdConf,
+    opts: StoreOptions = {},
+  ) {
+    this.log = opts.log;
+    this.layout = new Layout(conf);
+    this.mboxlist = new MailboxList(
+      openConfDb(conf, 'mboxlist', { log: this.log }),
+      this.layout.deletedPrefix,
+    );
+    this.quotas = new QuotaDb(openConfDb(conf, 'quota', { log: this.log }));
+    this.annotations = openConfDb(conf, 'annotation', { log: this.log });
+    this.expungeMode = conf.getEnum('expunge_mode') || 'delayed';
+    this.deleteMode = conf.getEnum('delete_mode') || 'delayed';
+    this.implicitOwnerRights = conf.getString('implicit_owner_rights') ?? 'lkxan';
+    this.defaultAcl = conf.getString('defaultacl') ?? 'anyone lrs';
+    this.maxMessageSize = Math.max(0, conf.getBytes('maxmessagesize'));
+    this.virtDomains = conf.getEnum('virtdomains') !== 'off';
+    this.defaultDomain = conf.getString('defaultdomain') ?? '';
+  }
+
+  // ---- internals shared with view.ts and the tools ---------------------------------------
+
+  /** the index database a mailbox lives in (opened once per process) */
+  indexFor(e: { name: string; uniqueId: string }): IndexDb {
+    return this.#indexAt(this.layout.indexPath(this.layout.indexKey(e.name, e.uniqueId)));
+  }
+
+  indexForUser(userid: string): IndexDb {
+    return this.#indexAt(this.layout.userIndexPath(userid));
+  }
+
+  #indexAt(path: string): IndexDb {
+    if (this.#closed) throw new MailError('temp', 'store is closed');
+    let db = this.#indexes.get(path);
+    if (!db) {
+      db = new IndexDb(path);
+      this.#indexes.set(path, db);
+    }
+    return db;
+  }
+
+  /** the mailbox's row in its index database, created when missing (e.g. after ctl_mboxlist -u) */
+  mailboxRow(db: IndexDb, e: MboxEntry): MailboxRow {
+    const row = db.s.mailboxById.get(e.uniqueId);
+    if (row) return row;
+    return db.write(() => {
+      const again = db.s.mailboxById.get(e.uniqueId);
+      if (again) return again;
+      db.s.insertMailbox.run(e.uniqueId, e.name, e.uidValidity, db.nextModseq());
+      return db.s.mailboxById.get(e.uniqueId)!;
+    });
+  }
+
+  entry(name: string): MboxEntry | undefined {
+    return this.mboxlist.get(name);
+  }
+
+  rightsOn(who: Identity, e: MboxEntry): string {
+    return effectiveRights(who, e.acl, ownerOf(e.name, this.layout.deletedPrefix), this.implicitOwnerRights);
+  }
+
+  /**
+   * The entry, if `who` holds every right in `needed`. No 'l' and no 'r' reads as notFound
+   * (never revealing that the mailbox exists); otherwise a missing right is perm.
+   */
+  need(who: Identity, name: string, needed: string): MboxEntry {
+    const e = this.mboxlist.get(name);
+    if (!e || (isDeletedName(name, this.layout.deletedPrefix) && !who.isAdmin)) {
+      throw new MailError('notFound', 'Mailbox does not exist');
+    }
+    const r = this.rightsOn(who, e);
+    for (const ch of needed) {
+      if (!r.includes(ch)) {
+        if (!r.includes('l') && !r.includes('r')) throw new MailError('notFound', 'Mailbox does not exist');
+        throw new MailError('perm', 'Permission denied');
+      }
+    }
+    return e;
+  }
+
+  stamp(uniqueId: string): void {
+    touchStamp(this.layout.stampPath(uniqueId));
+  }
+
+  messagePath(e: { partition: string; uniqueId: string }, uid: number): string {
+    return this.layout.messagePath(e.partition, e.uniqueId, uid);
+  }
+
+  /** \Seen is in the message row for the owner, in the seen table for everyone else */
+  seenInRow(who: Identity, e: MboxEntry): boolean {
+    const owner = ownerOf(e.name, this.layout.deletedPrefix);
+    return owner !== null && owner === who.userid;
+  }
+
+  // ---- quota ----------------------------------------------------------------------------
+
+  /** bytes and messages used under a root (mailboxes whose nearest root is `root`) */
+  usage(root: string): { bytes: number; messages: number } {
+    let bytes = 0;
+    let messages = 0;
+    const visit = (e: MboxEntry): void => {
+      if (!isWithin(e.name, root) && !(root.endsWith('!') && e.name.startsWith(root))) return;
+      if (this.quotas.rootOf(e.name) !== root) return;
+      const row = this.indexFor(e).s.mailboxById.get(e.uniqueId);
+      if (row) {
+        bytes += row.size_total;
+        messages += row.exists_count;
+      }
+    };
+    const self = this.mboxlist.get(root);
+    if (self) visit(self);
+    this.mboxlist.foreach(root.endsWith('!') ? root : root + '.', visit);
+    return { bytes, messages };
+  }
+
+  /** throw overQuota unless `bytes`/`count` more fit under the mailbox's quota root */
+  checkQuota(name: string, bytes: number, count: number): void {
+    const root = this.quotas.rootOf(name);
+    if (!root) return;
+    const lim = this.quotas.get(root);
+    if (!lim || (lim.storage === null && lim.message === null)) return;
+    const used = this.usage(root);
+    if (lim.storage !== null && used.bytes + bytes > lim.storage * 1024) {
+      throw new MailError('overQuota', 'Over quota');
+    }
+    if (lim.message !== null && used.messages + count > lim.message) {
+      throw new MailError('overQuota', 'Over quota');
+    }
+    this.#quotaWarn(root, lim, used.bytes + bytes, used.messages + count);
+  }
+
+  #quotaWarn(
+    root: string,
+    lim: { storage: number | null; message: number | null },
+    bytes: number,
+    msgs: number,
+  ): void {
+    if (!this.log) return;
+    const pct = this.conf.getInt('quotawarn');
+    if (lim.storage && (bytes / 1024) * 100 >= lim.storage * pct) {
+      this.log.notice(
+        `quota: ${root} storage at ${Math.floor(bytes / 1024)} of ${lim.storage} KiB (quotawarn ${pct}%)`,
+      );
+    }
+    if (lim.message && msgs * 100 >= lim.message * pct) {
+      this.log.notice(`quota: ${root} messages at ${msgs} of ${lim.message} (quotawarn ${pct}%)`);
+    }
+  }
+
+  quotaRoots(name: string): string[] {
+    const r = this.quotas.rootOf(name);
+    return r ? [r] : [];
+  }
+
+  getQuota(root: string): QuotaInfo | undefined {
+    const lim = this.quotas.get(root);
+    if (!lim) return undefined;
+    const used = this.usage(root);
+    return {
+      root,
+      storageLimit: lim.storage,
+      storageUsed: Math.floor(used.bytes / 1024),
+      messageLimit: lim.message,
+      messageUsed: used.messages,
+    };
+  }
+
+  setQuota(who: Identity, root: string, limits: { storage?: number | null; message?: number | null }): void {
+    if (!who.isAdmin) throw new MailError('perm', 'Permission denied');
+    if (!this.mboxlist.get(root) && !root.endsWith('!'))
+      throw new MailError('notFound', 'Mailbox does not exist');
+    const cur = this.quotas.get(root) ?? { storage: null, message: null };
+    const next = {
+      storage: limits.storage === undefined ? cur.storage : limits.storage,
+      message: limits.message === undefined ? cur.message : limits.message,
+    };
+    for (const v of [next.storage, next.message]) {
+      if (v !== null && (!Number.isInteger(v) || v < 0)) throw new MailError('limit', 'invalid quota limit');
+    }
+    this.quotas.set(root, next);
+  }
+
+  /** remove a quota root (cyr_quota, admin tools) */
+  removeQuota(root: string): void {
+    this.quotas.remove(root);
+  }
+
+  // ---- mailbox list ---------------------------------------------------------------------
+
+  lookup(name: string): MailboxInfo | undefined {
+    const e = this.mboxlist.get(name);
+    return e ? this.mboxlist.toInfo(e) : undefined;
+  }
+
+  list(who: Identity, prefix = ''): MailboxInfo[] {
+    const out: MailboxInfo[] = [];
+    this.mboxlist.foreach(prefix, (e) => {
+      if (!who.isAdmin && isDeletedName(e.name, this.layout.deletedPrefix)) return;
+      if (this.rightsOn(who, e).includes('l')) out.push(this.mboxlist.toInfo(e));
+    });
+    return out;
+  }
+
+  rights(who: Identity, name: string): string {
+    const e = this.mboxlist.get(name);
+    if (!e) throw new MailError('notFound', 'Mailbox does not exist');
+    const r = this.rightsOn(who, e);
+    if (!r.includes('l') && !r.includes('r') && !r.includes('a'))
+      throw new MailError('notFound', 'Mailbox does not exist');
+    return r;
+  }
+
+  setAcl(who: Identity, name: string, identifier: string, rights: string | null): void {
+    const e = this.need(who, name, 'a');
+    if (!identifier || /[\s\u0000-\u001f]/.test(identifier))
+      throw new MailError('badName', 'invalid identifier');
+    const acl = applyAcl(e.acl, identifier, rights);
+    this.mboxlist.put({ ...e, acl, mtime: Math.floor(Date.now() / 1000) });
+  }
+
+  setSpecialUse(who: Identity, name: string, uses: string[]): void {
+    const e = this.need(who, name, 'a');
+    this.mboxlist.put({ ...e, specialUse: this.#checkSpecialUse(uses) });
+  }
+
+  #checkSpecialUse(uses: string[]): string[] {
+    const extra = (this.conf.getString('specialuse_extra') ?? '').split(/\s+/).filter(Boolean);
+    const allowed = new Map([...KNOWN_SPECIAL_USE, ...extra].map((u) => [u.toLowerCase(), u]));
+    return uses.map((u) => {
+      const a = allowed.get(u.toLowerCase());
+      if (!a) throw new MailError('badName', `unknown special-use attribute ${u}`);
+      return a;
+    });
+  }
+
+  createMailbox(
+    who: Identity,
+    name: string,
+    opts: { partition?: string; specialUse?: string[]; type?: string } = {},
+  ): MailboxInfo {
+    checkInternalName(name);
+    if (this.mboxlist.get(name)) throw new MailError('exists', 'Mailbox already exists');
+    const deleted = isDeletedName(name, this.layout.deletedPrefix);
+    if (opts.partition !== undefined && !this.layout.hasPartition(opts.partition)) {
+      throw new MailError('notFound', `unknown partition ${opts.partition}`);
+    }
+    const specialUse = this.#checkSpecialUse(opts.specialUse ?? []);
+    // nearest existing ancestor decides rights; missing levels are created (Cyrus 3.6: no holes)
+    const missing: string[] = [name];
+    let parent = parentOf(name);
+    let parentEntry: MboxEntry | undefined;
+    while (parent !== null) {
+      parentEntry = this.mboxlist.get(parent);
+      if (parentEntry) break;
+      const { local } = splitDomain(parent);
+      if (local === 'user' || local === this.layout.deletedPrefix) break;
+      missing.unshift(parent);
+      parent = parentOf(parent);
+    }
+    if (!who.isAdmin) {
+      if (deleted || isInboxName(name)) throw new MailError('perm', 'Permission denied');
+      if (!parentEntry || !this.rightsOn(who, parentEntry).includes('k')) {
+        throw new MailError('perm', 'Permission denied');
+      }
+    }
+    let made: MboxEntry | undefined;
+    let inherit = parentEntry;
+    for (const n of missing) {
+      made = this.#createOne(n, {
+        partition: opts.partition ?? inherit?.partition ?? this.layout.defaultPartition(),
+        acl: this.#initialAcl(n, inherit),
+        specialUse: n === name ? specialUse : [],
+        type: n === name ? (opts.type ?? 'email') : 'email',
+      });
+      inherit = made;
+    }
+    return this.mboxlist.toInfo(made!);
+  }
+
+  #initialAcl(name: string, parent: MboxEntry | undefined): string {
+    const owner = ownerOf(name, this.layout.deletedPrefix);
+    if (parent && ownerOf(parent.name, this.layout.deletedPrefix) === owner) return parent.acl;
+    if (owner !== null) return formatAcl(new Map([[owner, OWNER_RIGHTS]]));
+    return aclFromPairs(this.defaultAcl);
+  }
+
+  #createOne(
+    name: string,
+    o: { partition: string; acl: string; specialUse: string[]; type: string },
+  ): MboxEntry {
+    const uniqueId = randomUUID();
+    const e: MboxEntry = {
+      name,
+      uniqueId,
+      partition: o.partition,
+      acl: o.acl,
+      type: o.type,
+      specialUse: o.specialUse,
+      uidValidity: 0,
+      mtime: Math.floor(Date.now() / 1000),
+    };
+    mkdirSync(this.layout.mailboxDir(o.partition, uniqueId), { recursive: true });
+    this.mboxlist.txn((t) => {
+      if (this.mboxlist.get(name, t)) throw new MailError('exists', 'Mailbox already exists');
+      e.uidValidity = this.mboxlist.nextUidValidity(t);
+      // the index row first: a crash before the list commit leaves only an unused row
+      this.mailboxRow(this.indexFor(e), e);
+      this.mboxlist.put(e, t);
+    });
+    return e;
+  }
+
+  deleteMailbox(who: Identity, name: string): void {
+    const e = this.need(who, name, 'x');
+    if (isInboxName(name) && !who.isAdmin) throw new MailError('perm', 'Cannot delete INBOX');
+    // deleting a user's INBOX (admin) deletes the whole user
+    const victims = isInboxName(name) ? this.mboxlist.tree(name).reverse() : [e];
+    for (const v of victims) {
+      if (this.deleteMode === 'delayed' && !isDeletedName(v.name, this.layout.deletedPrefix)) {
+        const { domain, local } = splitDomain(v.name);
+        const hex = Math.floor(Date.now() / 1000)
+          .toString(16)
+          .toUpperCase();
+        this.#renameOne(v, joinDomain(domain, `${this.layout.deletedPrefix}.${local}.${hex}`));
+      } else {
+        this.destroyMailbox(v);
+      }
+    }
+    if (isInboxName(name)) {
+      this.quotas.remove(name);
+    }
+  }
+
+  /** remove a mailbox for good: list entry, index rows, files, annotations (immediate delete, cyr_expire -D) */
+  destroyMailbox(e: MboxEntry): void {
+    this.mboxlist.txn((t) => this.mboxlist.remove(e, t));
+    const db = this.indexFor(e);
+    const row = db.s.mailboxById.get(e.uniqueId);
+    if (row) {
+      db.write(() => {
+        db.s.deleteMessages.run(row.id);
+        db.s.deleteCaches.run(row.id);
+        db.s.deleteSeenAll.run(row.id);
+        db.s.deleteMailbox.run(row.id);
+      });
+    }
+    rmSync(this.layout.mailboxDir(e.partition, e.uniqueId), { recursive: true, force: true });
+    const keys: Buffer[] = [];
+    this.annotations.foreach(e.uniqueId + '\0', (k) => {
+      keys.push(Buffer.from(k));
+    });
+    for (const k of keys) this.annotations.delete(k);
+    this.stamp(e.uniqueId);
+  }
+
+  renameMailbox(who: Identity, from: string, to: string, opts: { partition?: string } = {}): void {
+    const src = this.need(who, from, 'x');
+    checkInternalName(to);
+    if (this.mboxlist.get(to)) throw new MailError('exists', 'Mailbox already exists');
+    if (opts.partition !== undefined && !this.layout.hasPartition(opts.partition)) {
+      throw new MailError('notFound', `unknown partition ${opts.partition}`);
+    }
+    let p = parentOf(to);
+    let pe: MboxEntry | undefined;
+    while (p !== null && !(pe = this.mboxlist.get(p))) p = parentOf(p);
+    if (!who.isAdmin) {
+      if (isInboxName(to) || isDeletedName(to, this.layout.deletedPrefix))
+        throw new MailError('perm', 'Permission denied');
+      if (!pe || !this.rightsOn(who, pe).includes('k')) throw new MailError('perm', 'Permission denied');
+    }
+    const fromOwner = ownerOf(from, this.layout.deletedPrefix);
+    if (isInboxName(from) && (!who.isAdmin || ownerOf(to, this.layout.deletedPrefix) === fromOwner)) {
+      this.#renameInbox(who, src, to);
+      return;
+    }
+    if (isWithin(to, from)) throw new MailError('badName', 'cannot rename a mailbox into itself');
+    const tree = this.mboxlist.tree(from);
+    const targets = tree.map((e) => to + e.name.slice(from.length));
+    for (const t of targets) {
+      checkInternalName(t);
+      if (this.mboxlist.get(t)) throw new MailError('exists', `Mailbox ${t} already exists`);
+    }
+    // a whole user renamed: the old userid's ACL entries follow to the new one
+    const newOwner = ownerOf(to, this.layout.deletedPrefix);
+    const renameUser = isInboxName(from) && fromOwner !== null && newOwner !== null && newOwner !== fromOwner;
+    tree.forEach((e, i) => {
+      let acl = e.acl;
+      if (renameUser) {
+        const m = parseAcl(acl);
+        const r = m.get(fromOwner);
+        if (r !== undefined) {
+          m.delete(fromOwner);
+          m.set(newOwner, r);
+          acl = formatAcl(m);
+        }
+      }
+      this.#renameOne({ ...e, acl }, targets[i]!, opts.partition);
+    });
+    const root = this.quotas.get(from);
+    if (root && isInboxName(from)) {
+      this.quotas.set(to, root);
+      this.quotas.remove(from);
+    }
+  }
+
+  /** rename one mailbox: list entry, index row (moving it to another index db when the owner changes), files when the partition changes */
+  #renameOne(e: MboxEntry, to: string, partition?: string): void {
+    const srcDb = this.indexFor(e);
+    const dstDb = this.indexFor({ name: to, uniqueId: e.uniqueId });
+    const row = this.mailboxRow(srcDb, e);
+    const moved: MboxEntry = { ...e, name: to, mtime: Math.floor(Date.now() / 1000) };
+    if (partition && partition !== e.partition) {
+      const a = this.layout.mailboxDir(e.partition, e.uniqueId);
+      const b = this.layout.mailboxDir(partition, e.uniqueId);
+      mkdirSync(b, { recursive: true });
+      if (existsSync(a)) cpSync(a, b, { recursive: true });
+      moved.partition = partition;
+    }
+    if (srcDb === dstDb) {
+      srcDb.write(() => srcDb.s.renameMailbox.run(to, row.id));
+    } else {
+      moveIndexRows(srcDb, dstDb, row, to);
+    }
+    this.mboxlist.txn((t) => {
+      this.mboxlist.remove(e, t);
+      this.mboxlist.put(moved, t);
+    });
+    if (moved.partition !== e.partition)
+      rmSync(this.layout.mailboxDir(e.partition, e.uniqueId), { recursive: true, force: true });
+    this.stamp(e.uniqueId);
+  }
+
+  /** RFC 3501 RENAME INBOX: the messages move to a new mailbox, INBOX stays (empty) */
+  #renameInbox(who: Identity, inbox: MboxEntry, to: string): void {
+    const dest = this.createMailbox({ ...who, isAdmin: true }, to, { partition: inbox.partition });
+    const destEntry = this.mboxlist.get(dest.name)!;
+    const view = this.open({ ...who, isAdmin: true }, inbox.name, { readOnly: false });
+    try {
+      const uids = Array.from(view.uids());
+      if (uids.length)
+        this.moveMessages(who, inbox, uids, destEntry, { move: true, view: view as View, skipRights: true });
+    } finally {
+      view.close();
+    }
+  }
+
+  // ---- subscriptions --------------------------------------------------------------------
+
+  subscriptions(userid: string): string[] {
+    return this.indexForUser(userid).s.subs.all();
+  }
+
+  subscribe(userid: string, name: string): void {
+    checkInternalName(name);
+    if (!this.conf.getSwitch('allowallsubscribe') && !this.mboxlist.get(name)) {
+      throw new MailError('notFound', 'Mailbox does not exist');
+    }
+    this.indexForUser(userid).s.subAdd.run(name);
+  }
+
+  unsubscribe(userid: string, name: string): void {
+    this.indexForUser(userid).s.subDel.run(name);
+  }
+
+  // ---- annotations ----------------------------------------------------------------------
+
+  #annotKey(uniqueId: string, entry: string, userid: string): string {
+    return `${uniqueId}\0${entry}\0${userid}`;
+  }
+
+  #annotTarget(who: Identity, mailbox: string, write: boolean, shared: boolean): string {
+    if (mailbox === '') {
+      if (write && !who.isAdmin) throw new MailError('perm', 'Permission denied');
+      return '';
+    }
+    const e = this.need(who, mailbox, write ? (shared ? 'ln' : 'l') : 'lr');
+    return e.uniqueId;
+  }
+
+  getAnnotation(who: Identity, mailbox: string, entry: string, shared: boolean): string | undefined {
+    const id = this.#annotTarget(who, mailbox, false, shared);
+    return this.annotations.fetch(this.#annotKey(id, entry, shared ? '' : who.userid))?.toString('utf8');
+  }
+
+  setAnnotation(who: Identity, mailbox: string, entry: string, shared: boolean, value: string | null): void {
+    const id = this.#annotTarget(who, mailbox, true, shared);
+    const k = this.#annotKey(id, entry, shared ? '' : who.userid);
+    if (value === null) this.annotations.delete(k);
+    else this.annotations.store(k, value);
+  }
+
+  listAnnotations(
+    who: Identity,
+    mailbox: string,
+    prefix: string,
+  ): { entry: string; shared: boolean; value: string }[] {
+    const id = this.#annotTarget(who, mailbox, false, true);
+    const out: { entry: string; shared: boolean; value: string }[] = [];
+    this.annotations.foreach(`${id}\0${prefix}`, (k, v) => {
+      const [, entry, userid] = k.toString('utf8').split('\0');
+      if (userid === '' || userid === who.userid)
+        out.push({ entry: entry!, shared: userid === '', value: v.toString('utf8') });
+    });
+    return out;
+  }
+
+  // ---- messages -------------------------------------------------------------------------
+
+  status(who: Identity, name: string): MailboxStatus {
+    const e = this.need(who, name, 'r');
+    const db = this.indexFor(e);
+    const row0 = this.mailboxRow(db, e);
+    return db.read(() => {
+      const row = db.s.mailboxByRow.get(row0.id)!;
+      const unseen = this.seenInRow(who, e)
+        ? db.s.countUnseenOwner.get(row.id)!
+        : row.exists_count - db.s.countSeenOther.get(row.id, who.userid)!;
+      return {
+        messages: row.exists_count,
+        recent: db.s.countRecent.get(row.id, row.recentuid)!,
+        uidNext: row.uidnext,
+        uidValidity: e.uidValidity,
+        unseen,
+        size: row.size_total,
+        deleted: db.s.countDeleted.get(row.id)!,
+        highestModseq: row.highestmodseq,
+        mailboxId: e.uniqueId,
+      };
+    });
+  }
+
+  async append(
+    who: Identity,
+    name: string,
+    message: Readable | Buffer,
+    opts: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const e = this.need(who, name, 'i');
+    const flagsIn = encodeFlags(opts.flags ?? []);
+    if (
+      (flagsIn.bits & SEEN) !== 0 ||
+      (flagsIn.bits & DELETED) !== 0 ||
+      flagsIn.bits !== 0 ||
+      flagsIn.keywords.length
+    ) {
+      // flags at APPEND follow STORE's rights; drop the ones the user may not set
+      const r = this.rightsOn(who, e);
+      if (!r.includes('s')) flagsIn.bits &= ~SEEN;
+      if (!r.includes('t')) flagsIn.bits &= ~DELETED;
+      if (!r.includes('w')) {
+        flagsIn.bits &= SEEN | DELETED;
+        flagsIn.keywords = [];
+      }
+    }
+    const stage = this.layout.stageDir(e.partition);
+    mkdirSync(stage, { recursive: true });
+    const tmp = join(stage, `${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}`);
+    const sp = await spoolMessage(message, tmp, this.maxMessageSize);
+    if (sp.tooBig) throw new MailError('tooBig', `Message too large (limit ${this.maxMessageSize} octets)`);
+    const parsed = sp.parsed!;
+    try {
+      const r = this.commitNew(
+        who,
+        e,
+        [{ tmp, parsed, flags: flagsIn, internalDate: opts.internalDate?.getTime() }],
+        {
+          ignoreQuota: opts.ignoreQuota ?? false,
+        },
+      );
+      return { uidValidity: e.uidValidity, uid: r[0]!, guid: parsed.guid };
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Put spooled files into a mailbox: one index transaction; each file is renamed to
+   * `<uid>.`, the directory fsynced, then the rows commit. Returns the new uids.
+   */
+  commitNew(
+    who: Identity,
+    e: MboxEntry,
+    items: {
+      tmp: string;
+      parsed: Parsed;
+      flags: { bits: number; keywords: string[] };
+      internalDate?: number;
+    }[],
+    o: { ignoreQuota: boolean },
+  ): number[] {
+    const db = this.indexFor(e);
+    const row0 = this.mailboxRow(db, e);
+    const dir = this.layout.mailboxDir(e.partition, e.uniqueId);
+    mkdirSync(dir, { recursive: true });
+    const seenInRow = this.seenInRow(who, e);
+    const placed: string[] = [];
+    const now = Date.now();
+    try {
+      const uids = db.write(() => {
+        const row = db.s.mailboxByRow.get(row0.id);
+        if (!row) throw new MailError('notFound', 'Mailbox does not exist');
+        if (!o.ignoreQuota) {
+          this.checkQuota(
+            e.name,
+            items.reduce((a, i) => a + i.parsed.size, 0),
+            items.length,
+          );
+        }
+        let uid = row.uidnext;
+        let modseq = 0;
+        let bytes = 0;
+        const out: number[] = [];
+        for (const it of items) {
+          const final = join(dir, `${uid}.`);
+          renameSync(it.tmp, final);
+          placed.push(final);
+          modseq = db.nextModseq();
+          const p = it.parsed;
+          let bits = it.flags.bits;
+          if (!seenInRow && bits & SEEN) {
+            bits &= ~SEEN;
+            db.s.seenAdd.run(row.id, who.userid, uid);
+          }
+          db.s.insertMessage.run(
+            row.id,
+            uid,
+            modseq,
+            bits,
+            keywordString(it.flags.keywords),
+            it.internalDate ?? now,
+            now,
+            p.sentDate,
+            p.size,
+            p.guid,
+          );
+          db.s.insertCache.run(cacheRow(row.id, uid, p));
+          bytes += p.size;
+          out.push(uid);
+          uid++;
+        }
+        fsyncDir(dir);
+        db.s.afterAppend.run(uid, modseq, bytes, row.id);
+        if (items.length > 1) db.s.counters.run(items.length - 1, 0, modseq, row.id);
+        return out;
+      });
+      this.stamp(e.uniqueId);
+      return uids;
+    } catch (err) {
+      for (const f of placed) rmSync(f, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * COPY/MOVE `uids` of `src` into `dest`: hard links on one partition (no bytes copied),
+   * one transaction per index db; a MOVE inside one index db is one transaction.
+   */
+  moveMessages(
+    who: Identity,
+    src: MboxEntry,
+    uids: ArrayLike<number>,
+    dest: MboxEntry,
+    o: { move: boolean; view?: View; skipRights?: boolean },
+  ): { uidValidity: number; src: number[]; dst: number[] } {
+    if (!o.skipRights) {
+      this.need(who, dest.name, 'i');
+      if (o.move) {
+        const r = this.rightsOn(who, src);
+        if (!r.includes('t') || !r.includes('e')) throw new MailError('perm', 'Permission denied');
+      }
+    }
+    if (dest.uniqueId === src.uniqueId && o.move) return { uidValidity: dest.uidValidity, src: [], dst: [] };
+    const sdb = this.indexFor(src);
+    const ddb = this.indexFor(dest);
+    const srow = this.mailboxRow(sdb, src);
+    const drow0 = this.mailboxRow(ddb, dest);
+    const want = Array.from(uids).sort((a, b) => a - b);
+    const rows = sdb.read(() =>
+      want.map((u) => sdb.s.message.get(srow.id, u)).filter((r): r is MessageRow => !!r && r.expunged === 0),
+    );
+    if (rows.length === 0) return { uidValidity: dest.uidValidity, src: [], dst: [] };
+    const destDir = this.layout.mailboxDir(dest.partition, dest.uniqueId);
+    mkdirSync(destDir, { recursive: true });
+    const seenSrc = this.seenInRow(who, src);
+    const seenDst = this.seenInRow(who, dest);
+    const placed: string[] = [];
+    const now = Date.now();
+    const srcSeen = new Set<number>(
+      seenSrc ? [] : sdb.s.seenRange.all(srow.id, who.userid, rows[0]!.uid, rows[rows.length - 1]!.uid),
+    );
+    const insertAll = (): number[] => {
+      const drow = ddb.s.mailboxByRow.get(drow0.id);
+      if (!drow) throw new MailError('notFound', 'Mailbox does not exist');
+      this.checkQuota(
+        dest.name,
+        rows.reduce((a, r) => a + r.size, 0),
+        rows.length,
+      );
+      let uid = drow.uidnext;
+      let modseq = 0;
+      let bytes = 0;
+      const out: number[] = [];
+      for (const r of rows) {
+        const from = this.messagePath(src, r.uid);
+        const to = join(destDir, `${uid}.`);
+        rmSync(to, { force: true });
+        if (src.partition === dest.partition) linkSync(from, to);
+        else copyFileSync(from, to);
+        placed.push(to);
+        modseq = ddb.nextModseq();
+        const isSeen = seenSrc ? (r.sysflags & SEEN) !== 0 : srcSeen.has(r.uid);
+        let bits = r.sysflags & ~SEEN;
+        if (isSeen) {
+          if (seenDst) bits |= SEEN;
+          else ddb.s.seenAdd.run(drow.id, who.userid, uid);
+        }
+        ddb.s.insertMessage.run(
+          drow.id,
+          uid,
+          modseq,
+          bits,
+          r.keywords,
+          r.internaldate,
+          now,
+          r.sentdate,
+          r.size,
+          r.guid,
+        );
+        const c = sdb.s.cache.get(srow.id, r.uid);
+        if (c) ddb.s.insertCache.run({ ...c, mbox: drow.id, uid });
+        bytes += r.size;
+        out.push(uid);
+        uid++;
+      }
+      fsyncDir(destDir);
+      db0Counters(ddb, drow.id, uid, modseq, bytes, out.length);
+      return out;
+    };
+    const expungeAll = (): void => {
+      const modseq = expungeRows(
+        sdb,
+        srow.id,
+        rows.map((r) => r.uid),
+      );
+      void modseq;
+    };
+    let dst: number[];
+    try {
+      if (o.move && sdb === ddb) {
+        dst = sdb.write(() => {
+          const d = insertAll();
+          expungeAll();
+          return d;
+        });
+      } else {
+        dst = ddb.write(insertAll);
+        if (o.move) sdb.write(expungeAll);
+      }
+    } catch (err) {
+      for (const f of placed) rmSync(f, { force: true });
+      throw err;
+    }
+    this.stamp(dest.uniqueId);
+    if (o.move) {
+      this.afterExpunge(
+        src,
+        rows.map((r) => r.uid),
+        sdb,
+        srow.id,
+      );
+      this.stamp(src.uniqueId);
+    }
+    return { uidValidity: dest.uidValidity, src: rows.map((r) => r.uid), dst };
+  }
+
+  /** after an expunge commit: drop files and cache per expunge_mode */
+  afterExpunge(e: MboxEntry, uids: number[], db: IndexDb, mbox: number): void {
+    if (this.expungeMode === 'delayed') return;
+    for (const u of uids) {
+      try {
+        unlinkSync(this.messagePath(e, u));
+      } catch {
+        /* already gone */
+      }
+    }
+    db.write(() => {
+      for (const u of uids) db.s.deleteCache.run(mbox, u);
+    });
+  }
+
+  open(who: Identity, name: string, opts: { readOnly: boolean }): MailboxView {
+    const e = this.need(who, name, 'r');
+    return new View(this, who, e, opts.readOnly);
+  }
+
+  ensureInbox(userid: string): MailboxInfo {
+    const inbox = userInbox(userid, this.virtDomains, this.defaultDomain);
+    const have = this.mboxlist.get(inbox);
+    if (have) return this.mboxlist.toInfo(have);
+    const sys: Identity = { userid, isAdmin: true, groups: [] };
+    let info: MailboxInfo;
+    try {
+      info = this.createMailbox(sys, inbox);
+    } catch (err) {
+      if (err instanceof MailError && err.kind === 'exists') return this.lookup(inbox)!;
+      throw err;
+    }
+    const kib = this.conf.getInt('autocreate_quota');
+    const msgs = this.conf.getInt('autocreate_quota_messages');
+    if (kib >= 0 || msgs >= 0) {
+      this.quotas.set(inbox, { storage: kib > 0 ? kib : null, message: msgs > 0 ? msgs : null });
+    }
+    const folders = (this.conf.getString('autocreate_inbox_folders') ?? '')
+      .split('|')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const subscribe = new Set(
+      (this.conf.getString('autocreate_subscribe_folders') ?? '')
+        .split('|')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+    for (const f of folders) {
+      const child = `${inbox}.${f.replace(/\./g, '^').replace(/\//g, '.')}`;
+      const uses = XLIST_FLAGS.filter((x) => this.conf.getOverflow(`xlist-${x}`) === f).map(
+        (x) => '\\' + (x === 'spam' ? 'Junk' : x.charAt(0).toUpperCase() + x.slice(1)),
+      );
+      try {
+        this.createMailbox(sys, child, { specialUse: uses });
+      } catch (err) {
+        this.log?.warning(`autocreate: ${child}: ${(err as Error).message}`);
+        continue;
+      }
+      if (subscribe.has(f)) this.indexForUser(userid).s.subAdd.run(child);
+    }
+    return info;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const db of this.#indexes.values()) db.close();
+    this.#indexes.clear();
+    this.mboxlist.db.close();
+    this.quotas.db.close();
+    this.annotations.close();
+  }
+}
+
+function db0Counters(
+  db: IndexDb,
+  mbox: number,
+  uidnext: number,
+  modseq: number,
+  bytes: number,
+  n: number,
+): void {
+  db.s.afterAppend.run(uidnext, modseq, bytes, mbox);
+  if (n > 1) db.s.counters.run(n - 1, 0, modseq, mbox);
+}
+
+/** mark uids expunged (caller holds the write transaction); returns the modseq used */
+export function expungeRows(db: IndexDb, mbox: number, uids: number[]): number {
+  let modseq = 0;
+  let n = 0;
+  let bytes = 0;
+  const now = Date.now();
+  for (const u of uids) {
+    const r = db.s.message.get(mbox, u);
+    if (!r || r.expunged) continue;
+    modseq = db.nextModseq();
+    db.s.expungeRow.run(now, modseq, mbox, u);
+    n++;
+    bytes += r.size;
+  }
+  if (n) db.s.counters.run(-n, -bytes, modseq, mbox);
+  return modseq;
+}
+
+/** copy a mailbox's rows into another index db under a new name, then drop them from the first */
+function moveIndexRows(src: IndexDb, dst: IndexDb, row: MailboxRow, newName: string): void {
+  dst.write(() => {
+    dst.db.prepare("UPDATE meta SET v = max(v, ?) WHERE k = 'modseq'").run(row.highestmodseq);
+    const old = dst.s.mailboxById.get(row.uniqueid);
+    if (old) {
+      dst.s.deleteMessages.run(old.id);
+      dst.s.deleteCaches.run(old.id);
+      dst.s.deleteSeenAll.run(old.id);
+      dst.s.deleteMailbox.run(old.id);
+    }
+    dst.s.insertMailbox.run(row.uniqueid, newName, row.uidvalidity, row.highestmodseq);
+    const n = dst.s.mailboxById.get(row.uniqueid)!;
+    dst.db
+      .prepare(
+        'UPDATE mailbox SET uidnext = ?, recentuid = ?, deletedmodseq = ?, exists_count = ?, size_total = ? WHERE id = ?',
+      )
+      .run(row.uidnext, row.recentuid, row.deletedmodseq, row.exists_count, row.size_total, n.id);
+    for (const m of src.s.allRows.all(row.id)) dst.s.insertMessageRow.run({ ...m, mbox: n.id });
+    for (const m of src.s.allRows.all(row.id)) {
+      const c = src.s.cache.get(row.id, m.uid);
+      if (c) dst.s.insertCache.run({ ...c, mbox: n.id });
+    }
+    for (const s of src.s.seenRows.all(row.id)) dst.s.seenAdd.run(n.id, s.userid, s.uid);
+  });
+  src.write(() => {
+    src.s.deleteMessages.run(row.id);
+    src.s.deleteCaches.run(row.id);
+    src.s.deleteSeenAll.run(row.id);
+    src.s.deleteMailbox.run(row.id);
+  });
+}
+
+/** the cache row of a parsed message */
+export function cacheRow(mbox: number, uid: number, p: Parsed): Record<string, unknown> {
+  return {
+    mbox,
+    uid,
+    header_size: p.headerSize,
+    lines: p.lines,
+    envelope: JSON.stringify(p.envelope),
+    body: JSON.stringify(p.body),
+    preview: p.preview,
+    search_headers: p.searchHeaders,
+    search_body: p.searchBody,
+    sort_subject: baseSubject(p.sortSubject),
+    sort_from: p.sortFrom.toLowerCase(),
+    sort_to: p.sortTo.toLowerCase(),
+    sort_cc: p.sortCc.toLowerCase(),
+    sort_displayfrom: (p.sortDisplayFrom ?? p.sortFrom).toLowerCase(),
+    sort_displayto: (p.sortDisplayTo ?? p.sortTo).toLowerCase(),
+  };
+}
