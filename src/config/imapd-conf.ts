@@ -26,6 +26,7 @@ import { ConfigError, type ImapdConf } from './api.js';
 import {
   CYRUS_DB_BACKENDS,
   IMPLIED_PATHS,
+  allowedValues,
   OVERFLOW_PREFIXES,
   OVERFLOW_SUFFIXES,
   optionNames,
@@ -256,7 +257,8 @@ export function nearestOption(key: string): string | undefined {
   if (us > 0) {
     const rest = key.slice(us + 1);
     const near = nearest(rest);
-    if (near && near.name !== rest && (!direct || direct.d > near.d)) return `${key.slice(0, us)}_${near.name}`;
+    if (near && near.name !== rest && (!direct || direct.d > near.d))
+      return `${key.slice(0, us)}_${near.name}`;
   }
   return direct?.name;
 }
@@ -620,7 +622,15 @@ export class LoadedImapdConf implements ImapdConf {
       const set = this.#values.get(name);
       let value: string;
       if (spec.type === 'switch') value = this.getSwitch(name) ? 'yes' : 'no';
-      else value = this.#text(name, spec) ?? '';
+      else if (spec.type === 'enum' || spec.type === 'stringlist') value = this.getEnum(name);
+      else if (spec.type === 'bitfield') {
+        // canonical names in table order, as Cyrus prints them
+        const bits = new Set(this.getBits(name));
+        value = allowedValues(spec)
+          .map((v) => v.canonical)
+          .filter((v) => bits.has(v))
+          .join(' ');
+      } else value = this.#text(name, spec) ?? '';
       return { name, value, isDefault: !set, spec };
     });
   }

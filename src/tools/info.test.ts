@@ -56,6 +56,12 @@ test('conf prints settings that differ from the defaults, as the given service s
       'imap_allowplaintext: yes',
       'sasl_pwcheck_method: auxprop',
     ]);
+    writeFileSync(c, IMAPD + 'serverinfo: yes\n');
+    assert.ok(!(await run(['-C', c, 'conf'])).out.includes('serverinfo'), 'yes = on = the default');
+    writeFileSync(c, IMAPD + 'serverinfo: no\nsieve_extensions: imapflags fileinto\n');
+    const norm = await run(['-C', c, 'conf']);
+    assert.ok(norm.out.includes('serverinfo: off\n'), norm.out);
+    assert.ok(norm.out.includes('sieve_extensions: fileinto imap4flags\n'), norm.out);
     const imap = await run(['-C', c, '-n', 'imap', 'conf']);
     assert.ok(imap.out.includes('allowplaintext: yes\n'), imap.out);
   });

@@ -259,6 +259,9 @@ function differs(conf: LoadedImapdConf, name: string, value: string, spec: Optio
       return spec.default === null || conf.getDuration(name) !== durationOf(String(spec.default), spec);
     case 'bytesize':
       return conf.getBytes(name) !== bytesOf(String(spec.default), spec);
+    case 'enum':
+    case 'stringlist':
+      return conf.getEnum(name) !== (spec.default === null ? '' : String(spec.default));
     case 'bitfield': {
       const d = defaultText(spec).split(/\s+/).filter(Boolean).sort().join(' ');
       return conf.getBits(name).slice().sort().join(' ') !== d;
