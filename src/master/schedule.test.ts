@@ -176,3 +176,45 @@ test('SIGHUP adds a service, removes one and keeps open connections of unchanged
     m.cleanup();
   }
 });
+
+test('a built-in DAEMON runs in a worker process, is restarted when it ends and stopped at shutdown', async () => {
+  const m = await startMaster({
+    cyrusConf: `DAEMON {\n  nap cmd="sleepd --exit-after 300"\n  rest cmd="sleepd" wait=y\n}\n`,
+  });
+  try {
+    await m.waitFor(/nap\[\d+\]: sleepd running as nap/);
+    await m.waitFor(/process type:DAEMON name:nap .* exited, status 0/, 3000);
+    await until(() => m.lines.filter((l) => /daemon nap: about to run/.test(l)).length >= 2, 3000, 'restart');
+    assert.ok(m.lines.some((l) => /daemon rest is ready/.test(l)));
+    const rest = Number(
+      /daemon rest: about to run sleepd \(pid (\d+)\)/.exec(
+        m.lines.find((l) => /daemon rest: about/.test(l))!,
+      )![1],
+    );
+    assert.ok(alive(rest));
+    const { code } = await m.stop();
+    assert.equal(code, 0);
+    assert.equal(alive(rest), false);
+  } finally {
+    m.cleanup();
+  }
+});
+
+test('maxforkrate limits how fast a crashing service is respawned', async () => {
+  const m = await startMaster({
+    cyrusConf: `SERVICES {\n  bad cmd="echo --fail-init" listen="$DIR/bad.sock" maxforkrate=2\n}\n`,
+    env: { CYRUS_TS_BACKOFF_MS: '60000' },
+    waitReady: false,
+  });
+  const t0 = Date.now();
+  try {
+    await m.waitFor(/too many failures for service bad/, 8000);
+    const spawns = m.lines.filter((l) => /service bad: about to run/.test(l)).length;
+    assert.equal(spawns, 5);
+    // 5 forks at no more than 2 per second take at least 2 s
+    assert.ok(Date.now() - t0 >= 1900, `took ${Date.now() - t0} ms`);
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});

@@ -24,6 +24,7 @@ const SERVICES: Record<string, string> = {
 
 const DAEMONS: Record<string, string> = {
   idled: '../protocols/imap/idled.js',
+  sleepd: './sleepd.js',
 };
 
 /** `imapd` for "/usr/lib/cyrus/bin/imapd", "cyr_imapd", "imapd" */
