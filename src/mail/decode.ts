@@ -221,9 +221,10 @@ export function decodeTransfer(data: Buffer, encoding: string): Buffer {
 // ---- charsets ----
 
 const CHARSET_ALIASES: Record<string, string> = {
-  ascii: 'windows-1252',
-  'us-ascii': 'windows-1252',
-  'ansi_x3.4-1968': 'windows-1252',
+  // declared ASCII with 8-bit bytes is nowadays mostly UTF-8 (UTF-8, else latin1, one-shot)
+  ascii: 'utf-8',
+  'us-ascii': 'utf-8',
+  'ansi_x3.4-1968': 'utf-8',
   latin1: 'windows-1252',
   'iso-8859-1': 'windows-1252',
   'shift-jis': 'shift_jis',

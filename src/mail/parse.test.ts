@@ -297,7 +297,18 @@ test('message/rfc822 attachment: encapsulated envelope, body, lines; digest defa
   assert.equal(d1.message!.envelope.subject, 'digested');
   assert.equal(slice(msg, d1.bodyStart, d1.bodyEnd), 'Subject: digested\r\n\r\ndigest body');
   assert.equal(r.envelope.subject, null);
-  assert.equal(r.searchBody, 'inner text\ndigest body');
+  // an attached message's header is body text of the outer message
+  assert.equal(
+    r.searchBody,
+    [
+      'from: inner sender <inner@example.org>',
+      'subject: inner subject',
+      'content-type: multipart/mixed; boundary=in',
+      'inner text',
+      'subject: digested',
+      'digest body',
+    ].join('\n'),
+  );
 });
 
 test('envelope: groups, quoted local parts, comments, routes, broken addresses', () => {

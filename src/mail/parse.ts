@@ -337,6 +337,10 @@ export class MessageParser {
         this.envelope = env;
       } else if (f.holder) {
         f.holder.message = { envelope: env, body: p, headerStart: p.headerStart, bodyStart };
+        // an attached message's header is part of the outer message's body text
+        let text = '';
+        for (const h of fields) text += `${h.name}: ${decodeWords(h.value)}\n`;
+        this.addSearchBody(text.trim());
       }
     }
     const ct = firstField(fields, 'content-type');
@@ -447,12 +451,16 @@ export class MessageParser {
           .trim()
           .slice(0, PREVIEW_CHARS);
       }
-      const room = this.maxSearch - this.searchBody.length;
-      if (room > 0 && text.length) {
-        const folded = foldCase(text);
-        this.searchBody +=
-          (this.searchBody.length ? '\n' : '') + (folded.length > room ? folded.slice(0, room) : folded);
-      }
+      this.addSearchBody(text);
+    }
+  }
+
+  private addSearchBody(text: string): void {
+    const room = this.maxSearch - this.searchBody.length;
+    if (room > 0 && text.length) {
+      const folded = foldCase(text);
+      this.searchBody +=
+        (this.searchBody.length ? '\n' : '') + (folded.length > room ? folded.slice(0, room) : folded);
     }
   }
 
@@ -515,11 +523,7 @@ export class MessageParser {
   private consumeCount(buf: Buffer, a: number, b: number): void {
     if (b <= a) return;
     let c = 0;
-    let p = buf.indexOf(10, a);
-    while (p >= 0 && p < b) {
-      c++;
-      p = buf.indexOf(10, p + 1);
-    }
+    for (let k = a; k < b; k++) if (buf[k] === 10) c++;
     this.lfTotal += c;
     this.pos += b - a;
     if (b - a >= 2) {
