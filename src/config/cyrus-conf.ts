@@ -16,10 +16,10 @@
  * `prefork` to 1 and defaults `maxforkrate` to 10; a DAEMON's `maxforkrate` 0 becomes 10; a
  * valid `at` sets `period` to 1440; UDP services get at most 1 worker.
  *
- * Imports: node:fs, api.ts.
+ * Imports: node:fs, api.ts, imapd-conf.ts (withPrefix).
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { withPrefix } from './imapd-conf.js';
 import {
   ConfigError,
   type CyrusConf,
@@ -44,19 +44,15 @@ export const SECTION_KEYS: Record<Section, readonly string[]> = {
 
 /** `/etc/cyrus.conf`, or `$CYRUS_PREFIX/etc/cyrus.conf` when CYRUS_PREFIX is set and it exists. */
 export function defaultCyrusConfPath(): string {
-  const prefix = process.env['CYRUS_PREFIX'];
-  if (prefix) {
-    const p = join(prefix, '/etc/cyrus.conf');
-    if (existsSync(p)) return p;
-  }
-  return '/etc/cyrus.conf';
+  return withPrefix('/etc/cyrus.conf');
 }
 
-/** Read cyrus.conf. Throws ConfigError (missing file or a fatal line). */
+/** Read cyrus.conf (`$CYRUS_PREFIX<path>` first, as Cyrus). Throws ConfigError (missing file or a fatal line). */
 export function loadCyrusConf(path: string): CyrusConf {
+  const actual = withPrefix(path);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(actual, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(
@@ -64,7 +60,7 @@ export function loadCyrusConf(path: string): CyrusConf {
       path,
     );
   }
-  return parseCyrusConf(text, path);
+  return parseCyrusConf(text, actual);
 }
 
 interface RawEntry {

@@ -392,11 +392,17 @@ test('loadImapdConf reads a file; defaultImapdConfPath honours CYRUS_PREFIX', ()
       delete process.env['CYRUS_PREFIX'];
       assert.equal(defaultImapdConfPath(), '/etc/imapd.conf');
       process.env['CYRUS_PREFIX'] = dir;
-      writeFileSync(join(dir, 'etc-missing'), '');
-      assert.equal(defaultImapdConfPath(), '/etc/imapd.conf');
+      assert.equal(defaultImapdConfPath(), '/etc/imapd.conf'); // $CYRUS_PREFIX/etc/imapd.conf absent
       mkdirSync(join(dir, 'etc'));
       writeFileSync(join(dir, 'etc', 'imapd.conf'), BASE);
       assert.equal(defaultImapdConfPath(), join(dir, 'etc', 'imapd.conf'));
+      // any -C path is tried with the prefix first, includes too
+      writeFileSync(join(dir, 'etc', 'inc.conf'), 'admins: fromprefix\n');
+      writeFileSync(join(dir, 'etc', 'main.conf'), `${BASE}@include: /etc/inc.conf\n`);
+      const prefixed = loadImapdConf('/etc/main.conf');
+      assert.equal(prefixed.path, join(dir, 'etc', 'main.conf'));
+      assert.equal(prefixed.getString('admins'), 'fromprefix');
+      assert.equal(loadImapdConf(p).path, p); // not under the prefix: read as given
     } finally {
       if (saved === undefined) delete process.env['CYRUS_PREFIX'];
       else process.env['CYRUS_PREFIX'] = saved;

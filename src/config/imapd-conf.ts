@@ -21,7 +21,6 @@
  * Imports: node:fs, node:path, the option table, value parsers, api types.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError, type ImapdConf } from './api.js';
 import {
   CYRUS_DB_BACKENDS,
@@ -85,23 +84,29 @@ export interface LoadOptions {
 
 /** `/etc/imapd.conf`, or `$CYRUS_PREFIX/etc/imapd.conf` when CYRUS_PREFIX is set and it exists. */
 export function defaultImapdConfPath(): string {
-  const prefix = process.env['CYRUS_PREFIX'];
-  if (prefix) {
-    const p = join(prefix, '/etc/imapd.conf');
-    if (existsSync(p)) return p;
-  }
-  return '/etc/imapd.conf';
+  return withPrefix('/etc/imapd.conf');
 }
 
-/** Read and check imapd.conf. Throws ConfigError (missing file, syntax, types, configdirectory). */
+/**
+ * Read and check imapd.conf. As in Cyrus, `$CYRUS_PREFIX<path>` is tried before `path` when
+ * CYRUS_PREFIX is set. Throws ConfigError (missing file, syntax, types, configdirectory).
+ */
 export function loadImapdConf(path: string, opts: LoadOptions = {}): LoadedImapdConf {
+  const actual = withPrefix(path);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(actual, 'utf8');
   } catch (e) {
     throw new ConfigError(`cannot read configuration file ${path}: ${describeFsError(e)}`, path);
   }
-  return parseImapdConf(text, { path, ...opts });
+  return parseImapdConf(text, { path: actual, ...opts });
+}
+
+/** `$CYRUS_PREFIX<path>` when CYRUS_PREFIX is set and that file exists, else `path`. */
+export function withPrefix(path: string): string {
+  const prefix = process.env['CYRUS_PREFIX'];
+  if (prefix && existsSync(prefix + path)) return prefix + path;
+  return path;
 }
 
 /** Parse imapd.conf text (see ParseOptions). Throws ConfigError unless `onError` is given. */
@@ -131,12 +136,7 @@ export function impliedPath(conf: ImapdConf, name: string): string | null {
 }
 
 function readIncluded(path: string): string {
-  const prefix = process.env['CYRUS_PREFIX'];
-  const candidates = prefix ? [join(prefix, path), path] : [path];
-  for (const p of candidates) {
-    if (existsSync(p)) return readFileSync(p, 'utf8');
-  }
-  return readFileSync(path, 'utf8');
+  return readFileSync(withPrefix(path), 'utf8');
 }
 
 function describeFsError(e: unknown): string {
