@@ -206,6 +206,17 @@ export class DaemonRunner {
     }
   }
 
+  /** SIGHUP after an imapd.conf change (Cyrus): the daemon reloads, or exits and is restarted. */
+  hangup(): void {
+    const pid = this.child?.pid;
+    if (!pid) return;
+    try {
+      process.kill(pid, 'SIGHUP');
+    } catch {
+      /* gone */
+    }
+  }
+
   kill(): void {
     this.stopping = true;
     killGroup(this.child?.pid, 'SIGKILL');

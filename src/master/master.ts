@@ -38,6 +38,8 @@ import { makeEphemeralDirs, masterSettings, type MasterSettings } from './settin
 import { runStart } from './start.js';
 
 export const SHUTDOWN_GRACE_MS = 10_000;
+/** how long the ready file waits for services whose workers do not listen (nor crash) */
+export const READY_WAIT_MS = 10_000;
 
 export interface MasterOptions {
   imapdConfPath: string;
@@ -166,6 +168,7 @@ export class Master {
     }
     this.events.load(cyrus.events);
     this.phase = 'waiting';
+    this.waitingSince = Date.now();
     this.wake();
     return this.finished;
   }
@@ -275,7 +278,16 @@ export class Master {
       for (const d of this.daemons.values()) d.tick(now);
     }
     this.events.tick(now);
-    if (this.phase === 'waiting' && [...this.pools.values()].every((p) => p.settled(now))) this.becomeReady();
+    if (this.phase === 'waiting') {
+      const unsettled = [...this.pools.values()].filter((p) => !p.settled(now));
+      if (unsettled.length === 0) this.becomeReady();
+      else if (now - this.waitingSince > READY_WAIT_MS) {
+        this.log.warning(
+          `not listening after ${READY_WAIT_MS} ms: ${unsettled.map((p) => p.name).join(', ')}; ready anyway`,
+        );
+        this.becomeReady();
+      }
+    }
     this.arm(now);
   }
 
@@ -310,6 +322,7 @@ export class Master {
   }
 
   private exitCode = 0;
+  private waitingSince = 0;
 
   private notifySystemd(): void {
     if (!process.env.NOTIFY_SOCKET) return;
@@ -380,6 +393,7 @@ export class Master {
         await d.stop(SHUTDOWN_GRACE_MS);
       }
     }
+    if (confChanged) for (const d of this.daemons.values()) d.hangup();
     for (const entry of cyrus.daemons) if (!this.daemons.has(entry.name)) this.makeDaemon(entry);
     this.events.load(cyrus.events);
     this.log.notice(

@@ -291,6 +291,8 @@ export class ServicePool {
   /** Shut down: ask every worker to stop (IPC + SIGTERM); resolves when all exited or after `graceMs` (then SIGKILL). */
   async shutdown(graceMs: number): Promise<void> {
     this.retired = true;
+    // new connections are refused from now on (workers close their copies on `shutdown`)
+    closeListeners(this.listeners);
     const waits: Promise<void>[] = [];
     for (const w of this.workers.values()) {
       w.state = 'draining';
@@ -317,7 +319,6 @@ export class ServicePool {
       }
       await all;
     }
-    closeListeners(this.listeners);
   }
 
   /** SIGQUIT: kill every worker now. */

@@ -218,3 +218,19 @@ test('maxforkrate limits how fast a crashing service is respawned', async () => 
     m.cleanup();
   }
 });
+
+test('SIGHUP after an imapd.conf change hangs up daemons, which are restarted', async () => {
+  const m = await startMaster({ cyrusConf: `DAEMON {\n  rest cmd="sleepd"\n}\n` });
+  try {
+    const first = await m.waitFor(/daemon rest: about to run sleepd \(pid (\d+)\)/);
+    writeFileSync(m.imapdConf, readFileSync(m.imapdConf, 'utf8') + 'debug: yes\n');
+    const from = m.lines.length;
+    m.child.kill('SIGHUP');
+    const second = await m.waitFor(/daemon rest: about to run sleepd \(pid (\d+)\)/, 5000, from);
+    assert.notEqual(second[1], first[1]);
+    assert.equal(alive(Number(first[1])), false);
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});

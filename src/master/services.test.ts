@@ -239,3 +239,26 @@ test('SIGHUP after an imapd.conf change: fresh workers take new connections, old
     m.cleanup();
   }
 });
+
+test('a wildcard listen= binds IPv4 and IPv6; localhost:port binds every address of localhost', async () => {
+  const m = await startMaster({
+    cyrusConf: `SERVICES {\n  any cmd="echo" listen="0"\n  v6 cmd="echo" listen="[::1]:0" proto=tcp6\n}\n`,
+  });
+  try {
+    const line = m.lines.find((l) => /service any: bound/.test(l))!;
+    assert.match(line, /bound 0\.0\.0\.0:(\d+), \[::\]:\1$/);
+    const port = m.port('any');
+    for (const host of ['127.0.0.1', '::1']) {
+      const c = await lineClient({ port, host });
+      assert.match(await c.next(), /^\+OK echo any/);
+      await c.close();
+    }
+    const v6 = Number(/service v6: bound \[::1\]:(\d+)/.exec(m.lines.join('\n'))![1]);
+    const c = await lineClient({ port: v6, host: '::1' });
+    assert.match(await c.next(), /^\+OK echo v6/);
+    await c.close();
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});

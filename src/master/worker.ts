@@ -211,6 +211,8 @@ class Worker {
 
   /** drain: finish sessions; shutdown: also tell the service to stop them. */
   async stop(how: 'drain' | 'shutdown'): Promise<void> {
+    // a daemon has no sessions to finish: SIGHUP ends it and master starts it again
+    if (this.init?.mode === 'daemon') how = 'shutdown';
     if (this.exiting || this.stopping === 'shutdown' || this.stopping === how) return;
     this.stopping = how;
     this.closeListeners();
