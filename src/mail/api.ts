@@ -18,7 +18,10 @@ export interface EnvelopeAddress {
   host: string | null;
 }
 
-/** IMAP ENVELOPE fields: raw (undecoded) header values, null where absent. */
+/**
+ * IMAP ENVELOPE fields: raw (undecoded) header values, null where absent. As RFC 3501 7.4.2
+ * requires, the parser fills an absent or empty Sender and Reply-To with the From list.
+ */
 export interface Envelope {
   date: string | null;
   subject: string | null;
@@ -91,6 +94,9 @@ export interface ParsedMessage {
   sortFrom: string;
   sortTo: string;
   sortCc: string;
+  /** RFC 5957 DISPLAYFROM/DISPLAYTO keys: decoded display name of the first address, else its addr-spec */
+  sortDisplayFrom?: string;
+  sortDisplayTo?: string;
 }
 
 export interface ParseOptions {

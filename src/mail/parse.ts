@@ -63,7 +63,7 @@ const DEFAULT_MAX_SEARCH = 1024 * 1024;
 const NL_DASH = Buffer.from('\n-');
 const LF = Buffer.from('\n');
 
-/** Parser extras beyond the contract: display-name sort keys (RFC 5957 DISPLAYFROM/DISPLAYTO). */
+/** The display-name sort keys, always set by this parser (optional in the contract). */
 export interface ParsedMessageExtras {
   sortDisplayFrom: string;
   sortDisplayTo: string;
@@ -199,7 +199,7 @@ export class MessageParser {
   private carry: Buffer | null = null;
   /** absolute offset of buf[0] during process() */
   private bufBase = 0;
-  /** the line being consumed did not start in this call (long line, no boundary check) */
+  /** in header state: inside a long header line that started in an earlier chunk */
   private midLine = false;
   /** bytes kept of the header line being read */
   private hdrLineBytes = 0;
@@ -636,21 +636,9 @@ export class MessageParser {
 
       // body state (leaf content, or preamble/epilogue of a multipart)
       if (this.openBoundaries === 0) {
+        // no boundary can end this body: all of it is content
         this.consumeBody(buf, i, n, f);
-        this.midLine = false;
         return;
-      }
-      if (this.midLine) {
-        const lf = buf.indexOf(10, i);
-        if (lf < 0) {
-          this.consumeBody(buf, i, n, f);
-          return;
-        }
-        this.consumeBody(buf, i, lf + 1, f);
-        this.midLine = false;
-        this.atLineStart = true;
-        i = lf + 1;
-        continue;
       }
       if (this.atLineStart && buf[i] === 0x2d) {
         if (i + 1 >= n && !final) {
@@ -676,16 +664,9 @@ export class MessageParser {
       // plain content up to the next line starting with '-'
       const j = buf.indexOf(NL_DASH, i);
       if (j < 0) {
-        // keep a trailing LF's line start, and a lone trailing '\n-' is found next call
-        if (buf[n - 1] === 0x0a) {
-          this.consumeBody(buf, i, n, f);
-          this.atLineStart = true;
-        } else {
-          this.consumeBody(buf, i, n, f);
-          this.atLineStart = false;
-          // the last line continues in the next chunk; it may not be a boundary unless it
-          // started in this chunk's last LF: find that line start and carry it if short
-        }
+        // no line in the rest starts with '-' (a trailing "\n-" would have been found)
+        this.consumeBody(buf, i, n, f);
+        this.atLineStart = buf[n - 1] === 0x0a;
         return;
       }
       this.consumeBody(buf, i, j + 1, f);
