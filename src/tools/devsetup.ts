@@ -15,12 +15,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { EX_CONFIG, EX_USAGE } from '../config/tool.js';
+import { EX_CONFIG, EX_USAGE, loadConfigForTool } from '../config/tool.js';
 import { ConfigError, type CyrusConf, type ImapdConf, type ServiceEntry } from '../config/api.js';
 import { defaultCyrusConfPath, loadCyrusConf } from '../config/cyrus-conf.js';
 import { resolveListen } from '../config/services.js';
 import { SasldbStore, sasldbPath } from '../auth/passwords.js';
-import { loadToolConf } from './tool-conf.js';
+import type { LoadedImapdConf } from '../config/imapd-conf.js';
 
 const USAGE = 'usage: cyr_devsetup [-C imapd.conf] [-M cyrus.conf]\n';
 export const DEV_USER = 'dev';
@@ -71,6 +71,23 @@ async function storeInbox(conf: ImapdConf, userid: string): Promise<void> {
     store.ensureInbox(userid);
   } finally {
     store.close();
+  }
+}
+
+/** loadConfigForTool, but a configuration or usage error becomes an exit code (tests call main). */
+function loadToolConf(argv: string[], tool: string, stderr: (t: string) => void): { conf: LoadedImapdConf; rest: string[] } | number {
+  let code = 0;
+  try {
+    return loadConfigForTool(argv, tool, {
+      stderr,
+      exit: (c: number): never => {
+        code = c;
+        throw new Error(`exit ${c}`);
+      },
+    });
+  } catch (e) {
+    if (code !== 0) return code;
+    throw e;
   }
 }
 

@@ -26,8 +26,8 @@
  * Exit codes: 0 done, 1 failed (no such user, empty password), 64 usage, 78 configuration.
  * Imports: src/config (tool loader), src/auth.
  */
-import { EX_USAGE } from '../config/tool.js';
-import { loadToolConf } from './tool-conf.js';
+import { EX_USAGE, loadConfigForTool } from '../config/tool.js';
+import type { LoadedImapdConf } from '../config/imapd-conf.js';
 import { canonUser } from '../auth/identity.js';
 import { SasldbStore, sasldbPath } from '../auth/passwords.js';
 
@@ -95,6 +95,23 @@ const defaultIO: SaslpasswdIO = {
     return a;
   },
 };
+
+/** loadConfigForTool, but a configuration or usage error becomes an exit code (tests call main). */
+function loadToolConf(argv: string[], tool: string, stderr: (t: string) => void): { conf: LoadedImapdConf; rest: string[] } | number {
+  let code = 0;
+  try {
+    return loadConfigForTool(argv, tool, {
+      stderr,
+      exit: (c: number): never => {
+        code = c;
+        throw new Error(`exit ${c}`);
+      },
+    });
+  } catch (e) {
+    if (code !== 0) return code;
+    throw e;
+  }
+}
 
 export async function main(argv: string[], io: SaslpasswdIO = defaultIO): Promise<number> {
   if (argv.includes('-h') || argv.includes('--help')) {
