@@ -41,4 +41,10 @@ export type ToWorker =
   /** stop accepting, call the service's shutdown, close sessions, exit 0 */
   | { t: 'shutdown' };
 
-export type FromWorker = { t: 'ready' } | { t: 'listening' } | { t: 'count'; n: number } | { t: 'want' };
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'listening' }
+  | { t: 'count'; n: number }
+  | { t: 'want' }
+  /** `-U uses` reached: the worker stops accepting and exits after its sessions; replace it */
+  | { t: 'retiring' };

@@ -233,6 +233,12 @@ export class ServicePool {
       case 'want':
         if (w.state !== 'draining') this.sendListeners(w);
         break;
+      case 'retiring':
+        this.ctx.log.info(`service ${this.name} pid ${w.pid}: max uses reached, replacing it`);
+        w.state = 'draining';
+        this.rebalance();
+        this.ctx.wake();
+        break;
     }
   }
 

@@ -262,3 +262,26 @@ test('a wildcard listen= binds IPv4 and IPv6; localhost:port binds every address
     m.cleanup();
   }
 });
+
+test('-U uses: a worker is replaced after that many connections, its sessions go on', async () => {
+  const m = await startMaster({ cyrusConf: `SERVICES {\n  e cmd="echo -U 2" listen="$DIR/e.sock"\n}\n` });
+  try {
+    const a = await lineClient({ path: join(m.dir, 'e.sock') });
+    const pid1 = (await a.next()).split(' ')[3];
+    const b = await lineClient({ path: join(m.dir, 'e.sock') });
+    assert.equal((await b.next()).split(' ')[3], pid1);
+    await m.waitFor(new RegExp(`pid ${pid1}: max uses reached, replacing it`));
+    const c = await lineClient({ path: join(m.dir, 'e.sock') });
+    const pid3 = (await c.next()).split(' ')[3];
+    assert.notEqual(pid3, pid1);
+    a.send('a\n');
+    assert.equal(await a.next(), 'a');
+    await Promise.all([a.close(), b.close()]);
+    await until(() => !alive(Number(pid1)), 3000, 'retired worker exit');
+    assert.ok(!m.lines.some((l) => /terminated abnormally/.test(l)));
+    await c.close();
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});

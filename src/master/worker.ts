@@ -9,6 +9,10 @@
  *     master was started with), calls the service's `init` once, then `serve` for every
  *     connection it accepts on the listening handles master sends it, many at a time;
  *   - writes a proc file per connection (./procfile.ts) around `serve`;
+ *   - with `-U uses` in cmd=, stops accepting after that many connections and exits when they
+ *     are over (master forks its replacement at once). Cyrus's default of 250 is not applied:
+ *     our workers serve many sessions each, so recycling happens only when asked for. Cyrus's
+ *     `-T` idle timeout does not apply either (master keeps `prefork` workers anyway);
  *   - keeps at most `quota` connections: at the quota it closes its copies of the listeners (the
  *     sockets stay open in master, so new connections queue in the kernel) and asks for them
  *     again when a session ends;
@@ -31,6 +35,13 @@ import { openProcEntry } from './procfile.js';
 
 function send(msg: FromWorker): void {
   if (process.connected) process.send?.(msg);
+}
+
+/** `-U uses` from a cmd= argv: connections a worker accepts before it is replaced; 0 = no limit */
+function maxUses(argv: string[]): number {
+  const i = argv.indexOf('-U');
+  const n = i >= 0 ? Number(argv[i + 1]) : 0;
+  return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
 /** `-C file` from a cmd= argv, if any */
@@ -97,6 +108,8 @@ class Worker {
   private readonly sockets = new Set<Socket>();
   private readonly inetdChildren = new Set<ChildProcess>();
   private quota = -1;
+  private uses = 0;
+  private maxUses = 0;
   private paused = false;
   private wanted = false;
   private stopping: 'drain' | 'shutdown' | null = null;
@@ -107,6 +120,7 @@ class Worker {
     this.init = init;
     this.quota = init.quota;
     const argv = init.cmd.slice(1);
+    this.maxUses = maxUses(argv);
     const configPath = configFromArgv(argv) ?? init.configPath;
     const config = loadImapdConf(configPath, { service: init.service, warn: () => {} });
     this.log = createLogger(init.service, {
@@ -176,6 +190,12 @@ class Worker {
       });
     this.sessions.add(session);
     this.report();
+    this.uses += 1;
+    if (this.maxUses > 0 && this.uses >= this.maxUses) {
+      send({ t: 'retiring' });
+      void this.stop('drain');
+      return;
+    }
     this.checkQuota();
   }
 
