@@ -26,6 +26,7 @@ import { runScript, SieveRuntimeError, type Action, type SieveEnv, type SieveRes
 import { decodeHeader, parseAddresses, parseHeaders, readHeaderBlock, splitAddress, type HeaderField } from './message.js';
 import { MAX_REDIRECTS } from './extensions.js';
 import { sendMail } from './sendmail.js';
+import { decodeMailboxName } from '../mail/utf7.js';
 
 export type { SieveDeliveryInput, SieveDeliveryPlan } from './api.js';
 
@@ -39,17 +40,6 @@ function baseAddress(addr: string): string {
   const k = local.indexOf('+');
   const l = k < 0 ? local : local.slice(0, k);
   return domain ? `${l}@${domain}` : l;
-}
-
-/** Modified UTF-7 (RFC 3501 5.1.3) → UTF-8 */
-export function decodeMutf7(s: string): string {
-  return s.replace(/&([^-]*)-/g, (_w, b64: string) => {
-    if (b64 === '') return '&';
-    const buf = Buffer.from(b64.replace(/,/g, '/'), 'base64');
-    let out = '';
-    for (let i = 0; i + 1 < buf.length; i += 2) out += String.fromCharCode((buf[i]! << 8) | buf[i + 1]!);
-    return out;
-  });
 }
 
 function encodeWord(s: string): string {
@@ -129,7 +119,14 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
   const maxDupSeconds = conf.getDuration('sieve_duplicate_max_expiration');
 
   const toInternal = (name: string): string | null => {
-    const n = conf.getSwitch('sieve_utf8fileinto') ? name : decodeMutf7(name);
+    let n = name;
+    if (!conf.getSwitch('sieve_utf8fileinto')) {
+      try {
+        n = decodeMailboxName(name);
+      } catch {
+        n = name; // not modified UTF-7 (e.g. already UTF-8): take it as written
+      }
+    }
     try {
       if (/^inbox([./].+)?$/i.test(n) && n.length > 6) return `${inbox}.${n.slice(6).split(/[./]/).join('.')}`;
       return ns.toInternal(n, userid);

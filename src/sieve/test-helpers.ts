@@ -95,7 +95,11 @@ export function tempSite(extra: Record<string, string> = {}): Site {
     `duplicate_db_path: ${join(dir, 'deliver.db')}`,
     'servername: mail.example.com',
   ];
-  for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${v}`);
+  for (const [k, v] of Object.entries(extra)) {
+    const i = lines.findIndex((l) => l.startsWith(`${k}: `));
+    if (i >= 0) lines.splice(i, 1);
+    lines.push(`${k}: ${v}`);
+  }
   const confPath = join(dir, 'imapd.conf');
   writeFileSync(confPath, lines.join('\n') + '\n');
   const conf = loadImapdConf(confPath, { service: 'lmtp', warn: () => undefined });

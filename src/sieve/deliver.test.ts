@@ -1,0 +1,308 @@
+/**
+ * sieveForDelivery: the plan LMTP gets, and the mail sent through the sendmail stand-in
+ * (redirect, vacation once per sender and period, notify, reject MDN). Issue #8.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseMessage } from '../mail/parse.js';
+import { memoryLogger } from '../log/logger.js';
+import { sieveForDelivery } from './deliver.js';
+import { SieveStore } from './store.js';
+import { tempSite, MSG, type Site } from './test-helpers.js';
+import type { SieveDeliveryInput } from './api.js';
+
+async function input(site: Site, opts: Partial<SieveDeliveryInput> & { message?: string } = {}): Promise<SieveDeliveryInput> {
+  const msg = (opts.message ?? MSG).replace(/\r?\n/g, '\r\n');
+  const path = join(site.dir, `msg-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(path, msg);
+  const parsed = await parseMessage(Buffer.from(msg));
+  const existing = new Set(['user.fred', 'user.fred.Junk', 'user.fred.lists']);
+  return {
+    conf: site.conf,
+    log: memoryLogger('lmtp'),
+    userid: 'fred',
+    envelopeFrom: 'alice@example.org',
+    envelopeTo: 'fred@example.com',
+    messagePath: path,
+    parsed,
+    mailboxExists: (n) => existing.has(n),
+    createMailbox: (n) => existing.add(n),
+    ...opts,
+  };
+}
+
+function activate(site: Site, script: string, user = 'fred'): void {
+  const st = new SieveStore(site.conf);
+  st.put(user, 'main', Buffer.from(script));
+  st.setActive(user, 'main');
+}
+
+test('no active script: null (LMTP does its normal delivery)', async () => {
+  const site = tempSite();
+  try {
+    assert.equal(await sieveForDelivery(await input(site)), null);
+    const st = new SieveStore(site.conf);
+    st.put('fred', 'inactive', Buffer.from('discard;'));
+    assert.equal(await sieveForDelivery(await input(site)), null);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('fileinto by namespace name, flags, implicit keep to INBOX, :create and missing folders', async () => {
+  const site = tempSite();
+  try {
+    activate(
+      site,
+      'require ["fileinto", "imap4flags", "mailbox", "copy"];\n' +
+        'if header :contains "subject" "cyrus-devel" { fileinto :copy :flags "\\\\Seen $list" "INBOX.lists"; }\n' +
+        'fileinto :copy "Junk";\nfileinto :copy "Nope";\nfileinto :copy :create "New/Sub";\naddflag "$kept";',
+    );
+    const inp = await input(site);
+    const plan = await sieveForDelivery(inp);
+    assert.ok(plan);
+    assert.deepEqual(plan.deliveries, [
+      { mailbox: 'user.fred.lists', flags: ['\\Seen', '$list'] },
+      { mailbox: 'user.fred.Junk', flags: [] },
+      { mailbox: 'user.fred', flags: ['$kept'] },
+      { mailbox: 'user.fred.New.Sub', flags: [] },
+    ]);
+    // the implicit keep merged into the INBOX delivery made by the fallback of "Nope"
+    assert.equal(plan.discard, false);
+    assert.equal(plan.errors.length, 1);
+    assert.match(plan.errors[0]!, /Nope.*does not exist, kept in INBOX/);
+    assert.ok(inp.mailboxExists('user.fred.New.Sub'));
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('implicit keep carries imap4flags; discard gives an empty plan; editheader edits are returned', async () => {
+  const site = tempSite();
+  try {
+    activate(site, 'require ["imap4flags", "editheader"]; addflag "$seen-by-sieve"; addheader "X-Filtered" "yes";');
+    const plan = await sieveForDelivery(await input(site));
+    assert.deepEqual(plan, {
+      deliveries: [{ mailbox: 'user.fred', flags: ['$seen-by-sieve'] }],
+      discard: false,
+      errors: [],
+      headerEdits: [{ op: 'add', name: 'X-Filtered', value: 'yes', last: false }],
+    });
+    activate(site, 'discard;');
+    assert.deepEqual(await sieveForDelivery(await input(site)), { deliveries: [], discard: true, errors: [] });
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('a runtime error keeps the message in INBOX and reports the error', async () => {
+  const site = tempSite();
+  try {
+    activate(site, 'require ["reject", "fileinto"]; fileinto "Junk"; reject "no";');
+    const log = memoryLogger('lmtp');
+    const plan = await sieveForDelivery(await input(site, { log }));
+    assert.ok(plan);
+    assert.deepEqual(plan.deliveries, [{ mailbox: 'user.fred', flags: [] }]);
+    assert.match(plan.errors[0]!, /reject cannot be used/);
+    assert.ok(log.lines.some((l) => l.includes('sieve runtime error')));
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('reject: answered in LMTP by default; with sieve_use_lmtp_reject off an MDN goes to the sender', async () => {
+  const site = tempSite();
+  try {
+    activate(site, 'require "reject"; reject "I do not want this.";');
+    const plan = await sieveForDelivery(await input(site));
+    assert.deepEqual(plan, { deliveries: [], discard: false, errors: [], reject: { reason: 'I do not want this.', ereject: false } });
+    assert.equal(site.sent().length, 0);
+  } finally {
+    site.cleanup();
+  }
+  const site2 = tempSite({ sieve_use_lmtp_reject: 'no' });
+  try {
+    activate(site2, 'require "reject"; reject "I do not want this.";');
+    const plan = await sieveForDelivery(await input(site2));
+    assert.deepEqual(plan, { deliveries: [], discard: true, errors: [] });
+    const sent = site2.sent();
+    assert.equal(sent.length, 1);
+    assert.deepEqual(sent[0]!.args, ['-f', '<>', '--', 'alice@example.org']);
+    assert.match(sent[0]!.input, /Content-Type: multipart\/report; report-type=disposition-notification/);
+    assert.match(sent[0]!.input, /I do not want this\./);
+  } finally {
+    site2.cleanup();
+  }
+});
+
+test('redirect: message through sendmail with the loop header; a looping message is kept instead', async () => {
+  const site = tempSite();
+  try {
+    activate(site, 'redirect "boss@example.net";');
+    const plan = await sieveForDelivery(await input(site));
+    assert.deepEqual(plan, { deliveries: [], discard: true, errors: [] });
+    const sent = site.sent();
+    assert.equal(sent.length, 1);
+    assert.deepEqual(sent[0]!.args, ['-f', 'alice@example.org', '--', 'boss@example.net']);
+    assert.ok(sent[0]!.input.startsWith('X-Sieve-Redirected-From: fred@example.com\r\nReturn-Path: <alice@example.org>\r\n'));
+    assert.ok(sent[0]!.input.endsWith('Budget approved.\r\n'));
+
+    const looped = 'X-Sieve-Redirected-From: fred@example.com\r\n' + MSG;
+    const plan2 = await sieveForDelivery(await input(site, { message: looped }));
+    assert.ok(plan2);
+    assert.deepEqual(plan2.deliveries, [{ mailbox: 'user.fred', flags: [] }]);
+    assert.match(plan2.errors[0]!, /mail loop/);
+    assert.equal(site.sent().length, 1);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('redirect with a failing sendmail keeps the message', async () => {
+  const site = tempSite({ sendmail: '/bin/false' });
+  try {
+    activate(site, 'redirect "boss@example.net";');
+    const plan = await sieveForDelivery(await input(site));
+    assert.ok(plan);
+    assert.deepEqual(plan.deliveries, [{ mailbox: 'user.fred', flags: [] }]);
+    assert.match(plan.errors[0]!, /redirect to boss@example.net failed/);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('vacation: one reply per sender and period, none to lists, auto-submitted, null sender, or when not addressed', async () => {
+  const site = tempSite({ sieve_vacation_min_response: '1d' });
+  try {
+    activate(site, 'require "vacation";\nvacation :days 1 :addresses ["fred+lists@example.com"] :subject "Away" "I am away until Monday.";');
+    let now = Date.UTC(2026, 10, 28, 12);
+    const clock = () => now;
+    const plan = await sieveForDelivery(await input(site, { now: clock }));
+    assert.deepEqual(plan, { deliveries: [{ mailbox: 'user.fred', flags: [] }], discard: false, errors: [] });
+    let sent = site.sent();
+    assert.equal(sent.length, 1);
+    assert.deepEqual(sent[0]!.args, ['-f', '<>', '--', 'alice@example.org']);
+    const reply = sent[0]!.input;
+    assert.match(reply, /^From: <fred@example.com>\r\nTo: <alice@example.org>\r\nSubject: Away\r\n/);
+    assert.match(reply, /\r\nIn-Reply-To: <report-1@example.org>\r\n/);
+    assert.match(reply, /\r\nAuto-Submitted: auto-replied \(vacation\)\r\n/);
+    assert.match(reply, /\r\n\r\nI am away until Monday\.\r\n$/);
+
+    // same sender within the period: no second reply
+    now += 3600 * 1000;
+    await sieveForDelivery(await input(site, { now: clock }));
+    assert.equal(site.sent().length, 1);
+    // another sender: a reply
+    await sieveForDelivery(await input(site, { now: clock, envelopeFrom: 'bob@example.org' }));
+    assert.equal(site.sent().length, 2);
+    // after the period: the first sender gets one again
+    now += 86400 * 1000;
+    await sieveForDelivery(await input(site, { now: clock }));
+    sent = site.sent();
+    assert.equal(sent.length, 3);
+
+    // never: null sender, list mail, auto-submitted, precedence bulk, own address, not addressed
+    now += 10 * 86400 * 1000;
+    await sieveForDelivery(await input(site, { now: clock, envelopeFrom: '' }));
+    await sieveForDelivery(await input(site, { now: clock, message: 'List-Id: <x.example.org>\r\n' + MSG }));
+    await sieveForDelivery(await input(site, { now: clock, message: 'Auto-Submitted: auto-generated\r\n' + MSG }));
+    await sieveForDelivery(await input(site, { now: clock, message: 'Precedence: bulk\r\n' + MSG }));
+    await sieveForDelivery(await input(site, { now: clock, envelopeFrom: 'fred@example.com' }));
+    await sieveForDelivery(await input(site, { now: clock, envelopeFrom: 'owner-list@example.org' }));
+    await sieveForDelivery(await input(site, { now: clock, message: MSG.replace(/^To: .*$/m, 'To: someone@else.org').replace(/^Cc: .*$/m, 'Cc: x@y.z') }));
+    assert.equal(site.sent().length, 3);
+    // and auto-submitted: no is fine
+    await sieveForDelivery(await input(site, { now: clock, message: 'Auto-Submitted: no\r\n' + MSG }));
+    assert.equal(site.sent().length, 4);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('vacation :seconds 0 (vacation-seconds) answers every time', async () => {
+  const site = tempSite();
+  try {
+    activate(site, 'require ["vacation", "vacation-seconds"];\nvacation :seconds 0 :addresses "fred+lists@example.com" "brb";');
+    await sieveForDelivery(await input(site));
+    await sieveForDelivery(await input(site));
+    assert.equal(site.sent().length, 2);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('enotify mailto sends a notification; duplicate test remembers message ids', async () => {
+  const site = tempSite();
+  try {
+    activate(
+      site,
+      'require ["enotify", "duplicate", "fileinto"];\n' +
+        'if duplicate { fileinto "Junk"; stop; }\n' +
+        'notify :message "You have mail" "mailto:fred@phone.example?subject=Ping";',
+    );
+    const p1 = await sieveForDelivery(await input(site));
+    assert.deepEqual(p1?.deliveries, [{ mailbox: 'user.fred', flags: [] }]);
+    const sent = site.sent();
+    assert.equal(sent.length, 1);
+    assert.deepEqual(sent[0]!.args, ['-f', '<>', '--', 'fred@phone.example']);
+    assert.match(sent[0]!.input, /\r\nSubject: Ping\r\n/);
+    assert.match(sent[0]!.input, /\r\nAuto-Submitted: auto-notified\r\n/);
+    assert.match(sent[0]!.input, /\r\n\r\nYou have mail\r\n$/);
+    const p2 = await sieveForDelivery(await input(site));
+    assert.deepEqual(p2?.deliveries, [{ mailbox: 'user.fred.Junk', flags: [] }]);
+    assert.equal(site.sent().length, 1);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('special-use fileinto prefers the mailbox with the attribute; metadata through the callback', async () => {
+  const site = tempSite();
+  try {
+    activate(
+      site,
+      'require ["fileinto", "special-use", "mboxmetadata"];\n' +
+        'if metadata "INBOX" "/private/vendor/spam" "on" { fileinto :specialuse "\\\\Junk" "Spam"; }',
+    );
+    const plan = await sieveForDelivery(
+      await input(site, {
+        mailboxesWithSpecialUse: (u) => (u === '\\Junk' ? ['user.fred.Junk'] : []),
+        getMetadata: (mb, e) => (mb === 'user.fred' && e === '/private/vendor/spam' ? 'on' : undefined),
+      }),
+    );
+    assert.deepEqual(plan?.deliveries, [{ mailbox: 'user.fred.Junk', flags: [], specialUse: '\\Junk' }]);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('include :personal from the user store and :global from the global directory', async () => {
+  const site = tempSite();
+  try {
+    const st = new SieveStore(site.conf);
+    st.put('fred', 'junk-rules', Buffer.from('require "fileinto"; if header :contains "x-spam-score" "7" { fileinto "Junk"; }'));
+    st.put(null, 'company', Buffer.from('require ["imap4flags"]; addflag "$company";'));
+    activate(site, 'require ["include"]; include :global "company"; include "junk-rules";');
+    const plan = await sieveForDelivery(await input(site));
+    // the included global script's flags are the internal flags the personal one files with
+    assert.deepEqual(plan?.deliveries, [{ mailbox: 'user.fred.Junk', flags: ['$company'] }]);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('altnamespace off + unixhierarchysep off: "INBOX.lists" and "lists" resolve per namespace', async () => {
+  const site = tempSite({ altnamespace: 'no', unixhierarchysep: 'no' });
+  try {
+    activate(site, 'require ["fileinto", "copy"]; fileinto :copy "INBOX.lists"; fileinto "INBOX.Junk";');
+    const plan = await sieveForDelivery(await input(site));
+    assert.deepEqual(plan?.deliveries, [
+      { mailbox: 'user.fred.lists', flags: [] },
+      { mailbox: 'user.fred.Junk', flags: [] },
+    ]);
+  } finally {
+    site.cleanup();
+  }
+});
