@@ -96,8 +96,9 @@ export function parseRfc5322Date(value: string | null): number | null {
       month = +m[2] - 1;
       day = +m[3];
       if (m[4]) {
-        words.splice(k + 1, 0, m[4].replace(/([+-]\d\d):?(\d\d)$/, ' $1$2').replace(/Z$/i, ' Z'));
-        words.splice(k + 1, 1, ...words[k + 1].split(' '));
+        // ISO 8601 time part: "10:52:37Z", "10:52:37+02:00" as two more words
+        const t = /^([\d:.]+)(z|[+-]\d\d:?\d\d)?$/i.exec(m[4]);
+        if (t) words.splice(k + 1, 0, t[1], ...(t[2] ? [t[2].replace(':', '')] : []));
       }
       continue;
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BodyPart, ParsedMessage as ApiParsed } from './api.js';
-import { MessageParser, parseMessage, MAX_DEPTH, type ParsedMessageExtras } from './parse.js';
+import { MessageParser, parseMessage, MAX_DEPTH, MAX_PARTS, type ParsedMessageExtras } from './parse.js';
 
 type ParsedMessage = ApiParsed & ParsedMessageExtras;
 
@@ -510,6 +510,20 @@ test('deep nesting is capped and does not throw', () => {
     ),
     r,
   );
+});
+
+test('the number of parts is capped', () => {
+  const lines = ['Content-Type: multipart/mixed; boundary=p', ''];
+  for (let k = 0; k < MAX_PARTS + 50; k++) lines.push('--p', '', `part ${k}`);
+  lines.push('--p--', 'epilogue');
+  const msg = crlf(lines);
+  const r = parseChunks(msg, []);
+  checkInvariants(msg, r);
+  // the top-level body counts as one part
+  assert.equal(r.body.parts!.length, MAX_PARTS - 1);
+  const last = r.body.parts![MAX_PARTS - 2];
+  assert.ok(slice(msg, last.bodyStart, last.bodyEnd).endsWith(`part ${MAX_PARTS + 49}`));
+  assert.deepEqual(parseChunks(msg, [1000, 50000, 100000]), r);
 });
 
 test('long lines starting with "--" are content, not boundaries; short prefixed lines are', () => {

@@ -48,6 +48,8 @@ import { htmlToText } from './html.js';
 
 /** Deepest MIME nesting honoured; deeper multiparts and messages are leaves. */
 export const MAX_DEPTH = 100;
+/** Most body parts in one message; later part boundaries are content of the last part. */
+export const MAX_PARTS = 10000;
 /** Header bytes kept per header block; the rest of a huge header is counted, not kept. */
 export const MAX_HEADER_BYTES = 1024 * 1024;
 /** Bytes kept of one header line (a folded field is several lines). */
@@ -212,6 +214,7 @@ export class MessageParser {
   /** number of multipart frames with an open boundary */
   private openBoundaries = 0;
   private ended = false;
+  private partCount = 0;
 
   private topFields: HeaderField[] = [];
   private envelope: Envelope = emptyEnvelope();
@@ -298,6 +301,7 @@ export class MessageParser {
     holder: BodyPart | null,
   ): Frame {
     const part = newPart(headerStart, defaultType?.[0], defaultType?.[1]);
+    this.partCount++;
     const f: Frame = {
       part,
       kind: 'leaf',
@@ -484,6 +488,8 @@ export class MessageParser {
     if (best >= 0) {
       const q = s + bestLen;
       this.isClose = q + 1 < e && buf[q] === 0x2d && buf[q + 1] === 0x2d;
+      // too many parts: a new part's boundary is content of the current one
+      if (!this.isClose && this.partCount >= MAX_PARTS) return -1;
     }
     return best;
   }
