@@ -62,6 +62,8 @@ export interface SaslExchange {
   /**
    * Take the client's next response (the initial response on the first call, possibly empty).
    * Returns a challenge to send, or the finished result. Rejects with SaslFailure.
+   * An empty buffer on the first call is read as "no initial response": mechanisms that need
+   * client data first answer it with an empty challenge (see sasl/wire.ts `runExchange`).
    */
   step(response: Buffer): Promise<{ challenge: Buffer } | { done: SaslSuccess }>;
 }

@@ -18,6 +18,21 @@
  * Failed logins are logged at notice level as `badlogin: <remote> <mech> [<user>] <why>` —
  * never with the password or the raw client data.
  *
+ * How a protocol uses it (IMAP shown; POP3/LMTP/ManageSieve differ only in framing):
+ *   const auth = createAuthenticator(conf, log);            // once per worker (service init)
+ *   caps: auth.mechanisms({ secure, hasExternal: !!externalId }).map((m) => `AUTH=${m}`)
+ *         and LOGINDISABLED when !auth.plaintextAllowed(secure)
+ *   LOGIN u p:  const who = await auth.checkPassword(u, p, { service, secure, remote });
+ *               if (!who) { await sleep(auth.failedLoginDelay()); NO ... }
+ *   AUTHENTICATE m [ir]:
+ *     const ex = auth.start(m, { service, secure, serverName, remote,
+ *                                channelBindings: tls ? channelBindings(tls) : undefined,
+ *                                externalId: tls ? externalIdentity(tls) : undefined });
+ *     const ok = await runExchange(ex, { initial, challenge });   // sasl/wire.ts
+ *     const who = auth.identityFor(ok.authcid, ok.authzid);
+ *   SaslFailure reasons: 'mech' → NO unsupported; 'aborted' → BAD/NO cancelled;
+ *   'syntax' / 'auth' / 'authz' → NO after failedLoginDelay().
+ *
  * Imports: config contract, logger, store contract (Identity), the rest of src/auth.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';

@@ -30,10 +30,16 @@ test('sasldb: create, verify, scram secrets, cleartext on request, delete', asyn
     const sec1 = await s.scram('fred', 'SHA-1');
     assert.equal(sec1?.storedKey.length, 20);
     assert.deepEqual(s.list(), ['fred', 'joe@example.com']);
+    // the verified-login cache answers repeats fast, and never for another password
+    let t = Date.now();
+    for (let i = 0; i < 20; i++) assert.equal(await s.verify('fred', 'pw'), true);
+    assert.ok(Date.now() - t < 500, `cached verifies took ${Date.now() - t} ms`);
+    assert.equal(await s.verify('fred', 'pw2'), false);
     // a second handle (another process) sees the change
     const other = new SasldbStore(path);
     await s.setPassword('fred', 'new');
     assert.equal(await other.verify('fred', 'new'), true);
+    assert.equal(await s.verify('fred', 'pw'), false, 'a changed password is not served from the cache');
     assert.equal(s.delete('fred'), true);
     assert.equal(s.delete('fred'), false);
     assert.equal(await other.exists('fred'), false);

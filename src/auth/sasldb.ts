@@ -14,6 +14,13 @@
  * and SCRAM-SHA-256 secrets, and the cleartext only when the administrator asked for it
  * (`cyr_saslpasswd -k`, needed by CRAM-MD5 and APOP, which cannot work from hashes).
  *
+ * Verified-login cache: scrypt costs ~50-100 ms of CPU on purpose, and mail clients log in
+ * again and again (several connections, reconnects every few minutes). After a successful
+ * check we remember HMAC(per-process random key, userid, stored hash, password) for 10
+ * minutes (at most 10000 entries, oldest dropped first), so the same password against the
+ * same stored hash is accepted without scrypt. Only successes are cached, the stored hash is
+ * part of the key (a password change invalidates at once) and the key never leaves memory.
+ *
  * Readers never create the file: a missing sasldb is an empty one (every check fails).
  * The file is created mode 0600 (SQLite gives -wal/-shm the same mode).
  *
@@ -22,7 +29,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { PasswordStore, ScramHash, ScramSecret } from './api.js';
 import { SCRAM_ITERATIONS, checkHash, decodeScram, dummyCheck, encodeScram, hashPassword, scramSecret } from './secrets.js';
 
@@ -46,8 +53,13 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS users (
   updated INTEGER NOT NULL
 )`;
 
+const CACHE_TTL_MS = 10 * 60_000;
+const CACHE_MAX = 10_000;
+
 export class SasldbStore implements PasswordStore {
   #db: Db | null = null;
+  readonly #cacheKey = randomBytes(32);
+  readonly #verified = new Map<string, number>();
 
   constructor(readonly path: string) {}
 
@@ -87,7 +99,16 @@ export class SasldbStore implements PasswordStore {
       await dummyCheck(password);
       return false;
     }
-    return checkHash(password, row.hash);
+    const tag = createHmac('sha256', this.#cacheKey).update(`${userid}\0${row.hash}\0`).update(password).digest('base64');
+    const until = this.#verified.get(tag);
+    if (until !== undefined && until > Date.now()) return true;
+    this.#verified.delete(tag);
+    const ok = await checkHash(password, row.hash);
+    if (ok) {
+      if (this.#verified.size >= CACHE_MAX) this.#verified.delete(this.#verified.keys().next().value as string);
+      this.#verified.set(tag, Date.now() + CACHE_TTL_MS);
+    }
+    return ok;
   }
 
   async scram(userid: string, hash: ScramHash): Promise<ScramSecret | null> {
