@@ -223,7 +223,7 @@ test('SIGHUP after an imapd.conf change: fresh workers take new connections, old
     await m.waitFor(/service e: imapd.conf changed, recycling workers/, 3000, from);
     await m.waitFor(/service e: about to run/, 3000, from);
     let fresh = oldPid;
-    for (let i = 0; i < 20 && fresh === oldPid; i++) {
+    for (let i = 0; i < 50 && fresh === oldPid; i++) {
       const c = await lineClient({ path: join(m.dir, 'e.sock') });
       fresh = Number((await c.next()).split(' ')[3]);
       await c.close();
