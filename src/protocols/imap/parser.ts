@@ -495,10 +495,14 @@ export class ImapParser {
   private scanQuoted(): ParseResult | null {
     const buf = this.buf;
     let i = this.pos + 1 + Math.max(0, this.scan - 1);
+    let split = false;
     for (; i < buf.length; i++) {
       const c = buf[i]!;
       if (c === BSLASH) {
-        if (i + 1 >= buf.length) break;
+        if (i + 1 >= buf.length) {
+          split = true;
+          break;
+        }
         const d = buf[i + 1]!;
         if (d !== BSLASH && d !== DQUOTE) {
           this.scan = 0;
@@ -516,13 +520,14 @@ export class ImapParser {
       }
     }
     const rawLen = i - this.pos - 1;
-    if (rawLen > this.limits.maxQuoted * 2 || (i < buf.length && rawLen > this.limits.maxQuoted)) {
+    const complete = i < buf.length && !split;
+    if (rawLen > this.limits.maxQuoted * 2 || (complete && rawLen > this.limits.maxQuoted)) {
       // escapes can at most double the raw length; check the unescaped size once complete
       this.scan = 0;
       this.pos = Math.min(i + 1, buf.length);
       return this.failLine({ status: 'BAD', text: `Quoted string too long in ${this.displayName()}` });
     }
-    if (i >= buf.length) {
+    if (!complete) {
       this.scan = i - this.pos;
       return { kind: 'more' };
     }

@@ -116,7 +116,7 @@ async function writeOne(session: ImapSession, view: MailboxView, seq: number, re
   // text parts are collected and written before each literal, so the order is kept
   const flushText = (): void => {
     if (parts.length) {
-      out.write(parts.join(' '));
+      out.write(parts.join(''));
       parts.length = 0;
     }
   };

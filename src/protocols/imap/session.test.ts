@@ -1,0 +1,200 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { RawClient, startTestImapd, type TestImapd } from './test-helpers.js';
+
+let srv: TestImapd;
+before(async () => {
+  srv = await startTestImapd();
+});
+after(async () => {
+  await srv.stop();
+});
+
+const MSG =
+  'From: Alice <alice@example.org>\r\nTo: Fred <fred@example.org>\r\nSubject: hello there\r\n' +
+  'Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <m1@example.org>\r\n\r\nbody line one\r\n';
+
+test('greeting carries capabilities; CAPABILITY before and after login', async () => {
+  const c = await RawClient.connect(srv.port);
+  const g = await c.line();
+  assert.match(g, /^\* OK \[CAPABILITY IMAP4rev1 LITERAL\+ ID ENABLE .*AUTH=PLAIN.* SASL-IR\] imap\.test Cyrus-TS IMAP server ready$/);
+  const r = await c.cmd('CAPABILITY');
+  assert.match(r.lines[0]!, /^\* CAPABILITY IMAP4rev1 /);
+  assert.equal(r.tagged, 'OK Completed');
+  const l = await c.cmd('LOGIN fred secret');
+  assert.match(l.tagged, /^OK \[CAPABILITY IMAP4rev1 .*NAMESPACE.*UIDPLUS.*IDLE APPENDLIMIT=\d+\] User logged in/);
+  assert.doesNotMatch(l.tagged, /AUTH=/);
+  c.close();
+});
+
+test('Cyrus error replies for malformed commands', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.line();
+  assert.equal((await c.cmd('FOO')).tagged, 'BAD Please login first');
+  assert.equal((await c.cmd('LOGIN')).tagged, 'BAD Missing required argument to Login');
+  assert.equal((await c.cmd('NOOP extra')).tagged, 'BAD Unexpected extra arguments to Noop');
+  assert.equal((await c.cmd('noop')).tagged, 'OK Completed');
+  assert.equal((await c.cmd('LOGIN fred secret extra')).tagged, 'BAD Unexpected extra arguments to Login');
+  assert.equal((await c.cmd('LOGIN fred wrong')).tagged, 'NO [AUTHENTICATIONFAILED] Login failed: authentication failure');
+  assert.equal((await c.cmd('SELECT INBOX')).tagged, 'BAD Please login first');
+  assert.match((await c.cmd('LOGIN fred secret')).tagged, /^OK /);
+  assert.equal((await c.cmd('LOGIN fred secret')).tagged, 'BAD Already logged in');
+  assert.equal((await c.cmd('FETCH 1 FLAGS')).tagged, 'BAD Please select a mailbox first');
+  assert.equal((await c.cmd('SELECT')).tagged, 'BAD Missing required argument to Select');
+  assert.equal((await c.cmd('LIST')).tagged, 'BAD Missing required argument to List');
+  assert.equal((await c.cmd('STATUS INBOX (BOGUS)')).tagged, 'BAD Invalid Status attributes bogus');
+  assert.match((await c.cmd('SELECT nosuchbox')).tagged, /^NO \[NONEXISTENT\] Mailbox does not exist/);
+  assert.match((await c.cmd('CREATE INBOX')).tagged, /^NO \[ALREADYEXISTS\]/);
+  c.close();
+});
+
+test('ten bad commands in a row end the session with BYE', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.line();
+  for (let i = 0; i < 9; i++) assert.match((await c.cmd('BOGUS')).tagged, /^BAD/);
+  const r = await c.cmd('BOGUS').catch(() => null);
+  assert.ok(r === null || r.tagged.startsWith('BAD'));
+  // BYE then close
+  const rest = await c.line().catch(() => 'closed');
+  assert.match(rest, /^\* BYE|closed/);
+  c.close();
+});
+
+test('AUTHENTICATE PLAIN with SASL-IR, with a continuation, and cancelled', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.line();
+  const cred = Buffer.from('\0fred\0secret').toString('base64');
+  c.write('a1 AUTHENTICATE PLAIN\r\n');
+  assert.equal(await c.line(), '+ ');
+  c.write('*\r\n');
+  assert.equal((await c.until('a1')).tagged, 'BAD Client canceled authentication');
+  c.write('a2 AUTHENTICATE PLAIN\r\n');
+  assert.equal(await c.line(), '+ ');
+  c.write(cred + '\r\n');
+  assert.match((await c.until('a2')).tagged, /^OK \[CAPABILITY .*\] User logged in/);
+  c.close();
+  const d = await RawClient.connect(srv.port);
+  await d.line();
+  assert.match((await d.cmd(`AUTHENTICATE PLAIN ${cred}`)).tagged, /^OK /);
+  d.close();
+});
+
+test('mailbox life: create, list, status, append, select, fetch, store, search, copy, expunge', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.login();
+  assert.equal((await c.cmd('CREATE Work')).tagged, 'OK Completed');
+  assert.equal((await c.cmd('CREATE Work/Sub')).tagged, 'OK Completed');
+  const list = await c.cmd('LIST "" "*"');
+  assert.ok(list.lines.includes('* LIST (\\HasChildren) "/" Work'), list.lines.join('\n'));
+  assert.ok(list.lines.includes('* LIST (\\HasNoChildren) "/" Work/Sub'));
+  assert.ok(list.lines.some((l) => /^\* LIST \(\\Has(No)?Children\) "\/" INBOX$/.test(l)));
+  const pct = await c.cmd('LIST "" "%"');
+  assert.ok(pct.lines.includes('* LIST (\\HasChildren) "/" Work'));
+  assert.ok(!pct.lines.some((l) => l.endsWith('Work/Sub')));
+  assert.deepEqual((await c.cmd('LIST "" ""')).lines, ['* LIST (\\Noselect) "/" ""']);
+
+  c.write(`a APPEND Work (\\Flagged) "02-Nov-2026 10:00:00 +0000" {${MSG.length}}\r\n`);
+  assert.equal(await c.line(), '+ go ahead');
+  c.write(MSG + '\r\n');
+  const ap = await c.until('a');
+  assert.match(ap.tagged, /^OK \[APPENDUID \d+ 1\] Completed$/);
+  c.write(`b APPEND Work {${MSG.length}+}\r\n${MSG}\r\n`);
+  assert.match((await c.until('b')).tagged, /^OK \[APPENDUID \d+ 2\]/);
+
+  const st = await c.cmd('STATUS Work (MESSAGES UIDNEXT UNSEEN SIZE)');
+  assert.deepEqual(st.lines, [`* STATUS Work (MESSAGES 2 UIDNEXT 3 UNSEEN 2 SIZE ${2 * MSG.length})`]);
+
+  const sel = await c.cmd('SELECT Work');
+  assert.ok(sel.lines.includes('* 2 EXISTS'));
+  assert.ok(sel.lines.some((l) => /^\* OK \[UIDVALIDITY \d+\]/.test(l)));
+  assert.ok(sel.lines.includes('* OK [UIDNEXT 3] Ok'));
+  assert.equal(sel.tagged, 'OK [READ-WRITE] Completed');
+
+  const f = await c.cmd('FETCH 1 (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODYSTRUCTURE)');
+  assert.equal(f.lines.length, 1);
+  assert.match(f.lines[0]!, /^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\) RFC822\.SIZE \d+ INTERNALDATE " 2-Nov-2026 10:00:00 \+0000" ENVELOPE \("Mon, 2 Nov 2026 10:00:00 \+0000" "hello there" \(\("Alice" NIL "alice" "example\.org"\)\)/);
+  assert.match(f.lines[0]!, /BODYSTRUCTURE \("TEXT" "PLAIN" \("CHARSET" "us-ascii"\) NIL NIL "7BIT" 15 1 NIL NIL NIL NIL\)\)$/i);
+
+  const h = await c.cmd('UID FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[TEXT]<5.3>)');
+  assert.equal(h.lines[0], '* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] {24}\r\nSubject: hello there\r\n\r\n BODY[TEXT]<5> {3}\r\nlin)');
+
+  const whole = await c.cmd('FETCH 2 BODY[]');
+  assert.equal(whole.lines[0], `* 2 FETCH (BODY[] {${MSG.length}}\r\n${MSG} FLAGS (\\Seen))`);
+  assert.match((await c.cmd('FETCH 2 FLAGS')).lines[0]!, /FLAGS \(\\Seen\)/);
+
+  const s1 = await c.cmd('SEARCH SUBJECT "hello" UNSEEN');
+  assert.deepEqual(s1.lines, ['* SEARCH 1']);
+  const s2 = await c.cmd('UID SEARCH RETURN (MIN MAX COUNT) ALL');
+  assert.match(s2.lines[0]!, /^\* ESEARCH \(TAG "t\d+"\) UID MIN 1 MAX 2 COUNT 2$/);
+  assert.deepEqual((await c.cmd('SEARCH OR FLAGGED SEEN NOT BODY nothing')).lines, ['* SEARCH 1 2']);
+
+  const stf = await c.cmd('STORE 1 +FLAGS (\\Deleted)');
+  assert.deepEqual(stf.lines, ['* 1 FETCH (FLAGS (\\Flagged \\Deleted))']);
+  assert.equal((await c.cmd('STORE 1 +FLAGS (\\Bogus)')).tagged, 'BAD Invalid system flag in Store command');
+
+  assert.match((await c.cmd('COPY 1:2 INBOX')).tagged, /^OK \[COPYUID \d+ 1,2 \d+,\d+\] Completed$/);
+  assert.match((await c.cmd('COPY 1 nosuch')).tagged, /^NO \[TRYCREATE\]/);
+  const ex = await c.cmd('EXPUNGE');
+  assert.deepEqual(ex.lines, ['* 1 EXPUNGE']);
+  assert.deepEqual((await c.cmd('UID SEARCH ALL')).lines, ['* SEARCH 2']);
+  const mv = await c.cmd('MOVE 1 INBOX');
+  assert.match(mv.lines[0]!, /^\* OK \[COPYUID \d+ 2 \d+\]/);
+  assert.equal(mv.lines[1], '* 1 EXPUNGE');
+  assert.equal((await c.cmd('CLOSE')).tagged, 'OK Completed');
+  assert.equal((await c.cmd('DELETE Work/Sub')).tagged, 'OK Completed');
+  assert.equal((await c.cmd('RENAME Work Play')).tagged, 'OK Completed');
+  const l2 = await c.cmd('LIST "" "*"');
+  assert.ok(l2.lines.some((l) => l.endsWith(' Play')));
+  assert.ok(!l2.lines.some((l) => l.endsWith(' Work')));
+  const lo = await c.cmd('LOGOUT');
+  assert.deepEqual(lo.lines, ['* BYE LOGOUT received']);
+  assert.equal(lo.tagged, 'OK Completed');
+  c.close();
+});
+
+test('another session sees EXISTS and EXPUNGE; IDLE wakes on a change from elsewhere', async () => {
+  const a = await RawClient.connect(srv.port);
+  await a.login('bob', 'bobpw');
+  const b = await RawClient.connect(srv.port);
+  await b.login('bob', 'bobpw');
+  await a.cmd('SELECT INBOX');
+  a.write('i IDLE\r\n');
+  assert.equal(await a.line(), '+ idling');
+  const t0 = Date.now();
+  b.write(`x APPEND INBOX {${MSG.length}+}\r\n${MSG}\r\n`);
+  await b.until('x');
+  assert.equal(await a.line(), '* 1 EXISTS');
+  assert.equal(await a.line(), '* 1 RECENT');
+  assert.ok(Date.now() - t0 < 1000, `woke after ${Date.now() - t0} ms`);
+  a.write('DONE\r\n');
+  assert.equal((await a.until('i')).tagged, 'OK Completed');
+  await b.cmd('SELECT INBOX');
+  await b.cmd('STORE 1 +FLAGS.SILENT (\\Deleted)');
+  await b.cmd('EXPUNGE');
+  const n = await a.cmd('NOOP');
+  assert.deepEqual(n.lines, ['* 1 EXPUNGE']);
+  a.close();
+  b.close();
+});
+
+test('NAMESPACE, ID, ENABLE, UNSELECT, EXAMINE read-only', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.login();
+  assert.deepEqual((await c.cmd('NAMESPACE')).lines, ['* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared Folders/" "/"))']);
+  assert.match((await c.cmd('ID ("name" "test")')).lines[0]!, /^\* ID \("name" "Cyrus-TS IMAPD"/);
+  assert.deepEqual((await c.cmd('ENABLE CONDSTORE X-UNKNOWN')).lines, ['* ENABLED CONDSTORE']);
+  const ex = await c.cmd('EXAMINE INBOX');
+  assert.equal(ex.tagged, 'OK [READ-ONLY] Completed');
+  assert.equal((await c.cmd('UNSELECT')).tagged, 'OK Completed');
+  assert.equal((await c.cmd('UNSELECT')).tagged, 'BAD Please select a mailbox first');
+  c.close();
+});
+
+test('literal too big for LOGIN: NO [TOOBIG] for {N}, BYE for {N+}', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.line();
+  assert.equal((await c.cmd('LOGIN fred {200000}')).tagged, 'NO [TOOBIG] Literal size exceeds fixed limit in Login');
+  c.write('z LOGIN fred {200000+}\r\n');
+  assert.equal(await c.line(), '* BYE [TOOBIG] Literal size exceeds fixed limit');
+  c.close();
+});
