@@ -384,7 +384,9 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
           }
           return 'ok';
         }
-        write(toBuf(sieveString(step.challenge.toString('base64'))), Buffer.from('\r\n'));
+        // as timsieved: a challenge goes out as a literal (sivtest's client expects one), "" when empty
+        const b64 = step.challenge.toString('base64');
+        write(b64 === '' ? '""\r\n' : `{${b64.length}}\r\n${b64}\r\n`);
         let tokens: Token[] | null;
         try {
           tokens = await readCommand(reader, () => limits.maxSaslLine);
