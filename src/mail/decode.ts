@@ -314,20 +314,57 @@ export function decodeCharset(b: Buffer | Uint8Array, charset: string | null | u
   const label = charsetLabel(charset);
   if (!label || label === 'utf-8') return bytesToString(b);
   if (label === 'utf-7') return decodeUtf7Charset(Buffer.from(b).toString('latin1'));
-  try {
-    return new TextDecoder(label).decode(b);
-  } catch {
-    return bytesToString(b);
-  }
+  const d = oneShotDecoder(label);
+  return d ? d.decode(b) : bytesToString(b);
 }
 
-/** A streaming charset decoder (for bodies); unknown charsets decode as UTF-8 with U+FFFD. */
-export function streamCharsetDecoder(charset: string | null | undefined): TextDecoder {
-  const label = (charset && charsetLabel(charset)) || 'utf-8';
-  try {
-    return new TextDecoder(label);
-  } catch {
-    return new TextDecoder('utf-8');
+// TextDecoder construction is costly (an ICU converter): keep them. One-shot decoders are
+// stateless between calls; streaming ones are lent out by `CharsetStream` and given back.
+const oneShot = new Map<string, TextDecoder | null>();
+const streamPool = new Map<string, TextDecoder[]>();
+
+function oneShotDecoder(label: string): TextDecoder | null {
+  let d = oneShot.get(label);
+  if (d === undefined) {
+    try {
+      d = new TextDecoder(label);
+    } catch {
+      d = null;
+    }
+    oneShot.set(label, d);
+  }
+  return d;
+}
+
+/**
+ * Streaming charset decoding of a body to a string: `decode(chunk)` as bytes arrive, `end()`
+ * once. Unknown charsets decode as UTF-8 (invalid bytes become U+FFFD).
+ */
+export class CharsetStream {
+  private readonly label: string;
+  private dec: TextDecoder | null;
+
+  constructor(charset: string | null | undefined) {
+    let label = (charset && charsetLabel(charset)) || 'utf-8';
+    if (label === 'utf-7' || !oneShotDecoder(label)) label = 'utf-8';
+    this.label = label;
+    this.dec = streamPool.get(label)?.pop() ?? new TextDecoder(label);
+  }
+
+  decode(chunk: Uint8Array): string {
+    return this.dec ? this.dec.decode(chunk, { stream: true }) : '';
+  }
+
+  /** Flushes and gives the decoder back to the pool. */
+  end(): string {
+    const d = this.dec;
+    if (!d) return '';
+    this.dec = null;
+    const rest = d.decode();
+    let pool = streamPool.get(this.label);
+    if (!pool) streamPool.set(this.label, (pool = []));
+    if (pool.length < 8) pool.push(d);
+    return rest;
   }
 }
 

@@ -52,8 +52,36 @@ export function decodeEntities(s: string): string {
   });
 }
 
-const BLOCK =
-  /^(p|div|br|tr|li|h[1-6]|table|ul|ol|blockquote|pre|hr|title|section|article|header|footer|dd|dt)$/i;
+const BLOCK = new Set([
+  'p',
+  'div',
+  'br',
+  'tr',
+  'li',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'table',
+  'ul',
+  'ol',
+  'blockquote',
+  'pre',
+  'hr',
+  'title',
+  'section',
+  'article',
+  'header',
+  'footer',
+  'dd',
+  'dt',
+]);
+
+function isAlnum(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+}
 
 /** Converts HTML to text. */
 export function htmlToText(html: string): string {
@@ -74,17 +102,24 @@ export function htmlToText(html: string): string {
     }
     const gt = html.indexOf('>', lt + 1);
     if (gt < 0) break;
-    const m = /^<\/?\s*([a-zA-Z][a-zA-Z0-9]*)/.exec(html.slice(lt, Math.min(gt + 1, lt + 40)));
-    const tag = m ? m[1].toLowerCase() : '';
+    let t = lt + 1;
+    const closing = html.charCodeAt(t) === 0x2f;
+    if (closing) t++;
+    const ts = t;
+    while (t < gt && isAlnum(html.charCodeAt(t))) t++;
+    const tag = html.slice(ts, t).toLowerCase();
     i = gt + 1;
-    if ((tag === 'script' || tag === 'style' || tag === 'head') && html[lt + 1] !== '/') {
-      const close = html.toLowerCase().indexOf(`</${tag}`, i);
-      if (tag !== 'head' || close >= 0) {
-        i = close < 0 ? n : close;
+    if (!closing && (tag === 'script' || tag === 'style' || tag === 'head')) {
+      // skip to the matching end tag, found case-insensitively
+      const re = new RegExp(`</${tag}`, 'ig');
+      re.lastIndex = i;
+      const m = re.exec(html);
+      if (tag !== 'head' || m) {
+        i = m ? m.index : n;
         continue;
       }
     }
-    if (BLOCK.test(tag)) out += '\n';
+    if (BLOCK.has(tag)) out += '\n';
     else if (tag === 'td' || tag === 'th') out += ' ';
   }
   return decodeEntities(out);

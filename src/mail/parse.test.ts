@@ -557,6 +557,10 @@ test('parseMessage reads a stream and a search budget is honoured', async () => 
   assert.equal(r.size, msg.length);
   assert.equal(r.searchBody.length, 100);
   assert.equal(r.preview.length, 256);
+  // PREVIEW counts characters, not UTF-16 units
+  const emoji = await parseMessage(crlf(['Content-Type: text/plain; charset=utf-8', '', '😀'.repeat(300)]));
+  assert.equal(Array.from(emoji.preview).length, 256);
+  assert.equal(emoji.preview, '😀'.repeat(256));
   const r2 = await parseMessage(msg);
   assert.equal(r2.searchBody, text.trim());
 });

@@ -24,7 +24,6 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { TextDecoder } from 'node:util';
 import type { BodyPart, Envelope, ParsedMessage, ParseOptions } from './api.js';
 import { addressMailbox, parseAddressList } from './address.js';
 import { parseRfc5322Date } from './date.js';
@@ -33,7 +32,7 @@ import {
   decodeWords,
   foldCase,
   normalizeEncoding,
-  streamCharsetDecoder,
+  CharsetStream,
   type ByteDecoder,
 } from './decode.js';
 import {
@@ -79,7 +78,7 @@ class TextCollector {
   private len = 0;
   full = false;
   private readonly bytes: ByteDecoder | null;
-  private readonly chars: TextDecoder;
+  private readonly chars: CharsetStream;
 
   constructor(
     encoding: string,
@@ -88,14 +87,14 @@ class TextCollector {
     private readonly cap: number,
   ) {
     this.bytes = byteDecoderFor(encoding);
-    this.chars = streamCharsetDecoder(charset);
+    this.chars = new CharsetStream(charset);
   }
 
   add(data: Buffer): void {
     if (this.full) return;
     const b = this.bytes ? this.bytes.update(data) : data;
     if (!b.length) return;
-    const s = this.chars.decode(b, { stream: true });
+    const s = this.chars.decode(b);
     this.parts.push(s);
     this.len += s.length;
     if (this.len >= this.cap) this.full = true;
@@ -104,9 +103,9 @@ class TextCollector {
   finish(): string {
     if (!this.full) {
       const tail = this.bytes ? this.bytes.end() : null;
-      if (tail && tail.length) this.parts.push(this.chars.decode(tail, { stream: true }));
-      this.parts.push(this.chars.decode());
-    }
+      if (tail && tail.length) this.parts.push(this.chars.decode(tail));
+      this.parts.push(this.chars.end());
+    } else this.chars.end();
     let s = this.parts.join('');
     this.parts = [];
     if (this.html) s = htmlToText(s);
@@ -138,6 +137,16 @@ interface Frame {
   text: TextCollector | null;
   /** content-disposition says attachment (not used for PREVIEW) */
   attachment: boolean;
+}
+
+/** RFC 8970: at most 256 characters (code points, not UTF-16 units), whitespace folded. */
+function makePreview(text: string): string {
+  const folded = text
+    .slice(0, PREVIEW_CHARS * 4)
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (folded.length <= PREVIEW_CHARS) return folded;
+  return Array.from(folded).slice(0, PREVIEW_CHARS).join('');
 }
 
 function emptyEnvelope(): Envelope {
@@ -267,8 +276,9 @@ export class MessageParser {
     let searchHeaders = '';
     for (const f of fields) {
       if (searchHeaders.length >= this.maxSearch) break;
-      searchHeaders += `${f.name}: ${foldCase(decodeWords(f.value))}\n`;
+      searchHeaders += `${f.name}: ${decodeWords(f.value)}\n`;
     }
+    searchHeaders = foldCase(searchHeaders);
     if (searchHeaders.length > this.maxSearch) searchHeaders = searchHeaders.slice(0, this.maxSearch);
     return {
       size,
@@ -449,11 +459,7 @@ export class MessageParser {
       const text = f.text.finish();
       f.text = null;
       if (this.preview === null && !f.attachment && (p.subtype === 'plain' || p.subtype === 'html')) {
-        this.preview = text
-          .slice(0, PREVIEW_CHARS * 8)
-          .replace(/\s+/g, ' ')
-          .trim()
-          .slice(0, PREVIEW_CHARS);
+        this.preview = makePreview(text);
       }
       this.addSearchBody(text);
     }
