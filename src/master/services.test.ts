@@ -241,8 +241,9 @@ test('SIGHUP after an imapd.conf change: fresh workers take new connections, old
 });
 
 test('a wildcard listen= binds IPv4 and IPv6; localhost:port binds every address of localhost', async () => {
+  const lport = await freePort();
   const m = await startMaster({
-    cyrusConf: `SERVICES {\n  any cmd="echo" listen="0"\n  v6 cmd="echo" listen="[::1]:0" proto=tcp6\n}\n`,
+    cyrusConf: `SERVICES {\n  any cmd="echo" listen="0"\n  v6 cmd="echo" listen="[::1]:0" proto=tcp6\n  lh cmd="echo" listen="localhost:${lport}"\n}\n`,
   });
   try {
     const line = m.lines.find((l) => /service any: bound/.test(l))!;
@@ -251,6 +252,15 @@ test('a wildcard listen= binds IPv4 and IPv6; localhost:port binds every address
     for (const host of ['127.0.0.1', '::1']) {
       const c = await lineClient({ port, host });
       assert.match(await c.next(), /^\+OK echo any/);
+      await c.close();
+    }
+    const { lookup } = await import('node:dns/promises');
+    const addrs = await lookup('localhost', { all: true });
+    const lh = m.lines.find((l) => /service lh: bound/.test(l))!;
+    for (const { address, family } of addrs) {
+      assert.ok(lh.includes(family === 6 ? `[${address}]:${lport}` : `${address}:${lport}`), lh);
+      const c = await lineClient({ port: lport, host: address });
+      assert.match(await c.next(), /^\+OK echo lh/);
       await c.close();
     }
     const v6 = Number(/service v6: bound \[::1\]:(\d+)/.exec(m.lines.join('\n'))![1]);
