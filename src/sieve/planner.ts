@@ -1,0 +1,54 @@
+/**
+ * The Sieve DeliveryPlanner for lmtpd / cyr_deliver: adapts `sieveForDelivery` (deliver.ts)
+ * to the LMTP hook `DeliveryPlanner` (src/protocols/lmtp/deliver.ts).
+ *
+ * Only personal recipients run Sieve (shared folders have no script). A user without an
+ * active script costs one readlink; only then is the spool parsed (the planner input carries
+ * no ParsedMessage). Implicit keep for `user+detail` goes to the +detail mailbox, as Cyrus
+ * files it. Mailboxes created by `fileinto :create` are made with the owner's rights.
+ *
+ * Imports: lmtp deliver types (type only), store api, mail parser, sieve deliver/store.
+ */
+import { createReadStream } from 'node:fs';
+import type { DeliveryPlan, DeliveryPlanner, PlannerInput } from '../protocols/lmtp/deliver.js';
+import { parseMessage } from '../mail/parse.js';
+import { sieveForDelivery } from './deliver.js';
+import { SieveStore } from './store.js';
+
+export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promise<DeliveryPlan> => {
+  const r = input.recipient;
+  const fallback: DeliveryPlan = { targets: [{ mailbox: r.mailbox, flags: [] }] };
+  if (!r.userid || !r.inbox) return fallback;
+  if (new SieveStore(input.conf).activeName(r.userid) === null) return fallback;
+  const parsed = await parseMessage(createReadStream(input.spoolPath));
+  const owner = { userid: r.userid, isAdmin: true, groups: [] as string[] };
+  const plan = await sieveForDelivery({
+    conf: input.conf,
+    log: input.log,
+    userid: r.userid,
+    envelopeFrom: input.envelope.from,
+    envelopeTo: r.address,
+    messagePath: input.spoolPath,
+    parsed,
+    mailboxExists: (name) => input.store.lookup(name) !== undefined,
+    createMailbox: (name) => void input.store.createMailbox(owner, name),
+    mailboxesWithSpecialUse: (use) =>
+      input.store
+        .list(owner, r.inbox!)
+        .filter((m) => m.specialUse.some((u) => u.toLowerCase() === use.toLowerCase()))
+        .map((m) => m.name),
+    getMetadata: (mailbox, entry) => {
+      try {
+        return input.store.getAnnotation(owner, mailbox ?? '', entry.replace(/^\/(private|shared)/, ''), entry.startsWith('/shared'));
+      } catch {
+        return undefined;
+      }
+    },
+  });
+  if (!plan) return fallback;
+  if (plan.reject) return { targets: [], reject: plan.reject.reason };
+  if (plan.discard) return { targets: [], discard: true };
+  return {
+    targets: plan.deliveries.map((d) => ({ mailbox: d.mailbox === r.inbox ? r.mailbox : d.mailbox, flags: d.flags })),
+  };
+};
