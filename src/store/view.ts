@@ -369,11 +369,16 @@ export class View implements MailboxView {
     const db = this.#db;
     const done = db.write(() => {
       const victims: number[] = [];
-      for (const r of db.s.liveRows.iterate(this.#mbox)) {
-        if (!(r.sysflags & DELETED)) continue;
-        if (limit && !limit.has(r.uid)) continue;
-        if (bsearch(this.#uids, r.uid) < 0) continue;
-        victims.push(r.uid);
+      const flagged = db.db
+        .prepare<[number], number>(
+          `SELECT uid FROM message WHERE mbox = ? AND expunged = 0 AND (sysflags & ${DELETED}) != 0 ORDER BY uid`,
+        )
+        .pluck()
+        .all(this.#mbox);
+      for (const uid of flagged) {
+        if (limit && !limit.has(uid)) continue;
+        if (bsearch(this.#uids, uid) < 0) continue;
+        victims.push(uid);
       }
       expungeRows(db, this.#mbox, victims);
       return victims;
