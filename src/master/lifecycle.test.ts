@@ -288,3 +288,34 @@ test('a tool we ship runs with node when named in cmd= (cyr_info in EVENTS)', as
     m.cleanup();
   }
 });
+
+test('after kill -9 of master, a new master takes over pidfile, port and socket path', async () => {
+  const { createServer } = await import('node:net');
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const conf = `SERVICES {\n  t cmd="echo" listen="127.0.0.1:${port}"\n  u cmd="echo" listen="$DIR/u.sock"\n}\n`;
+  const m1 = await startMaster({ cyrusConf: conf });
+  const c = await lineClient({ port });
+  const workerPid = Number((await c.next()).split(' ')[3]);
+  m1.child.kill('SIGKILL');
+  await m1.exited;
+  // the orphaned worker notices master is gone, stops listening and ends with its last session
+  const m2 = await startMaster({ dir: m1.dir, cyrusConf: conf });
+  try {
+    assert.equal(readFileSync(join(m1.dir, 'conf', 'master.pid'), 'utf8'), `${m2.pid}\n`);
+    const t = await lineClient({ port });
+    assert.match(await t.next(), /^\+OK echo t/);
+    const u = await lineClient({ path: join(m1.dir, 'u.sock') });
+    assert.match(await u.next(), /^\+OK echo u/);
+    await Promise.all([t.close(), u.close(), c.close()]);
+    await until(() => !alive(workerPid), 3000, 'orphaned worker exit');
+  } finally {
+    await m2.stop();
+    m2.cleanup();
+  }
+});
