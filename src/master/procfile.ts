@@ -10,9 +10,13 @@
  * Files are written synchronously (they are tiny and proc_path is usually tmpfs) and removed when
  * the session ends; master removes the leftovers of a worker that died (`removeProcEntriesOf`).
  *
+ * A service finds the entry of its connection with `procEntryOf(socket)` (the socket `serve`
+ * was given) and records the user, mailbox and command as the session goes on.
+ *
  * Imports: node built-ins only.
  */
 import { mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
 export interface ProcEntry {
@@ -75,6 +79,21 @@ export function openProcEntry(procDir: string, who: { service: string; host: str
       }
     },
   };
+}
+
+const bySocket = new WeakMap<Socket, ProcEntry>();
+
+/** The worker links a connection's socket to its proc entry (see procEntryOf). */
+export function attachProcEntry(socket: Socket, entry: ProcEntry): void {
+  bySocket.set(socket, entry);
+}
+
+/**
+ * The proc entry of a connection served under cyr_master, for `update({user, mailbox, command})`;
+ * undefined when not run by master (tests with serveForTest).
+ */
+export function procEntryOf(socket: Socket): ProcEntry | undefined {
+  return bySocket.get(socket);
 }
 
 /** One parsed proc file. */

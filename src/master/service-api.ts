@@ -7,6 +7,10 @@
  * `serve` for every connection accepted on the listener(s) master passed it. A test can do
  * the same without master: make a net.Server and call `serve` from its 'connection' handler
  * (see `serveForTest` in src/services/harness.ts).
+ *
+ * Under master every connection has a proc file (`cyr_info proc`); a service records who is
+ * logged in and what they do with `procEntryOf(socket)?.update({ user, mailbox, command })`
+ * from src/master/procfile.ts.
  */
 import type { Socket } from 'node:net';
 import type { ImapdConf } from '../config/api.js';

@@ -39,6 +39,10 @@ test('connections are served by workers on TCP and unix listeners, with proc fil
     assert.equal(files.length, 1);
     assert.match(files[0]!, new RegExp(`^${pid}\\.\\d+$`));
     assert.equal(readFileSync(join(procDir, files[0]!), 'utf8'), 'tcp\t[127.0.0.1]\t\t\t\n');
+    // the service records the user through procEntryOf(socket)
+    a.send('USER fred\r\n');
+    assert.equal(await a.next(), 'USER fred');
+    assert.equal(readFileSync(join(procDir, files[0]!), 'utf8'), 'tcp\t[127.0.0.1]\tfred\t\tUSER\n');
     const u = await lineClient({ path: join(m.dir, 'sock', 'echo') });
     assert.match(await u.next(), /^\+OK echo unix \d+$/);
     u.send('x\n');

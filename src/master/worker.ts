@@ -31,7 +31,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { loadDaemon, loadService } from '../services/registry.js';
 import type { BuiltinService, ServiceContext } from './service-api.js';
 import type { FromWorker, InitMessage, ToWorker } from './ipc.js';
-import { openProcEntry } from './procfile.js';
+import { attachProcEntry, openProcEntry } from './procfile.js';
 
 function send(msg: FromWorker): void {
   if (process.connected) process.send?.(msg);
@@ -173,6 +173,7 @@ class Worker {
     this.sockets.add(sock);
     const host = sock.remoteAddress ? `[${sock.remoteAddress}]` : 'unix';
     const proc = openProcEntry(this.init.procDir, { service: this.init.service, host });
+    attachProcEntry(sock, proc);
     this.log.debug(`accepted connection from ${host}`);
     const session = Promise.resolve()
       .then(() => this.service.serve(sock, this.ctx))
