@@ -29,6 +29,14 @@ export const POST_AUTH = [
   'PREVIEW',
   'SORT',
   'WITHIN',
+  'ACL', // acl.ts: SETACL DELETEACL GETACL LISTRIGHTS MYRIGHTS
+  'RIGHTS=kxten',
+  'QUOTA', // quota.ts: GETQUOTA GETQUOTAROOT SETQUOTA
+  'QUOTA=RES-STORAGE',
+  'QUOTA=RES-MESSAGE',
+  'QUOTASET',
+  'METADATA', // metadata.ts: GETMETADATA SETMETADATA
+  'METADATA-SERVER',
 ] as const;
 
 export interface CapabilityState {

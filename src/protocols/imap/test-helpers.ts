@@ -74,6 +74,18 @@ export class RawClient {
   private n = 0;
   closed = false;
 
+  /** wrap an already connected socket (TLS tests) */
+  static fromSocket(sock: Socket): RawClient {
+    return new RawClient(sock);
+  }
+
+  /** forget the socket's listeners (before handing it to tls.connect) */
+  release(): Socket {
+    this.sock.removeAllListeners('data');
+    this.sock.removeAllListeners('close');
+    return this.sock;
+  }
+
   private constructor(readonly sock: Socket) {
     sock.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
