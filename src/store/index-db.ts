@@ -165,6 +165,8 @@ function hdrmatch(headers: unknown, name: unknown, needle: unknown): number {
 export class IndexDb {
   readonly db: Database.Database;
   readonly s;
+  /** open MailboxViews using this handle (the store never closes it while > 0) */
+  views = 0;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });

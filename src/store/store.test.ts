@@ -446,3 +446,23 @@ test(
     assert.equal(s.getAnnotation(fred, 'user.fred', '/comment', true), undefined);
   }),
 );
+
+test('idle index databases are closed beyond the cap; ones with open views stay usable', async () => {
+  const site = tempSite();
+  const { StoreImpl } = await import('./store.js');
+  const s = new StoreImpl(site.conf, { maxOpenIndexes: 2 });
+  try {
+    const users = ['u1', 'u2', 'u3', 'u4'];
+    for (const u of users) s.ensureInbox(u);
+    const v = s.open(user('u1'), 'user.u1', { readOnly: false });
+    for (const u of users) await s.append(admin, `user.${u}`, message(`to ${u}`));
+    assert.ok(s.openIndexes <= 3, `${s.openIndexes} open`);
+    assert.deepEqual(v.sync().added, [1]);
+    assert.equal(v.cache(1).envelope.subject, 'to u1');
+    for (const u of users) assert.equal(s.status(admin, `user.${u}`).messages, 1);
+    v.close();
+  } finally {
+    s.close();
+    site.cleanup();
+  }
+});

@@ -84,6 +84,8 @@ const KNOWN_SPECIAL_USE = [
 ];
 const XLIST_FLAGS = ['drafts', 'sent', 'trash', 'junk', 'spam', 'archive', 'flagged', 'all', 'important'];
 const OWNER_RIGHTS = 'lrswipkxtecdan';
+/** index databases kept open per process (those with open views are never closed) */
+const MAX_OPEN_INDEXES = 128;
 
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
@@ -96,6 +98,8 @@ export function fsyncDir(dir: string): void {
 
 export interface StoreOptions {
   log?: Logger;
+  /** index databases kept open (default 128) */
+  maxOpenIndexes?: number;
 }
 
 export class StoreImpl implements Store {
@@ -112,13 +116,20 @@ export class StoreImpl implements Store {
   readonly virtDomains: boolean;
   readonly defaultDomain: string;
   readonly #indexes = new Map<string, IndexDb>();
+  readonly #maxOpen: number;
   #closed = false;
+
+  /** how many index databases are open now (tests) */
+  get openIndexes(): number {
+    return this.#indexes.size;
+  }
 
   constructor(
     readonly conf: ImapdConf,
     opts: StoreOptions = {},
   ) {
     this.log = opts.log;
+    this.#maxOpen = opts.maxOpenIndexes ?? MAX_OPEN_INDEXES;
     this.layout = new Layout(conf);
     this.mboxlist = new MailboxList(
       openConfDb(conf, 'mboxlist', { log: this.log }),
@@ -149,9 +160,22 @@ export class StoreImpl implements Store {
   #indexAt(path: string): IndexDb {
     if (this.#closed) throw new MailError('temp', 'store is closed');
     let db = this.#indexes.get(path);
-    if (!db) {
-      db = new IndexDb(path);
+    if (db) {
+      // keep the Map in least-recently-used order
+      this.#indexes.delete(path);
       this.#indexes.set(path, db);
+      return db;
+    }
+    db = new IndexDb(path);
+    this.#indexes.set(path, db);
+    if (this.#indexes.size > this.#maxOpen) {
+      // a long-running worker serves many users: close the least recently used idle databases
+      for (const [p, d] of this.#indexes) {
+        if (this.#indexes.size <= this.#maxOpen) break;
+        if (d.views > 0 || d === db) continue;
+        d.close();
+        this.#indexes.delete(p);
+      }
     }
     return db;
   }

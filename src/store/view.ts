@@ -100,6 +100,7 @@ export class View implements MailboxView {
     this.#uids = Uint32Array.from(uids);
     for (let i = this.#uids.length - 1; i >= 0 && this.#uids[i]! > recentFrom; i--)
       this.#recent.add(this.#uids[i]!);
+    this.#db.views++;
   }
 
   #check(): void {
@@ -472,6 +473,7 @@ export class View implements MailboxView {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#db.views--;
     for (const f of this.#unwatch) f();
     this.#unwatch = [];
   }
