@@ -31,6 +31,11 @@ export interface SieveDeliveryInput {
   mailboxesWithSpecialUse?: (use: string) => string[];
   /** RFC 5490 metadata: value of `entry` on an internal mailbox name, or on the server (mailbox null) */
   getMetadata?: (mailbox: string | null, entry: string) => string | undefined;
+  /**
+   * RFC 8580 :fcc: store a copy of a message Sieve generated (vacation reply, notification)
+   * in an internal mailbox. Absent = fcc is logged and skipped.
+   */
+  fileCopy?: (internalName: string, message: Buffer, flags: string[]) => Promise<void>;
   /** SIEVE `environment` extras such as remote-host / remote-ip (RFC 5183) */
   environment?: Record<string, string>;
   /** clock for tests (vacation periods, currentdate); default Date.now */

@@ -118,6 +118,7 @@ const COMMANDS: Record<string, Spec> = {
       upperfirst: { group: 'first' },
       quotewildcard: {},
       quoteregex: { ext: 'regex' },
+      encodeurl: { ext: 'enotify' },
       length: {},
     },
   },
@@ -131,7 +132,16 @@ const COMMANDS: Record<string, Spec> = {
   notify: {
     ext: ['enotify'],
     pos: ['s'],
-    tags: { from: { arg: 's' }, importance: { arg: 's' }, options: { arg: 'l' }, message: { arg: 's' } },
+    tags: {
+      from: { arg: 's' },
+      importance: { arg: 's' },
+      options: { arg: 'l' },
+      message: { arg: 's' },
+      fcc: { arg: 's', ext: 'fcc' },
+      create: { ext: 'mailbox' },
+      flags: { arg: 'l', ext: 'imap4flags' },
+      specialuse: { arg: 's', ext: 'special-use' },
+    },
   },
   addheader: { ext: ['editheader'], pos: ['s', 's'], tags: { last: {} } },
   deleteheader: { ext: ['editheader'], pos: ['s', 'l'], minPos: 1, tags: { ...CM, index: { arg: 'n' }, last: {} } },
@@ -398,28 +408,24 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
       }
       if (c.name === 'set' && typeof n.pos[0] === 'string' && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(n.pos[0]))
         err(line, `invalid variable name "${n.pos[0]}"`);
-      if (c.name === 'ihave' || (c.name === 'if' && n.tests[0]?.name === 'ihave')) {
-        /* capabilities named by ihave become usable inside: handled at run time */
-      }
       out.push(n);
       prev = c.name;
     }
     return out;
   };
 
-  // ihave: capabilities tested by an ihave test count as required inside the script
+  // ihave (RFC 5463): a capability an ihave test names, when available, may be used without
+  // its own require (the guarded block only runs when it is there)
   const preRequire = (list: Command[]): void => {
     for (const c of list) {
-      for (const t of c.tests) if (t.name === 'ihave') for (const a of t.args) {
-        const caps = a.kind === 'string' ? [a.value] : a.kind === 'list' ? a.values : [];
-        for (const cap of caps) if (enabled.has(cap.toLowerCase()) && requiresIhave(list)) requires.add(cap.toLowerCase());
-      }
+      for (const t of c.tests)
+        if (t.name === 'ihave')
+          for (const a of t.args) {
+            const caps = a.kind === 'string' ? [a.value] : a.kind === 'list' ? a.values : [];
+            for (const cap of caps) if (enabled.has(cap.toLowerCase())) requires.add(cap.toLowerCase());
+          }
       if (c.block) preRequire(c.block);
     }
-  };
-  const requiresIhave = (list: Command[]): boolean => {
-    void list;
-    return requires.has('ihave');
   };
 
   const top = checkBlock(
@@ -431,7 +437,7 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
         const caps = a?.kind === 'string' ? [a.value] : a?.kind === 'list' ? a.values : [];
         for (const cap of caps) if (cap.toLowerCase() === 'ihave' && enabled.has('ihave')) requires.add('ihave');
       }
-      preRequire(cmds);
+      if (requires.has('ihave')) preRequire(cmds);
       return cmds;
     })(),
     true,

@@ -290,7 +290,15 @@ const CASES: Case[] = [
     name: 'vacation-seconds and fcc',
     script: 'require ["vacation", "vacation-seconds", "fcc"]; vacation :seconds 60 :fcc "Sent" "brb";',
     actions: [
-      { type: 'vacation', reason: 'brb', addresses: [], mime: false, handle: '\0\0brb', seconds: 60, fcc: 'Sent' },
+      {
+        type: 'vacation',
+        reason: 'brb',
+        addresses: [],
+        mime: false,
+        handle: '\0\0brb',
+        seconds: 60,
+        fcc: { mailbox: 'Sent', create: false, flags: [] },
+      },
     ],
     keep: true,
   },
@@ -315,6 +323,28 @@ const CASES: Case[] = [
       'if spamtest :percent :value "eq" :comparator "i;ascii-numeric" "73" { fileinto "pct"; }\n' +
       'if virustest :value "eq" :comparator "i;ascii-numeric" "0" { fileinto "untested"; }',
     actions: [fi('Junk'), fi('pct'), fi('untested')],
+    keep: false,
+  },
+  {
+    name: 'fcc on notify with :create and :flags; enotify :encodeurl',
+    script:
+      'require ["enotify", "fcc", "mailbox", "imap4flags", "variables"];\n' +
+      'set :encodeurl "s" "a b&c";\nnotify :fcc "Notes" :create :flags "\\\\Seen" "mailto:x@example.com?subject=${s}";',
+    actions: [
+      {
+        type: 'notify',
+        method: 'mailto:x@example.com?subject=a%20b%26c',
+        importance: '2',
+        options: [],
+        fcc: { mailbox: 'Notes', create: true, flags: ['\\Seen'] },
+      },
+    ],
+    keep: true,
+  },
+  {
+    name: 'body default match type is :is on the whole text',
+    script: 'require "body"; if body "budget" { discard; } if body :matches "*budget approved*" { keep; }',
+    actions: [{ type: 'keep', flags: [] }],
     keep: false,
   },
   {

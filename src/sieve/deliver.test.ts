@@ -306,3 +306,21 @@ test('altnamespace off + unixhierarchysep off: "INBOX.lists" and "lists" resolve
     site.cleanup();
   }
 });
+
+test('vacation :fcc files the reply (RFC 8580), creating the mailbox with :create', async () => {
+  const site = tempSite();
+  try {
+    activate(site, 'require ["vacation", "fcc", "mailbox", "imap4flags"];\nvacation :fcc "Sent" :create :flags "\\\\Seen" :addresses "fred+lists@example.com" "away";');
+    const filed: { box: string; msg: string; flags: string[] }[] = [];
+    const inp = await input(site, { fileCopy: async (box, msg, flags) => void filed.push({ box, msg: msg.toString(), flags }) });
+    const plan = await sieveForDelivery(inp);
+    assert.deepEqual(plan?.errors, []);
+    assert.equal(filed.length, 1);
+    assert.equal(filed[0]!.box, 'user.fred.Sent');
+    assert.deepEqual(filed[0]!.flags, ['\\Seen']);
+    assert.equal(filed[0]!.msg, site.sent()[0]!.input);
+    assert.ok(inp.mailboxExists('user.fred.Sent'));
+  } finally {
+    site.cleanup();
+  }
+});

@@ -22,7 +22,7 @@ import { Namespace } from '../store/namespace.js';
 import { DuplicateDb } from '../db/duplicate.js';
 import type { SieveDelivery, SieveDeliveryInput, SieveDeliveryPlan } from './api.js';
 import { SieveStore } from './store.js';
-import { runScript, SieveRuntimeError, type Action, type SieveEnv, type SieveResult } from './interpreter.js';
+import { runScript, SieveRuntimeError, type Action, type Fcc, type SieveEnv, type SieveResult } from './interpreter.js';
 import { decodeHeader, parseAddresses, parseHeaders, readHeaderBlock, splitAddress, type HeaderField } from './message.js';
 import { MAX_REDIRECTS } from './extensions.js';
 import { sendMail } from './sendmail.js';
@@ -297,6 +297,32 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
     return true;
   }
 
+  /** RFC 8580: file a generated message; failures are reported, never fatal */
+  async function fcc(target: Fcc, message: Buffer): Promise<void> {
+    if (!input.fileCopy) {
+      errors.push(`sieve: :fcc "${target.mailbox}" not supported here`);
+      return;
+    }
+    let box: string | null | undefined = target.specialUse ? input.mailboxesWithSpecialUse?.(target.specialUse)[0] : undefined;
+    box ??= toInternal(target.mailbox);
+    if (box === null) {
+      errors.push(`sieve: :fcc "${target.mailbox}": invalid mailbox name`);
+      return;
+    }
+    try {
+      if (!input.mailboxExists(box)) {
+        if (!target.create || !input.createMailbox) {
+          errors.push(`sieve: :fcc mailbox ${box} does not exist`);
+          return;
+        }
+        input.createMailbox(box);
+      }
+      await input.fileCopy(box, message, target.flags);
+    } catch (e) {
+      errors.push(`sieve: :fcc into ${box} failed: ${(e as Error).message}`);
+    }
+  }
+
   async function rejectMdn(reason: string): Promise<void> {
     const sender = input.envelopeFrom;
     if (!sender) return;
@@ -363,6 +389,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       errors.push(`sieve: vacation reply to ${sender} failed: ${r.error}`);
       return;
     }
+    if (a.fcc) await fcc(a.fcc, Buffer.from(msg, 'utf8'));
     dupDb().mark(key, trackRcpt, 0, now);
     log.info(`sieve vacation: ${userid} replied to ${sender}`);
   }
@@ -388,6 +415,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
         `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${body}\r\n`;
       const r = await sendMail(conf, '<>', rcpt, Buffer.from(msg, 'utf8'));
       if (!r.ok) errors.push(`sieve: notify ${rcpt} failed: ${r.error}`);
+      else if (a.fcc) await fcc(a.fcc, Buffer.from(msg, 'utf8'));
     }
   }
 }

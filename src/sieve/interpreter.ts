@@ -38,9 +38,17 @@ export type Action =
       mime: boolean;
       handle: string;
       seconds: number;
-      fcc?: string;
+      fcc?: Fcc;
     }
-  | { type: 'notify'; method: string; from?: string; importance: string; options: string[]; message?: string };
+  | { type: 'notify'; method: string; from?: string; importance: string; options: string[]; message?: string; fcc?: Fcc };
+
+/** RFC 8580: where to file a copy of a generated message */
+export interface Fcc {
+  mailbox: string;
+  create: boolean;
+  flags: string[];
+  specialUse?: string;
+}
 
 export interface SieveResult {
   actions: Action[];
@@ -230,10 +238,8 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           const types = list(f, n.tags.content).map((t) => t.toLowerCase());
           if (!types.some((t) => t === '' || t === 'text' || t.startsWith('text/'))) return false;
         }
-        const spec = matchSpec(f, n);
-        const keys = list(f, n.pos[0]);
-        // body matches as "contains" by default semantics of the keys given
-        return matchValues([text], keys, spec.type === 'is' && !n.tags.is ? { ...spec, type: 'contains' } : spec).ok;
+        // RFC 5173: the same match types as header, default :is, against the whole text
+        return doMatch(f, n, [text], list(f, n.pos[0]));
       }
       case 'date':
       case 'currentdate': {
@@ -332,6 +338,15 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
   };
 
   // ---- actions ------------------------------------------------------------------------
+  const fccOf = (f: Frame, t: CNode['tags']): Fcc => {
+    const out: Fcc = {
+      mailbox: str(f, t.fcc),
+      create: !!t.create,
+      flags: t.flags !== undefined ? splitFlags(list(f, t.flags)) : [],
+    };
+    if (typeof t.specialuse === 'string') out.specialUse = expand(f, t.specialuse);
+    return out;
+  };
   const hasAction = (t: Action['type']): boolean => actions.some((a) => a.type === t);
   const addAction = (n: CNode, a: Action): void => {
     if (actions.length >= MAX_ACTIONS) fail(n.line, 'too many actions');
@@ -425,7 +440,7 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           };
           if (typeof t.subject === 'string') a.subject = expand(f, t.subject);
           if (typeof t.from === 'string') a.from = expand(f, t.from);
-          if (typeof t.fcc === 'string') a.fcc = expand(f, t.fcc);
+          if (typeof t.fcc === 'string') a.fcc = fccOf(f, t);
           // RFC 5230 4.2: without :handle the reason, subject and from identify the response
           if (!a.handle) a.handle = `${a.subject ?? ''}\0${a.from ?? ''}\0${reason}`;
           addAction(n, a);
@@ -443,6 +458,7 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           };
           if (typeof t.from === 'string') a.from = expand(f, t.from);
           if (typeof t.message === 'string') a.message = expand(f, t.message);
+          if (typeof t.fcc === 'string') a.fcc = fccOf(f, t);
           addAction(n, a);
           break;
         }
@@ -468,6 +484,7 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           if (t.upperfirst) v = v.slice(0, 1).toUpperCase() + v.slice(1);
           if (t.quotewildcard) v = v.replace(/[*?\\]/g, '\\$&');
           if (t.quoteregex) v = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          if (t.encodeurl) v = encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
           if (t.length) v = String([...v].length);
           setVar(f, n.pos[0] as string, v);
           break;

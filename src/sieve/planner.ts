@@ -37,6 +37,9 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
         .list(owner, r.inbox!)
         .filter((m) => m.specialUse.some((u) => u.toLowerCase() === use.toLowerCase()))
         .map((m) => m.name),
+    fileCopy: async (name, message, flags) => {
+      await input.store.append(owner, name, message, { flags });
+    },
     getMetadata: (mailbox, entry) => {
       try {
         return input.store.getAnnotation(owner, mailbox ?? '', entry.replace(/^\/(private|shared)/, ''), entry.startsWith('/shared'));

@@ -109,7 +109,7 @@ test('reject: LMTP answers 5xx for the recipient', async () => {
 });
 
 test('vacation: exactly one reply per sender and period through sendmail', async () => {
-  activate('require "vacation";\nvacation :days 1 :subject "Out of office" "I am away.";\n');
+  activate('require ["vacation", "fcc", "mailbox"];\nvacation :days 1 :subject "Out of office" :fcc "Sent" :create "I am away.";\n');
   const sent0 = site.sent().length;
   for (let i = 0; i < 3; i++) {
     const r = await swaks('carol@example.org', 'fred@example.com', 'Subject: question ' + i);
@@ -119,6 +119,8 @@ test('vacation: exactly one reply per sender and period through sendmail', async
   assert.equal(sent.length, 1);
   assert.deepEqual(sent[0]!.args, ['-f', '<>', '--', 'carol@example.org']);
   assert.match(sent[0]!.input, /\r\nSubject: Out of office\r\n/);
+  // the reply was filed in Sent (created by :create)
+  assert.equal(messages('user.fred.Sent').length, 1);
   await swaks('dave@example.org', 'fred@example.com', 'Subject: hi');
   sent = site.sent().slice(sent0);
   assert.equal(sent.length, 2);
