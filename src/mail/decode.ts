@@ -96,7 +96,15 @@ export class QpDecoder implements ByteDecoder {
       this.pending = null;
     }
     let cut = data.lastIndexOf(10) + 1;
-    if (data.length - cut > 8192) cut = data.length - 3;
+    if (data.length - cut > 8192) {
+      // a long line: decode all but what the next bytes could change (a split "=XX" or
+      // soft break, trailing blanks that may be transport padding)
+      cut = data.length;
+      const eq = data.lastIndexOf(0x3d, cut - 1);
+      if (eq >= 0 && eq >= cut - 3) cut = eq;
+      while (cut > 0 && (data[cut - 1] === 0x20 || data[cut - 1] === 0x09 || data[cut - 1] === 0x0d)) cut--;
+      if (data.length - cut > 65536) cut = data.length; // pathological blank run: give up exactness
+    }
     if (cut < data.length) this.pending = Buffer.from(data.subarray(cut));
     return qpDecodeRange(data, 0, cut);
   }

@@ -565,7 +565,7 @@ test('parseMessage reads a stream and a search budget is honoured', async () => 
   assert.equal(r2.searchBody, text.trim());
 });
 
-test('malformed inputs never throw (generated junk)', () => {
+test('malformed inputs never throw and chunking never changes the result (generated junk)', () => {
   let seed = 12345;
   const rnd = (): number => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -574,11 +574,20 @@ test('malformed inputs never throw (generated junk)', () => {
   const pieces = [
     '--a\r\n',
     '--a--\r\n',
+    '--ab\r\n',
+    '--a\n',
     '\r\n',
     '\n',
+    '\r',
     'Content-Type: multipart/mixed; boundary=a\r\n',
+    'Content-Type: multipart/digest; boundary=ab\r\n',
     'Content-Type: message/rfc822\r\n',
-    'text\r\n',
+    'Content-Type: text/html; charset=koi8-r\r\n',
+    'Content-Type: text/plain\r\n\r\n',
+    'Content-Transfer-Encoding: base64\r\n',
+    'Content-Transfer-Encoding: quoted-printable\r\n',
+    'Subject: s\r\n',
+    'text=\r\n',
     '=?utf-8?b?',
     '"',
     '(',
@@ -587,14 +596,33 @@ test('malformed inputs never throw (generated junk)', () => {
     ';',
     '\xff',
     '--',
+    '<p>&amp;',
+    '=C3',
+    'QUJD',
+    'x'.repeat(1100),
+    '-'.repeat(1030),
+    ' '.repeat(9000),
+    'y'.repeat(9000) + '=3D',
   ];
+  const parse = (msg: Buffer, cuts: number[]): ParsedMessage => {
+    const p = new MessageParser({ maxSearchText: 300 });
+    let last = 0;
+    for (const c of cuts) {
+      p.write(msg.subarray(last, c));
+      last = c;
+    }
+    p.write(msg.subarray(last));
+    return p.end();
+  };
   for (let k = 0; k < 300; k++) {
     let s = '';
-    const n = rnd() % 40;
+    const n = rnd() % 60;
     for (let j = 0; j < n; j++) s += pieces[rnd() % pieces.length];
-    const msg = Buffer.from('From: ' + s + '\r\n' + s, 'latin1');
-    const r = parseChunks(msg, []);
-    checkInvariants(msg, r);
-    assert.deepEqual(parseChunks(msg, [rnd() % (msg.length + 1)]), r);
+    const msg = Buffer.from(s, 'latin1');
+    const whole = parse(msg, []);
+    checkInvariants(msg, whole);
+    const cuts: number[] = [];
+    for (let c = 1 + (rnd() % 40); c < msg.length; c += 1 + (rnd() % 40)) cuts.push(c);
+    assert.deepEqual(parse(msg, cuts), whole, JSON.stringify(s));
   }
 });

@@ -95,9 +95,16 @@ class TextCollector {
     const b = this.bytes ? this.bytes.update(data) : data;
     if (!b.length) return;
     const s = this.chars.decode(b);
-    this.parts.push(s);
-    this.len += s.length;
-    if (this.len >= this.cap) this.full = true;
+    const room = this.cap - this.len;
+    if (s.length >= room) {
+      // exactly the first `cap` characters, whatever the chunking
+      this.parts.push(s.slice(0, room));
+      this.len = this.cap;
+      this.full = true;
+    } else {
+      this.parts.push(s);
+      this.len += s.length;
+    }
   }
 
   finish(): string {
@@ -236,9 +243,10 @@ export class MessageParser {
   }
 
   /** Feeds the next chunk of the message. */
-  write(chunk: Buffer): void {
+  write(data: Buffer | Uint8Array): void {
     if (this.ended) throw new Error('MessageParser: write after end');
-    if (!chunk.length) return;
+    if (!data.length) return;
+    const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
     this.hash.update(chunk);
     let buf = chunk;
     if (this.carry) {
@@ -413,10 +421,12 @@ export class MessageParser {
     ) {
       f.kind = 'message';
     }
-    if (f.kind === 'leaf' && p.type === 'text' && this.searchBody.length < this.maxSearch) {
+    const wantPreview = this.preview === null && (p.subtype === 'plain' || p.subtype === 'html');
+    if (f.kind === 'leaf' && p.type === 'text' && (this.searchBody.length < this.maxSearch || wantPreview)) {
       const charset = p.params.find(([k]) => k === 'charset')?.[1] ?? null;
       const html = p.subtype === 'html';
-      const budget = this.maxSearch - this.searchBody.length + 1;
+      let budget = Math.max(0, this.maxSearch - this.searchBody.length) + 1;
+      if (wantPreview) budget = Math.max(budget, PREVIEW_CHARS * 4);
       f.text = new TextCollector(p.encoding, charset, html, html ? budget * 4 : budget);
     }
     if (f.kind === 'message') {
