@@ -121,3 +121,30 @@ test('encoded-character: hex and unicode, malformed sequences kept', () => {
     'line 1: invalid unicode code point',
   ]);
 });
+
+test('fuzz: random scripts and mutations give a result or a positioned error, never a crash', () => {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pieces = ['if', 'header', ':is', ':matches', '"a"', '"${1}"', '[', ']', '(', ')', '{', '}', ';', ',', 'allof', 'not',
+    'require', '"variables"', 'set', 'fileinto', 'keep', 'text:\n.\n', '10K', '#c\n', '/*x*/', ' ', '\n', ':comparator', '"i;octet"', '"'];
+  const base = 'require ["fileinto", "variables"];\nif header :matches "subject" "*x*" { set "a" "${1}"; fileinto "${a}"; } else { keep; }\n';
+  for (let i = 0; i < 2000; i++) {
+    let src: string;
+    if (i % 2) {
+      src = Array.from({ length: 1 + rnd(30) }, () => pieces[rnd(pieces.length)]).join(' ');
+    } else {
+      const at = rnd(base.length);
+      src = base.slice(0, at) + pieces[rnd(pieces.length)] + base.slice(at + rnd(3));
+    }
+    try {
+      compileScript(src, ALL);
+    } catch (e) {
+      const ok = e instanceof SieveSyntaxError || (e as Error).name === 'SieveCheckError';
+      assert.ok(ok, `${String(e)} for ${JSON.stringify(src)}`);
+      assert.match((e as Error).message, /^line \d+: /);
+    }
+  }
+});
