@@ -267,7 +267,11 @@ export function startTls(socket: Duplex, conf: ImapdConf, opts: StartTlsOptions 
       resolve: (t) => {
         if (settled) return t.destroy();
         cleanup();
-        resolve(t);
+        // Hand the socket over one event-loop turn later, so the TLS 1.3 session tickets are
+        // flushed before the protocol's greeting: written in the same turn they share a TCP
+        // segment, and clients that select() on the socket without checking OpenSSL's
+        // buffer (Cyrus 3.6 imtest -s) then wait forever for a greeting they already have.
+        setImmediate(() => resolve(t));
       },
       reject: fail,
     });
@@ -311,23 +315,27 @@ export function endPointHash(der: Buffer): 'sha256' | 'sha384' | 'sha512' {
 
 /**
  * Channel bindings this TLS connection offers, best first: TLS 1.3 gives tls-exporter
- * (RFC 9266; tls-unique is undefined there), TLS ≤ 1.2 gives tls-unique (RFC 5929 §3: the
- * first Finished message — the client's on a full handshake, ours on a resumed one); both
- * give tls-server-end-point (a hash of our certificate).
+ * (RFC 9266), TLS ≤ 1.2 gives tls-unique (RFC 5929 §3: the first Finished message — the
+ * client's on a full handshake, ours on a resumed one); both give tls-server-end-point (a
+ * hash of our certificate); TLS 1.3 adds tls-unique last, for Cyrus SASL clients.
  */
 export function channelBindings(t: TLSSocket): { type: string; data: Buffer }[] {
   const out: { type: string; data: Buffer }[] = [];
   const proto = t.getProtocol();
+  const first = t.isSessionReused() ? t.getFinished() : t.getPeerFinished();
   if (proto === 'TLSv1.3') {
     out.push({ type: 'tls-exporter', data: t.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0)) });
-  } else {
-    const first = t.isSessionReused() ? t.getFinished() : t.getPeerFinished();
-    if (first) out.push({ type: 'tls-unique', data: first });
+  } else if (first) {
+    out.push({ type: 'tls-unique', data: first });
   }
   const mine = t.getCertificate();
   if (mine && 'raw' in mine && mine.raw) {
     out.push({ type: 'tls-server-end-point', data: createHash(endPointHash(mine.raw)).update(mine.raw).digest() });
   }
+  // Cyrus SASL 2.1.28 clients (imtest, Cyrus's own Murder/replication clients) bind with
+  // tls-unique on TLS 1.3 too, taking the first Finished message as on TLS 1.2. RFC 9266
+  // leaves tls-unique undefined there; offered last, for those clients only.
+  if (proto === 'TLSv1.3' && first) out.push({ type: 'tls-unique', data: first });
   return out;
 }
 

@@ -186,7 +186,7 @@ test('SCRAM: strict client-first parsing', async () => {
   for (const m of bad) await fails(scram(be, { hash: 'SHA-1', plus: false, bindings: [] }).step(B(m)), 'syntax');
   assert.equal(decodeSaslname('a=2Cb=3Dc'), 'a,b=c');
   assert.equal(parseClientFirst('p=tls-unique,,n=u,r=n').cbName, 'tls-unique');
-  // p= with a non-PLUS mechanism
+  // p= with a non-PLUS mechanism and no TLS binding
   await fails(scram(be, { hash: 'SHA-1', plus: false, bindings: [] }).step(B('p=tls-unique,,n=fred,r=abc')), 'syntax');
   // malformed client-final
   const ex = scram(be, { hash: 'SHA-1', plus: false, bindings: [] });
@@ -212,6 +212,11 @@ test('SCRAM-PLUS: channel binding checked; downgrade refused', async () => {
   await fails(scram(be, { hash: 'SHA-256', plus: true, bindings: [cb] }).step(B('n,,n=fred,r=abc')), 'auth');
   // 'y' (client thinks the server cannot bind) while we can: downgrade
   await fails(scram(be, { hash: 'SHA-256', plus: false, bindings: [cb] }).step(B('y,,n=fred,r=abc')), 'auth');
+  // p= under the plain name (Cyrus SASL clients): the binding is still verified
+  const plainName = (data: Buffer) =>
+    scramClient(scram(be, { hash: 'SHA-256', plus: false, bindings: [cb] }), { hash: 'SHA-256', user: 'fred', password: 'pw', gs2: 'p=tls-exporter,,', cb: data });
+  assert.ok((await plainName(cb.data)).done);
+  await fails(plainName(Buffer.alloc(32, 1)), 'auth');
   // 'y' without TLS bindings is fine
   assert.ok((await scramClient(scram(be, { hash: 'SHA-256', plus: false, bindings: [] }), { hash: 'SHA-256', user: 'fred', password: 'pw', gs2: 'y,,' })).done);
 });

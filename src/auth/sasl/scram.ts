@@ -10,9 +10,9 @@
  * saslname escapes ',' as "=2C" and '=' as "=3D"; any other '=' is invalid. A mandatory
  * extension ("m=") is refused, as §5.1 requires of servers that do not know it.
  *
- * Channel binding rules (§6): a non-PLUS mechanism refuses "p=" (syntax), and refuses "y"
- * when this server could have bound (the client was tricked into thinking we cannot: a
- * downgrade). A -PLUS mechanism needs "p=<type>" naming a binding the connection has, and the
+ * Channel binding rules (§6): a non-PLUS mechanism refuses "y" when this server could have
+ * bound (the client was tricked into thinking we cannot: a downgrade), and accepts "p=" only
+ * when the connection has that binding (Cyrus SASL clients send it so; see below). A -PLUS mechanism needs "p=<type>" naming a binding the connection has, and the
  * c= attribute must carry the gs2-header followed by exactly that binding data.
  *
  * Unknown users get a deterministic fake salt (HMAC of the server secret and the name) so the
@@ -138,9 +138,16 @@ export function scram(be: MechBackend, opts: ScramOptions): SaslExchange {
             const b = opts.bindings.find((x) => x.type === cf.cbName);
             if (!b) throw authFail(`channel binding type ${cf.cbName} not available`);
             cbData = b.data;
-          } else {
-            if (cf.cbFlag === 'p') throw syntax('channel binding requested with a non-PLUS mechanism');
-            if (cf.cbFlag === 'y' && opts.bindings.length > 0) throw authFail('channel binding downgrade');
+          } else if (cf.cbFlag === 'p') {
+            // RFC 5802 reserves "p" for -PLUS, but Cyrus SASL 2.1.28 clients (imtest, Cyrus's
+            // own proxies) send it under the plain name when the server offers -PLUS. The
+            // binding is then verified exactly as for -PLUS, so accepting it only adds
+            // protection; without TLS bindings it is refused.
+            const b = opts.bindings.find((x) => x.type === cf.cbName);
+            if (!b) throw syntax(`channel binding ${cf.cbName} requested but not available`);
+            cbData = b.data;
+          } else if (cf.cbFlag === 'y' && opts.bindings.length > 0) {
+            throw authFail('channel binding downgrade');
           }
           let name: string;
           try {
