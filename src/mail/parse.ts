@@ -19,8 +19,11 @@
  * the boundary); `lines` is the number of LF in those octets. For message/rfc822 the lines are
  * those of the whole encapsulated message. Malformed MIME never throws: a missing boundary
  * leaves text in the preamble, a missing close delimiter ends parts at the end of the
- * enclosing entity, a multipart without parts gets one empty text/plain part, nesting deeper
- * than MAX_DEPTH is a leaf.
+ * enclosing entity, a multipart without parts gets one empty text/plain part, a multipart
+ * without a boundary parameter is a text/plain leaf, nesting deeper than MAX_DEPTH is a leaf,
+ * boundaries after MAX_PARTS parts are content. A message/rfc822 (or message/global) part is
+ * opened only when its transfer encoding is 7bit, 8bit or binary; otherwise it is a leaf
+ * without `message` (IMAP then describes it as a basic part).
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
