@@ -319,3 +319,26 @@ test('after kill -9 of master, a new master takes over pidfile, port and socket 
     m2.cleanup();
   }
 });
+
+test('SIGTERM while a START entry or a wait=y daemon hangs: it is stopped and master exits 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  writeFileSync(join(dir, 'hang.sh'), `#!/bin/sh\necho $$ > ${dir}/hang.pid\nexec sleep 30\n`, {
+    mode: 0o755,
+  });
+  for (const section of ['START', 'DAEMON']) {
+    rmSync(join(dir, 'hang.pid'), { force: true });
+    const m = await startMaster({
+      dir,
+      cyrusConf: `${section} {\n  hang cmd="$DIR/hang.sh"${section === 'DAEMON' ? ' wait=y' : ''}\n}\nSERVICES {\n  e cmd="echo" listen="$DIR/e.sock"\n}\n`,
+      waitReady: false,
+    });
+    await until(() => existsSync(join(dir, 'hang.pid')), 3000, 'hanging child');
+    await until(() => readFileSync(join(dir, 'hang.pid'), 'utf8').endsWith('\n'), 1000, 'pid written');
+    const pid = Number(readFileSync(join(dir, 'hang.pid'), 'utf8'));
+    const { code } = await m.stop();
+    assert.equal(code, 0, `${section}: ${m.lines.join('\n')}`);
+    await until(() => !alive(pid), 3000, `${section} child gone`);
+    assert.equal(existsSync(join(dir, 'conf', 'master.pid')), false);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});

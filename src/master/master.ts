@@ -105,6 +105,8 @@ export class Master {
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
   private readonly output: 'inherit' | number;
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
+  /** aborted by SIGTERM/SIGINT/SIGQUIT: interrupts START and waiting for wait=y daemons */
+  private readonly stopRequest = new AbortController();
   pidFile = '';
   readyFile = '';
 
@@ -148,8 +150,8 @@ export class Master {
     const cyrus = loadCyrusConf(this.opts.cyrusConfPath);
     for (const w of cyrus.warnings) this.log.warning(w);
     this.installSignals();
-    await runStart(cyrus.start, this.log, this.output);
-    if (this.flags.term || this.flags.quit) return this.shutdownNow(this.flags.term ?? 'SIGQUIT');
+    await runStart(cyrus.start, this.log, this.output, this.stopRequest.signal);
+    if (this.stopRequest.signal.aborted) return this.shutdownNow(this.flags.term ?? 'SIGQUIT');
     this.events = new EventScheduler({ log: this.log, output: this.output });
     for (const entry of cyrus.services) await this.addService(entry, true);
     // wait=y daemons first, one by one, in file order
@@ -157,7 +159,17 @@ export class Master {
       const d = this.makeDaemon(entry);
       if (!entry.wait || d.disabled) continue;
       try {
-        await d.start(true);
+        const stopped = new Promise<'stopped'>((resolve) => {
+          if (this.stopRequest.signal.aborted) resolve('stopped');
+          this.stopRequest.signal.addEventListener('abort', () => resolve('stopped'));
+        });
+        const starting = d.start(true);
+        starting.catch(() => {}); // when shutdown wins the race, the failure is expected
+        if ((await Promise.race([starting, stopped])) === 'stopped') {
+          for (const p of this.pools.values()) p.killAll();
+          for (const other of this.daemons.values()) await other.stop(SHUTDOWN_GRACE_MS);
+          return this.shutdownNow(this.flags.term ?? 'SIGQUIT');
+        }
         this.log.info(`daemon ${entry.name} is ready`);
       } catch (err) {
         this.log.crit(String(err instanceof Error ? err.message : err));
@@ -233,6 +245,7 @@ export class Master {
         if (sig === 'SIGHUP') this.flags.hup = true;
         else if (sig === 'SIGQUIT') this.flags.quit = true;
         else this.flags.term ??= sig;
+        if (sig !== 'SIGHUP') this.stopRequest.abort();
         this.wake();
       };
       this.handlers.set(sig, h);
