@@ -39,7 +39,6 @@ export function checkInternalName(name: string): void {
   };
   if (name.length === 0) bad('empty');
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) bad('too long');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) bad('control character');
   const { domain, local } = splitDomain(name);
   if (local.includes('!')) bad("more than one '!'");

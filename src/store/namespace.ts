@@ -70,7 +70,6 @@ export class Namespace {
    */
   toInternal(external: string, userid: string): string {
     const s = this.separator;
-    // eslint-disable-next-line no-control-regex
     if (external.length === 0 || /[\u0000-\u001f\u007f]/.test(external)) {
       throw new MailError('badName', 'invalid mailbox name');
     }

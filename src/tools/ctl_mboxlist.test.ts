@@ -7,7 +7,7 @@ import { main as ctlMboxlist } from './ctl_mboxlist.js';
 import { main as ctlCyrusdb } from './ctl_cyrusdb.js';
 import { main as mbpath } from './mbpath.js';
 import { main as dbtool } from './dbtool.js';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function io(stdin = ''): ToolIO & { out: string; err: string } {
@@ -66,8 +66,15 @@ test('cyr_ctl_cyrusdb -c archives persistent databases, -r checks them', async (
     assert.ok(existsSync(join(site.conf.configDirectory, 'db.backup1', 'mailboxes.db')));
     assert.equal(await ctlCyrusdb(['-C', site.confPath, '-c'], io()), 0);
     assert.ok(existsSync(join(site.conf.configDirectory, 'db.backup2', 'mailboxes.db')));
+    // a spool file left by a process that died mid-append is removed by recovery; a live one stays
+    const stage = join(site.dir, 'spool', 'stage.');
+    mkdirSync(stage, { recursive: true });
+    writeFileSync(join(stage, '2147483646-1-dead'), 'partial');
+    writeFileSync(join(stage, `${process.pid}-1-live`), 'in progress');
     const r = io();
     assert.equal(await ctlCyrusdb(['-C', site.confPath, '-r'], r), 0, r.err);
+    assert.equal(existsSync(join(stage, '2147483646-1-dead')), false);
+    assert.equal(existsSync(join(stage, `${process.pid}-1-live`)), true);
     const bad = io();
     assert.equal(await ctlCyrusdb(['-C', site.confPath, '-r', '-c'], bad), 64);
     assert.match(bad.err, /exactly one of -r or -c/);
