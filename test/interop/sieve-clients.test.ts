@@ -17,6 +17,7 @@ import { memoryLogger } from '../../src/log/logger.js';
 import { makeTestCerts, type TestCerts } from '../../src/net/test-certs.js';
 import { tempSite, type Site } from '../../src/sieve/test-helpers.js';
 import { createTimsieved } from '../../src/protocols/managesieve/service.js';
+import { openStore } from '../../src/store/index.js';
 
 const SIVTEST = '/usr/lib/cyrus/bin/sivtest';
 let site: Site;
@@ -35,6 +36,9 @@ before(async () => {
     orig();
   })(site.cleanup, tls);
   const log = memoryLogger('sieve');
+  const st = openStore(tls.conf, { log });
+  st.createMailbox({ userid: 'cyrus', isAdmin: true, groups: [] }, 'user.fred');
+  st.close();
   const auth = createAuthenticator(tls.conf, log, { store: memoryStore({ fred: { password: 'secret' } }) });
   srv = await serveForTest(createTimsieved({ auth }), { config: tls.conf, service: 'sieve', log });
 });

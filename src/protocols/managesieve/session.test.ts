@@ -12,13 +12,18 @@ import { memoryLogger } from '../../log/logger.js';
 import { makeTestCerts } from '../../net/test-certs.js';
 import { tempSite } from '../../sieve/test-helpers.js';
 import { createTimsieved } from './service.js';
+import { openStore } from '../../store/index.js';
 import { SieveClient, plain } from './test-client.js';
 
-const USERS = { fred: { password: 'pw' }, cyrus: { password: 'adm' } };
+const USERS = { fred: { password: 'pw' }, cyrus: { password: 'adm' }, ghost: { password: 'boo' } };
 
 async function setup(extra: Record<string, string> = {}) {
   const site = tempSite({ allowplaintext: 'yes', admins: 'cyrus', ...extra });
   const log = memoryLogger('sieve');
+  // fred has an INBOX, ghost (a valid SASL user) has none
+  const st = openStore(site.conf, { log });
+  st.createMailbox({ userid: 'cyrus', isAdmin: true, groups: [] }, 'user.fred');
+  st.close();
   const auth = createAuthenticator(site.conf, log, { store: memoryStore(USERS) });
   const srv = await serveForTest(createTimsieved({ auth }), { config: site.conf, service: 'sieve', log });
   const clients: SieveClient[] = [];
@@ -102,6 +107,18 @@ test('AUTHENTICATE: initial response, continuation with a literal, bad password,
     assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'pw')}"`), 'NO "Already authenticated"\r\n');
     assert.equal(await c.cmd('UNAUTHENTICATE'), 'OK\r\n');
     assert.equal(await c.cmd('LISTSCRIPTS'), 'NO "Authenticate first"\r\n');
+  } finally {
+    await t.done();
+  }
+});
+
+test('a valid user without an INBOX cannot log in (as timsieved: "Authentication Error")', async () => {
+  const t = await setup();
+  try {
+    const { c } = await t.client();
+    assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('ghost', 'boo')}"`), 'NO "Authentication Error"\r\n');
+    assert.ok(t.log.lines.some((l) => l.includes('badlogin: ghost PLAIN: Mailbox does not exist')));
+    assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'pw')}"`), 'OK\r\n');
   } finally {
     await t.done();
   }

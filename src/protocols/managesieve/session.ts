@@ -37,6 +37,8 @@ export interface SessionDeps {
   auth: Authenticator;
   service: string;
   signal?: AbortSignal;
+  /** timsieved refuses a user without an INBOX ("Authentication Error"); null = no check */
+  inboxExists?: ((userid: string) => boolean) | null;
 }
 
 interface State {
@@ -373,6 +375,11 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
         const step = await ex.step(response);
         if ('done' in step) {
           const identity = deps.auth.identityFor(step.done.authcid, step.done.authzid);
+          if (!identity.isAdmin && deps.inboxExists && !deps.inboxExists(identity.userid)) {
+            log.notice(`badlogin: ${identity.userid} ${mech}: Mailbox does not exist`);
+            no('Authentication Error');
+            return 'bad';
+          }
           st.user = identity.userid;
           st.owner = identity.isAdmin && !step.done.authzid ? null : identity.userid;
           log.notice(`login: ${st.user} ${mech}${st.owner === null ? ' (global scripts)' : ''}`);
