@@ -81,6 +81,9 @@ test('broken input as IMAP servers do', () => {
   assert.deepEqual(parseAddressList('"unterminated <a@b.test>'), [
     a(null, '"unterminated <a@b.test>"', 'unspecified-domain'),
   ]);
+  assert.deepEqual(parseAddressList('john@doe.test <john@doe.test>'), [
+    a('john@doe.test', 'john', 'doe.test'),
+  ]);
   // never throws on junk
   for (const junk of ['<<>>', '@@', ':;:;', '"', '(', '\\', 'a@b@c', '<a@b> <c@d>', ')(', ';']) {
     assert.doesNotThrow(() => parseAddressList(junk), junk);

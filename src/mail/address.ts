@@ -112,6 +112,7 @@ export function parseAddressList(value: string | null): EnvelopeAddress[] | null
   const toks = tokenize(value);
   const out: EnvelopeAddress[] = [];
   let inGroup = false;
+  let pendingName: string | null = null;
   let i = 0;
   const n = toks.length;
   while (i < n) {
@@ -146,7 +147,8 @@ export function parseAddressList(value: string | null): EnvelopeAddress[] | null
       // trailing words/comments after '>' up to the separator
       const after: Tok[] = [];
       while (i < n && toks[i].t !== 'special') after.push(toks[i++]);
-      const name = phraseText(words) ?? firstComment(after) ?? firstComment(inner);
+      const name = phraseText(words) ?? pendingName ?? firstComment(after) ?? firstComment(inner);
+      pendingName = null;
       out.push(addrSpec(spec, name, adl));
     } else if (sp === '@') {
       // addr-spec without angle brackets: words are the local part
@@ -158,7 +160,8 @@ export function parseAddressList(value: string | null): EnvelopeAddress[] | null
       )
         domain.push(toks[i++]);
       if (i < n && toks[i].v === '<') {
-        // "a@b <c@d>": treat the first as a display name (broken but seen)
+        // "a@b <c@d>": the first is the display name (broken, but common)
+        pendingName = `${joinSpec(words)}@${joinSpec(domain)}`;
         continue;
       }
       const local = words.filter((w) => w.t !== 'comment');

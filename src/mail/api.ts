@@ -83,7 +83,8 @@ export interface ParsedMessage {
    * Search text, decoded (RFC 2047 words, transfer encodings, charsets to UTF-8), case-folded
    * for case-insensitive substring search (String.prototype.toLowerCase on NFC).
    * `headers` holds "name: value\n" lines of the top-level header; `body` the text of every
-   * text/* part (HTML reduced to text) joined by "\n". Bounded: at most `maxSearchText` chars.
+   * text/* part (HTML reduced to text) and the header lines of attached messages, joined by
+   * "\n". Bounded: at most `maxSearchText` chars.
    */
   searchHeaders: string;
   searchBody: string;
