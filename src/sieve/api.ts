@@ -38,6 +38,8 @@ export interface SieveDeliveryInput {
   fileCopy?: (internalName: string, message: Buffer, flags: string[]) => Promise<void>;
   /** SIEVE `environment` extras such as remote-host / remote-ip (RFC 5183) */
   environment?: Record<string, string>;
+  /** passwd file for sieveusehomedir look-ups (tests); default /etc/passwd */
+  passwdFile?: string;
   /** clock for tests (vacation periods, currentdate); default Date.now */
   now?: () => number;
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMessage } from '../mail/parse.js';
 import { memoryLogger } from '../log/logger.js';
@@ -320,6 +320,24 @@ test('vacation :fcc files the reply (RFC 8580), creating the mailbox with :creat
     assert.deepEqual(filed[0]!.flags, ['\\Seen']);
     assert.equal(filed[0]!.msg, site.sent()[0]!.input);
     assert.ok(inp.mailboxExists('user.fred.Sent'));
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('sieveusehomedir: ~user/.sieve from the passwd entry runs instead of sievedir', async () => {
+  const site = tempSite({ sieveusehomedir: 'yes' });
+  try {
+    const home = join(site.dir, 'home-fred');
+    mkdirSync(home);
+    const passwd = join(site.dir, 'passwd');
+    writeFileSync(passwd, `root:x:0:0:root:/root:/bin/sh\nfred:x:1000:1000:Fred:${home}:/bin/sh\n`);
+    activate(site, 'discard;'); // ignored: sievedir is not used
+    assert.equal(await sieveForDelivery(await input(site, { passwdFile: passwd })), null);
+    writeFileSync(join(home, '.sieve'), 'require "fileinto"; fileinto "Junk";');
+    const plan = await sieveForDelivery(await input(site, { passwdFile: passwd }));
+    assert.deepEqual(plan?.deliveries, [{ mailbox: 'user.fred.Junk', flags: [] }]);
+    assert.equal(await sieveForDelivery(await input(site, { passwdFile: passwd, userid: 'nobody-here' })), null);
   } finally {
     site.cleanup();
   }

@@ -21,7 +21,7 @@ import type { ImapdConf } from '../config/api.js';
 import { Namespace } from '../store/namespace.js';
 import { DuplicateDb } from '../db/duplicate.js';
 import type { SieveDelivery, SieveDeliveryInput, SieveDeliveryPlan } from './api.js';
-import { SieveStore } from './store.js';
+import { SieveStore, homeScript } from './store.js';
 import { runScript, SieveRuntimeError, type Action, type Fcc, type SieveEnv, type SieveResult } from './interpreter.js';
 import { decodeHeader, parseAddresses, parseHeaders, readHeaderBlock, splitAddress, type HeaderField } from './message.js';
 import { MAX_REDIRECTS } from './extensions.js';
@@ -84,11 +84,13 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
   const inbox = ns.inbox(userid);
   const keepPlan = (errors: string[]): SieveDeliveryPlan => ({ deliveries: [{ mailbox: inbox, flags: [] }], discard: false, errors });
 
-  const activeName = store.activeName(userid);
+  // sieveusehomedir: ~user/.sieve instead of sievedir (local accounts only)
+  const useHome = conf.getSwitch('sieveusehomedir');
+  const activeName = useHome ? '~/.sieve' : store.activeName(userid);
   if (activeName === null) return null;
   let script;
   try {
-    script = store.compiled(userid, activeName);
+    script = useHome ? homeScript(userid, store.enabled, input.passwdFile) : store.compiled(userid, activeName);
   } catch (e) {
     const msg = `sieve: script ${activeName} of ${userid} does not compile: ${(e as Error).message}`;
     log.error(msg);
@@ -180,7 +182,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       if (!seen || last) dupDb().mark(key, trackRcpt, 0, now);
       return seen;
     },
-    include: (name, global) => store.compiled(global ? null : userid, name),
+    include: (name, global) => (useHome && !global ? null : store.compiled(global ? null : userid, name)),
     messageId: header(headers, 'message-id'),
   };
 

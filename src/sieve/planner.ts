@@ -19,7 +19,7 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
   const r = input.recipient;
   const fallback: DeliveryPlan = { targets: [{ mailbox: r.mailbox, flags: [] }] };
   if (!r.userid || !r.inbox) return fallback;
-  if (new SieveStore(input.conf).activeName(r.userid) === null) return fallback;
+  if (!input.conf.getSwitch('sieveusehomedir') && new SieveStore(input.conf).activeName(r.userid) === null) return fallback;
   const parsed = await parseMessage(createReadStream(input.spoolPath));
   const owner = { userid: r.userid, isAdmin: true, groups: [] as string[] };
   const plan = await sieveForDelivery({

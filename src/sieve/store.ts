@@ -60,6 +60,43 @@ function dirHash(s: string): string {
 
 const cache = new Map<string, { mtimeMs: number; compiled: Compiled }>();
 
+/** The home directory of a local account, from the passwd file (sieveusehomedir), or null. */
+export function homeDirectory(user: string, passwd = '/etc/passwd'): string | null {
+  let text: string;
+  try {
+    text = readFileSync(passwd, 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 7 && f[0] === user) return f[5] || null;
+  }
+  return null;
+}
+
+/**
+ * sieveusehomedir: the script `~user/.sieve`, compiled (cached by mtime), or null when the
+ * user has no home or no such file. Throws when it does not compile.
+ */
+export function homeScript(user: string, enabled: Set<string>, passwd?: string): Compiled | null {
+  const home = homeDirectory(user, passwd);
+  if (!home) return null;
+  const path = join(home, '.sieve');
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return null;
+  }
+  if (!st.isFile()) return null;
+  const hit = cache.get(path);
+  if (hit && hit.mtimeMs === st.mtimeMs) return hit.compiled;
+  const compiled = compileScript(readFileSync(path, 'utf8'), enabled);
+  cache.set(path, { mtimeMs: st.mtimeMs, compiled });
+  return compiled;
+}
+
 export class SieveStore {
   readonly sievedir: string;
   readonly enabled: Set<string>;
