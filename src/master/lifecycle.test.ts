@@ -342,3 +342,23 @@ test('SIGTERM while a START entry or a wait=y daemon hangs: it is stopped and ma
   }
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('-d: a startup failure is reported by the command that was run, with its status', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  try {
+    writeFileSync(join(dir, 'imapd.conf'), `# no configdirectory\n`);
+    writeFileSync(join(dir, 'cyrus.conf'), `SERVICES {\n}\n`);
+    const r = spawnSync(
+      process.execPath,
+      [MASTER_JS, '-d', '-C', join(dir, 'imapd.conf'), '-M', join(dir, 'cyrus.conf')],
+      {
+        encoding: 'utf8',
+        timeout: 5000,
+      },
+    );
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /cyr_master: .*configdirectory/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -151,7 +151,6 @@ class Worker {
     }
     const server = createServer({ pauseOnConnect: this.init.mode === 'inetd' }, (sock) => this.accept(sock));
     server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
-    server.maxConnections = 0x7fffffff;
     this.pending[idx] = server;
     server.listen(handle as never, this.init.backlog, () => {
       if (this.pending.filter(Boolean).length === count && this.pending.every((s) => s?.listening)) {

@@ -151,14 +151,17 @@ function daemonize(argv: string[], logFile: string | undefined): Promise<number>
     env: { ...process.env, [DAEMON_ENV]: '1' },
   });
   return new Promise<number>((done) => {
-    child.on('message', (m: { t?: string }) => {
+    child.on('message', (m: { t?: string; message?: string }) => {
+      // a startup failure before the pidfile is held: the daemon's stderr may be /dev/null
+      if (m.t === 'failed') process.stderr.write(`cyr_master: ${m.message ?? 'failed'}\n`);
       if (m.t === 'locked') {
         child.disconnect();
         child.unref();
         done(0);
       }
     });
-    child.on('exit', (code) => done(code ?? 1));
+    // 'close' comes after the IPC channel is drained, so a 'failed' message is printed first
+    child.on('close', (code) => done(code ?? 1));
     child.on('error', (err) => {
       process.stderr.write(`cyr_master: cannot start daemon: ${err.message}\n`);
       done(71);
@@ -218,25 +221,24 @@ export async function main(argv: string[]): Promise<number> {
     return await master.run();
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    if (err instanceof ConfigError) {
-      master.log.crit(msg);
-      process.stderr.write(`cyr_master: ${msg}\n`);
-      return 78;
+    const code =
+      err instanceof ConfigError
+        ? 78
+        : err instanceof PidfileError
+          ? 75
+          : err instanceof StartError
+            ? 71
+            : err instanceof MasterExit
+              ? err.code
+              : null;
+    if (code === null) throw err;
+    if (!(err instanceof MasterExit)) master.log.crit(msg);
+    process.stderr.write(`cyr_master: ${msg}\n`);
+    if (daemonChild && process.connected) {
+      await new Promise<void>((resolve) =>
+        process.send?.({ t: 'failed', message: msg }, undefined, {}, () => resolve()),
+      );
     }
-    if (err instanceof PidfileError) {
-      master.log.crit(msg);
-      process.stderr.write(`cyr_master: ${msg}\n`);
-      return 75;
-    }
-    if (err instanceof StartError) {
-      master.log.crit(msg);
-      process.stderr.write(`cyr_master: ${msg}\n`);
-      return 71;
-    }
-    if (err instanceof MasterExit) {
-      process.stderr.write(`cyr_master: ${msg}\n`);
-      return err.code;
-    }
-    throw err;
+    return code;
   }
 }
