@@ -6,30 +6,66 @@ import { memoryStore } from './test-store.js';
 import { testConf } from './test-conf.js';
 import { memoryLogger } from '../log/logger.js';
 
-const users = { fred: { password: 'pw' }, cyrus: { password: 'adm' }, 'joe@example.com': { password: 'j', cleartext: true } };
-const ctx = (o: Partial<SaslContext> = {}): SaslContext => ({ service: 'imap', secure: false, serverName: 'mail.test', remote: '[127.0.0.1]:1234', ...o });
+const users = {
+  fred: { password: 'pw' },
+  cyrus: { password: 'adm' },
+  'joe@example.com': { password: 'j', cleartext: true },
+};
+const ctx = (o: Partial<SaslContext> = {}): SaslContext => ({
+  service: 'imap',
+  secure: false,
+  serverName: 'mail.test',
+  remote: '[127.0.0.1]:1234',
+  ...o,
+});
 
 test('mechanism offer follows allowplaintext, TLS, tls_required, mech_list', () => {
   const log = memoryLogger();
   const a = createAuthenticator(testConf(), log, { store: memoryStore(users) });
   assert.deepEqual(a.mechanisms({ secure: false }), ['SCRAM-SHA-256', 'SCRAM-SHA-1']);
-  assert.deepEqual(a.mechanisms({ secure: true }), ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN', 'LOGIN']);
+  assert.deepEqual(a.mechanisms({ secure: true }), [
+    'SCRAM-SHA-256-PLUS',
+    'SCRAM-SHA-1-PLUS',
+    'SCRAM-SHA-256',
+    'SCRAM-SHA-1',
+    'PLAIN',
+    'LOGIN',
+  ]);
   assert.deepEqual(a.mechanisms({ secure: true, hasExternal: true })[0], 'EXTERNAL');
   assert.equal(a.plaintextAllowed(false), false);
   assert.equal(a.plaintextAllowed(true), true);
 
-  const p = createAuthenticator(testConf({ allowplaintext: 'yes', allowanonymouslogin: 'yes' }), log, { store: memoryStore(users) });
-  assert.deepEqual(p.mechanisms({ secure: false }), ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN', 'LOGIN', 'ANONYMOUS']);
+  const p = createAuthenticator(testConf({ allowplaintext: 'yes', allowanonymouslogin: 'yes' }), log, {
+    store: memoryStore(users),
+  });
+  assert.deepEqual(p.mechanisms({ secure: false }), [
+    'SCRAM-SHA-256',
+    'SCRAM-SHA-1',
+    'PLAIN',
+    'LOGIN',
+    'ANONYMOUS',
+  ]);
 
-  const t = createAuthenticator(testConf({ allowplaintext: 'yes', tls_required: 'yes' }), log, { store: memoryStore(users) });
+  const t = createAuthenticator(testConf({ allowplaintext: 'yes', tls_required: 'yes' }), log, {
+    store: memoryStore(users),
+  });
   assert.deepEqual(t.mechanisms({ secure: false }), []);
   assert.equal(t.plaintextAllowed(false), false);
   assert.ok(t.mechanisms({ secure: true }).includes('PLAIN'));
 
-  const l = createAuthenticator(testConf({ sasl_mech_list: 'plain cram-md5 SCRAM-SHA-256' }), log, { store: memoryStore(users) });
-  assert.deepEqual(l.mechanisms({ secure: true }), ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'CRAM-MD5', 'PLAIN']);
+  const l = createAuthenticator(testConf({ sasl_mech_list: 'plain cram-md5 SCRAM-SHA-256' }), log, {
+    store: memoryStore(users),
+  });
+  assert.deepEqual(l.mechanisms({ secure: true }), [
+    'SCRAM-SHA-256-PLUS',
+    'SCRAM-SHA-256',
+    'CRAM-MD5',
+    'PLAIN',
+  ]);
 
-  const m = createAuthenticator(testConf({ sasl_minimum_layer: '1', allowplaintext: 'yes' }), log, { store: memoryStore(users) });
+  const m = createAuthenticator(testConf({ sasl_minimum_layer: '1', allowplaintext: 'yes' }), log, {
+    store: memoryStore(users),
+  });
   assert.deepEqual(m.mechanisms({ secure: false }), []);
   assert.ok(m.mechanisms({ secure: true }).length > 0);
 
@@ -41,9 +77,18 @@ test('mechanism offer follows allowplaintext, TLS, tls_required, mech_list', () 
 test('start: refuses disabled mechanisms; logs failures without passwords', async () => {
   const log = memoryLogger();
   const a = createAuthenticator(testConf(), log, { store: memoryStore(users) });
-  assert.throws(() => a.start('PLAIN', ctx()), (e: unknown) => e instanceof SaslFailure && e.reason === 'mech');
-  assert.throws(() => a.start('DIGEST-MD5', ctx({ secure: true })), (e: unknown) => e instanceof SaslFailure && e.reason === 'mech');
-  assert.throws(() => a.start('SCRAM-SHA-256-PLUS', ctx({ secure: true })), (e: unknown) => e instanceof SaslFailure && e.reason === 'mech');
+  assert.throws(
+    () => a.start('PLAIN', ctx()),
+    (e: unknown) => e instanceof SaslFailure && e.reason === 'mech',
+  );
+  assert.throws(
+    () => a.start('DIGEST-MD5', ctx({ secure: true })),
+    (e: unknown) => e instanceof SaslFailure && e.reason === 'mech',
+  );
+  assert.throws(
+    () => a.start('SCRAM-SHA-256-PLUS', ctx({ secure: true })),
+    (e: unknown) => e instanceof SaslFailure && e.reason === 'mech',
+  );
   const ex = a.start('plain', ctx({ secure: true }));
   await assert.rejects(ex.step(Buffer.from('\0Fred\0sekrit-wrong')), SaslFailure);
   const line = log.lines.find((l) => l.includes('badlogin'));
@@ -58,36 +103,76 @@ test('checkPassword: canonicalises, honours allowplaintext, returns Identity', a
   const log = memoryLogger();
   const a = createAuthenticator(testConf({ admins: 'cyrus' }), log, { store: memoryStore(users) });
   assert.equal(await a.checkPassword('fred', 'pw', { service: 'imap', secure: false }), null);
-  assert.deepEqual(await a.checkPassword('FRED', 'pw', { service: 'imap', secure: true }), { userid: 'fred', isAdmin: false, groups: [] });
-  assert.deepEqual(await a.checkPassword('cyrus', 'adm', { service: 'imap', secure: true }), { userid: 'cyrus', isAdmin: true, groups: [] });
-  assert.equal(await a.checkPassword('fred', 'hunter2x', { service: 'imap', secure: true, remote: 'r1' }), null);
+  assert.deepEqual(await a.checkPassword('FRED', 'pw', { service: 'imap', secure: true }), {
+    userid: 'fred',
+    isAdmin: false,
+    groups: [],
+  });
+  assert.deepEqual(await a.checkPassword('cyrus', 'adm', { service: 'imap', secure: true }), {
+    userid: 'cyrus',
+    isAdmin: true,
+    groups: [],
+  });
+  assert.equal(
+    await a.checkPassword('fred', 'hunter2x', { service: 'imap', secure: true, remote: 'r1' }),
+    null,
+  );
   assert.equal(await a.checkPassword('anonymous', 'x', { service: 'imap', secure: true }), null);
   assert.ok(log.lines.some((l) => /badlogin: r1 plaintext \[fred\]/.test(l)));
   assert.ok(!log.lines.some((l) => l.includes('hunter2x')));
 
-  const v = createAuthenticator(testConf({ virtdomains: 'userid', defaultdomain: 'example.com', allowplaintext: 'yes', allowanonymouslogin: 'yes' }), log, {
-    store: memoryStore({ fred: { password: 'pw' } }),
-  });
-  assert.equal((await v.checkPassword('fred@Example.COM', 'pw', { service: 'pop3', secure: false }))?.userid, 'fred');
-  assert.equal((await v.checkPassword('anonymous', 'whatever', { service: 'pop3', secure: false }))?.userid, 'anonymous');
+  const v = createAuthenticator(
+    testConf({
+      virtdomains: 'userid',
+      defaultdomain: 'example.com',
+      allowplaintext: 'yes',
+      allowanonymouslogin: 'yes',
+    }),
+    log,
+    {
+      store: memoryStore({ fred: { password: 'pw' } }),
+    },
+  );
+  assert.equal(
+    (await v.checkPassword('fred@Example.COM', 'pw', { service: 'pop3', secure: false }))?.userid,
+    'fred',
+  );
+  assert.equal(
+    (await v.checkPassword('anonymous', 'whatever', { service: 'pop3', secure: false }))?.userid,
+    'anonymous',
+  );
 });
 
 test('identityFor: authorisation only for admins and proxyservers', () => {
-  const a = createAuthenticator(testConf({ admins: 'cyrus', proxyservers: 'murder' }), memoryLogger(), { store: memoryStore(users) });
+  const a = createAuthenticator(testConf({ admins: 'cyrus', proxyservers: 'murder' }), memoryLogger(), {
+    store: memoryStore(users),
+  });
   assert.deepEqual(a.identityFor('fred', ''), { userid: 'fred', isAdmin: false, groups: [] });
   assert.deepEqual(a.identityFor('fred', 'Fred'), { userid: 'fred', isAdmin: false, groups: [] });
-  assert.throws(() => a.identityFor('fred', 'joe'), (e: unknown) => e instanceof SaslFailure && e.reason === 'authz');
+  assert.throws(
+    () => a.identityFor('fred', 'joe'),
+    (e: unknown) => e instanceof SaslFailure && e.reason === 'authz',
+  );
   assert.deepEqual(a.identityFor('cyrus', 'joe'), { userid: 'joe', isAdmin: false, groups: [] });
   assert.deepEqual(a.identityFor('murder', 'joe'), { userid: 'joe', isAdmin: false, groups: [] });
   assert.deepEqual(a.identityFor('cyrus', ''), { userid: 'cyrus', isAdmin: true, groups: [] });
 });
 
 test('failedLoginDelay and APOP', async () => {
-  const a = createAuthenticator(testConf({ virtdomains: 'userid' }), memoryLogger(), { store: memoryStore(users) });
+  const a = createAuthenticator(testConf({ virtdomains: 'userid' }), memoryLogger(), {
+    store: memoryStore(users),
+  });
   assert.equal(a.failedLoginDelay(), 3000);
-  assert.equal(createAuthenticator(testConf({ failedloginpause: '0' }), memoryLogger(), { store: memoryStore(users) }).failedLoginDelay(), 0);
+  assert.equal(
+    createAuthenticator(testConf({ failedloginpause: '0' }), memoryLogger(), {
+      store: memoryStore(users),
+    }).failedLoginDelay(),
+    0,
+  );
   // RFC 1939 §7 example digest for password "tanstaaf"
-  const b = createAuthenticator(testConf(), memoryLogger(), { store: memoryStore({ mrose: { password: 'tanstaaf', cleartext: true } }) });
+  const b = createAuthenticator(testConf(), memoryLogger(), {
+    store: memoryStore({ mrose: { password: 'tanstaaf', cleartext: true } }),
+  });
   const banner = '<1896.697170952@dbc.mtview.ca.us>';
   assert.equal((await b.apop('mrose', banner, 'c4c9334bac560ecc979e58001b3e22fb'))?.userid, 'mrose');
   assert.equal(await b.apop('mrose', banner, 'c4c9334bac560ecc979e58001b3e22fc'), null);

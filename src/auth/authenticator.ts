@@ -40,7 +40,13 @@ import { hostname } from 'node:os';
 import type { ImapdConf } from '../config/api.js';
 import type { Logger } from '../log/logger.js';
 import type { Identity } from '../store/api.js';
-import { type Authenticator, type PasswordStore, type SaslContext, type SaslExchange, SaslFailure } from './api.js';
+import {
+  type Authenticator,
+  type PasswordStore,
+  type SaslContext,
+  type SaslExchange,
+  SaslFailure,
+} from './api.js';
 import { canonUser, isAdmin, mayAuthorize } from './identity.js';
 import { openPasswordStore, sasldbPath } from './passwords.js';
 import type { MechBackend } from './sasl/common.js';
@@ -77,19 +83,22 @@ export interface AuthenticatorOptions {
   nonce?: () => string;
 }
 
-export function createAuthenticator(conf: ImapdConf, log: Logger, opts: AuthenticatorOptions = {}): Authenticator {
+export function createAuthenticator(
+  conf: ImapdConf,
+  log: Logger,
+  opts: AuthenticatorOptions = {},
+): Authenticator {
   const choice = opts.store
     ? { store: opts.store, hasSecrets: opts.storeHasSecrets ?? true }
     : openPasswordStore(conf, (m) => log.error(m));
   const store = choice.store;
   // stable across worker processes (same salt for the same unknown user every time), so the
   // fake SCRAM salt does not reveal that a user is unknown
-  const secret = createHash('sha256').update(`cyrus-ts:${hostname()}:${conf.path}:${sasldbPath(conf)}`).digest();
+  const secret = createHash('sha256')
+    .update(`cyrus-ts:${hostname()}:${conf.path}:${sasldbPath(conf)}`)
+    .digest();
 
-  const mechList = (conf.getSasl('mech_list') ?? '')
-    .toUpperCase()
-    .split(/\s+/)
-    .filter(Boolean);
+  const mechList = (conf.getSasl('mech_list') ?? '').toUpperCase().split(/\s+/).filter(Boolean);
   const listed = (m: string): boolean => (mechList.length === 0 ? m !== 'CRAM-MD5' : mechList.includes(m));
 
   const plaintextAllowed = (secure: boolean): boolean => {
@@ -112,7 +121,12 @@ export function createAuthenticator(conf: ImapdConf, log: Logger, opts: Authenti
     });
   };
 
-  const badlogin = (remote: string | undefined, mech: string, user: string | undefined, why: string): void => {
+  const badlogin = (
+    remote: string | undefined,
+    mech: string,
+    user: string | undefined,
+    why: string,
+  ): void => {
     const u = user === undefined ? '' : ` [${user.replace(/[^\x21-\x7e]/g, '?').slice(0, 255)}]`;
     log.notice(`badlogin: ${remote ?? 'unknown'} ${mech}${u} ${why}`);
   };
@@ -154,15 +168,22 @@ export function createAuthenticator(conf: ImapdConf, log: Logger, opts: Authenti
       case 'SCRAM-SHA-1-PLUS':
       case 'SCRAM-SHA-256-PLUS': {
         const plus = name.endsWith('-PLUS');
-        if (plus && bindings.length === 0) throw new SaslFailure('no channel binding on this connection', 'mech');
-        ex = scram(be, { hash: name.startsWith('SCRAM-SHA-1') ? 'SHA-1' : 'SHA-256', plus, bindings: ctx.secure ? bindings : [] });
+        if (plus && bindings.length === 0)
+          throw new SaslFailure('no channel binding on this connection', 'mech');
+        ex = scram(be, {
+          hash: name.startsWith('SCRAM-SHA-1') ? 'SHA-1' : 'SHA-256',
+          plus,
+          bindings: ctx.secure ? bindings : [],
+        });
         break;
       }
       case 'EXTERNAL':
         ex = external(be, ctx.externalId);
         break;
       case 'ANONYMOUS':
-        ex = anonymous((t) => log.info(`anonymous login: ${ctx.remote ?? 'unknown'} trace=${JSON.stringify(t.slice(0, 64))}`));
+        ex = anonymous((t) =>
+          log.info(`anonymous login: ${ctx.remote ?? 'unknown'} trace=${JSON.stringify(t.slice(0, 64))}`),
+        );
         break;
       default:
         throw new SaslFailure(`mechanism ${name} not available`, 'mech');
@@ -172,7 +193,8 @@ export function createAuthenticator(conf: ImapdConf, log: Logger, opts: Authenti
         try {
           return await ex.step(resp);
         } catch (e) {
-          if (e instanceof SaslFailure && e.reason !== 'mech') badlogin(ctx.remote, name, seen.user, `${e.reason}: ${e.message}`);
+          if (e instanceof SaslFailure && e.reason !== 'mech')
+            badlogin(ctx.remote, name, seen.user, `${e.reason}: ${e.message}`);
           throw e;
         }
       },
@@ -198,7 +220,8 @@ export function createAuthenticator(conf: ImapdConf, log: Logger, opts: Authenti
   };
 
   const identityFor = (authcid: string, authzid: string): Identity => {
-    if (authcid === 'anonymous' && authzid === '' && conf.getSwitch('allowanonymouslogin')) return identity('anonymous');
+    if (authcid === 'anonymous' && authzid === '' && conf.getSwitch('allowanonymouslogin'))
+      return identity('anonymous');
     const c = canonUser(conf, authcid);
     const z = authzid === '' ? '' : canonUser(conf, authzid);
     if (c === null || z === null) throw new SaslFailure('invalid user name', 'authz');
@@ -214,7 +237,9 @@ export function createAuthenticator(conf: ImapdConf, log: Logger, opts: Authenti
     const clear = userid === null || !conf.getSwitch('allowapop') ? null : await store.cleartext(userid);
     const d = digest.toLowerCase();
     if (userid !== null && clear !== null && /^[0-9a-f]{32}$/.test(d)) {
-      const want = createHash('md5').update(banner + clear).digest();
+      const want = createHash('md5')
+        .update(banner + clear)
+        .digest();
       if (timingSafeEqual(want, Buffer.from(d, 'hex'))) return identity(userid);
     }
     badlogin(ctx?.remote, 'APOP', userid ?? user, 'authentication failure');

@@ -49,3 +49,14 @@ test('admins, service-specific admins and authorisation', () => {
   assert.equal(mayAuthorize(conf, 'proxy', 'joe'), true);
   assert.deepEqual(splitUser('a@b.c'), { local: 'a', domain: 'b.c' });
 });
+
+test('saslprep maps spaces, drops soft hyphens, refuses controls', async () => {
+  const { saslprep } = await import('./secrets.js');
+  assert.equal(saslprep('I\u00ADX'), 'IX');
+  assert.equal(saslprep('user'), 'user');
+  assert.equal(saslprep('USER'), 'USER');
+  assert.equal(saslprep('\u00AA'), 'a');
+  assert.equal(saslprep('\u2168'), 'IX');
+  assert.equal(saslprep('a\u00A0b'), 'a b');
+  assert.throws(() => saslprep('\u0007'));
+});

@@ -31,7 +31,6 @@ function listOf(v: string | null | undefined): string[] {
 /** The canonical userid for what a client typed, or null when it can never be a valid user. */
 export function canonUser(conf: ImapdConf, raw: string): string | null {
   if (raw.length === 0 || Buffer.byteLength(raw) > MAX_USERID) return null;
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f]/.test(raw)) return null;
   let user = raw;
   if (conf.getSwitch('username_tolower')) user = user.toLowerCase();
@@ -58,7 +57,9 @@ export function canonUser(conf: ImapdConf, raw: string): string | null {
 /** Split a canonical userid into local part and domain ('' when none). */
 export function splitUser(userid: string): { local: string; domain: string } {
   const at = userid.lastIndexOf('@');
-  return at < 0 ? { local: userid, domain: '' } : { local: userid.slice(0, at), domain: userid.slice(at + 1) };
+  return at < 0
+    ? { local: userid, domain: '' }
+    : { local: userid.slice(0, at), domain: userid.slice(at + 1) };
 }
 
 function inList(conf: ImapdConf, list: string[], userid: string): boolean {

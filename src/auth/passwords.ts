@@ -69,9 +69,21 @@ export function openPasswordStore(conf: ImapdConf, onError?: (msg: string) => vo
   const stores: PasswordStore[] = [];
   for (const m of methods) {
     if (m === 'auxprop') stores.push(new SasldbStore(sasldbPath(conf)));
-    else if (m === 'saslauthd') stores.push(new SaslauthdStore(conf.getSasl('saslauthd_path') ?? DEFAULT_SASLAUTHD_PATH, onError));
-    else throw new ConfigError(`sasl_pwcheck_method: unsupported method "${m}" (use auxprop or saslauthd)`, conf.path, undefined, 'sasl_pwcheck_method');
+    else if (m === 'saslauthd')
+      stores.push(new SaslauthdStore(conf.getSasl('saslauthd_path') ?? DEFAULT_SASLAUTHD_PATH, onError));
+    else
+      throw new ConfigError(
+        `sasl_pwcheck_method: unsupported method "${m}" (use auxprop or saslauthd)`,
+        conf.path,
+        undefined,
+        'sasl_pwcheck_method',
+      );
   }
-  if (stores.length === 0) throw new ConfigError('sasl_pwcheck_method is empty', conf.path, undefined, 'sasl_pwcheck_method');
-  return { store: stores.length === 1 ? stores[0] : new ChainStore(stores), methods, hasSecrets: methods.includes('auxprop') };
+  if (stores.length === 0)
+    throw new ConfigError('sasl_pwcheck_method is empty', conf.path, undefined, 'sasl_pwcheck_method');
+  return {
+    store: stores.length === 1 ? stores[0] : new ChainStore(stores),
+    methods,
+    hasSecrets: methods.includes('auxprop'),
+  };
 }

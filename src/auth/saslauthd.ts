@@ -45,7 +45,14 @@ export function saslauthdRequest(
     sock.setTimeout(timeoutMs, () => finish(new Error('saslauthd timed out')));
     sock.on('connect', () => {
       try {
-        sock.write(Buffer.concat([counted(fields.login), counted(fields.password), counted(fields.service), counted(fields.realm)]));
+        sock.write(
+          Buffer.concat([
+            counted(fields.login),
+            counted(fields.password),
+            counted(fields.service),
+            counted(fields.realm),
+          ]),
+        );
       } catch (e) {
         finish(e as Error);
       }

@@ -31,7 +31,7 @@ test('sasldb: create, verify, scram secrets, cleartext on request, delete', asyn
     assert.equal(sec1?.storedKey.length, 20);
     assert.deepEqual(s.list(), ['fred', 'joe@example.com']);
     // the verified-login cache answers repeats fast, and never for another password
-    let t = Date.now();
+    const t = Date.now();
     for (let i = 0; i < 20; i++) assert.equal(await s.verify('fred', 'pw'), true);
     assert.ok(Date.now() - t < 500, `cached verifies took ${Date.now() - t} ms`);
     assert.equal(await s.verify('fred', 'pw2'), false);
@@ -53,6 +53,9 @@ test('sasldb: create, verify, scram secrets, cleartext on request, delete', asyn
 test('openPasswordStore: by sasl_pwcheck_method', () => {
   assert.deepEqual(openPasswordStore(testConf()).methods, ['auxprop']);
   assert.equal(openPasswordStore(testConf({ sasl_pwcheck_method: 'saslauthd' })).hasSecrets, false);
-  assert.deepEqual(openPasswordStore(testConf({ sasl_pwcheck_method: 'auxprop saslauthd' })).methods, ['auxprop', 'saslauthd']);
+  assert.deepEqual(openPasswordStore(testConf({ sasl_pwcheck_method: 'auxprop saslauthd' })).methods, [
+    'auxprop',
+    'saslauthd',
+  ]);
   assert.throws(() => openPasswordStore(testConf({ sasl_pwcheck_method: 'alwaystrue' })), ConfigError);
 });

@@ -31,7 +31,15 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { PasswordStore, ScramHash, ScramSecret } from './api.js';
-import { SCRAM_ITERATIONS, checkHash, decodeScram, dummyCheck, encodeScram, hashPassword, scramSecret } from './secrets.js';
+import {
+  SCRAM_ITERATIONS,
+  checkHash,
+  decodeScram,
+  dummyCheck,
+  encodeScram,
+  hashPassword,
+  scramSecret,
+} from './secrets.js';
 
 type Db = InstanceType<typeof Database>;
 
@@ -99,13 +107,17 @@ export class SasldbStore implements PasswordStore {
       await dummyCheck(password);
       return false;
     }
-    const tag = createHmac('sha256', this.#cacheKey).update(`${userid}\0${row.hash}\0`).update(password).digest('base64');
+    const tag = createHmac('sha256', this.#cacheKey)
+      .update(`${userid}\0${row.hash}\0`)
+      .update(password)
+      .digest('base64');
     const until = this.#verified.get(tag);
     if (until !== undefined && until > Date.now()) return true;
     this.#verified.delete(tag);
     const ok = await checkHash(password, row.hash);
     if (ok) {
-      if (this.#verified.size >= CACHE_MAX) this.#verified.delete(this.#verified.keys().next().value as string);
+      if (this.#verified.size >= CACHE_MAX)
+        this.#verified.delete(this.#verified.keys().next().value as string);
       this.#verified.set(tag, Date.now() + CACHE_TTL_MS);
     }
     return ok;
@@ -125,7 +137,11 @@ export class SasldbStore implements PasswordStore {
   }
 
   /** Create or replace a user's secrets. `keepCleartext` stores the password itself too. */
-  async setPassword(userid: string, password: string, opts: { keepCleartext?: boolean; create?: boolean } = {}): Promise<void> {
+  async setPassword(
+    userid: string,
+    password: string,
+    opts: { keepCleartext?: boolean; create?: boolean } = {},
+  ): Promise<void> {
     const hash = await hashPassword(password);
     const s1 = scramSecret('SHA-1', password, randomBytes(16), SCRAM_ITERATIONS);
     const s256 = scramSecret('SHA-256', password, randomBytes(16), SCRAM_ITERATIONS);
@@ -157,7 +173,9 @@ export class SasldbStore implements PasswordStore {
   list(): string[] {
     const db = this.#reader();
     if (!db) return [];
-    return (db.prepare('SELECT userid FROM users ORDER BY userid').all() as { userid: string }[]).map((r) => r.userid);
+    return (db.prepare('SELECT userid FROM users ORDER BY userid').all() as { userid: string }[]).map(
+      (r) => r.userid,
+    );
   }
 
   close(): void {

@@ -22,15 +22,31 @@ const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
  * characters. (Bidi checks of RFC 3454 §6 are not done; they only refuse odd strings.)
  */
 export function saslprep(s: string): string {
-  // eslint-disable-next-line no-misleading-character-class
-  const mapped = s
-    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
-    .normalize('NFKC');
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1F\x7F-\x9F\uE000-\uF8FF\uFFF9-\uFFFD]/.test(mapped)) throw new Error('prohibited character');
+  let mapped = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (NON_ASCII_SPACE.has(cp) || (cp >= 0x2000 && cp <= 0x200b)) mapped += ' ';
+    else if (MAPPED_TO_NOTHING.has(cp) || (cp >= 0x180b && cp <= 0x180d) || (cp >= 0xfe00 && cp <= 0xfe0f))
+      continue;
+    else mapped += ch;
+  }
+  mapped = mapped.normalize('NFKC');
+  for (const ch of mapped) {
+    const cp = ch.codePointAt(0)!;
+    const prohibited =
+      cp < 0x20 ||
+      (cp >= 0x7f && cp <= 0x9f) ||
+      (cp >= 0xe000 && cp <= 0xf8ff) ||
+      (cp >= 0xfff9 && cp <= 0xfffd);
+    if (prohibited) throw new Error('prohibited character');
+  }
   return mapped;
 }
+
+/** RFC 3454 C.1.2 (outside the 0x2000-0x200B run handled inline) */
+const NON_ASCII_SPACE = new Set([0x00a0, 0x1680, 0x202f, 0x205f, 0x3000]);
+/** RFC 3454 B.1 (outside the two runs handled inline) */
+const MAPPED_TO_NOTHING = new Set([0x00ad, 0x034f, 0x1806, 0x200c, 0x200d, 0x2060, 0xfeff]);
 
 /** A new salted hash string for the password. */
 export async function hashPassword(password: string): Promise<string> {
@@ -39,9 +55,18 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-function scryptAsync(pw: string, salt: Buffer, N: number, r: number, p: number, keylen: number): Promise<Buffer> {
+function scryptAsync(
+  pw: string,
+  salt: Buffer,
+  N: number,
+  r: number,
+  p: number,
+  keylen: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(pw, salt, keylen, { N, r, p, maxmem: 128 * N * r * 2 }, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(pw, salt, keylen, { N, r, p, maxmem: 128 * N * r * 2 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
   );
 }
 
@@ -81,7 +106,9 @@ export function scramSecret(h: ScramHash, password: string, salt: Buffer, iterat
 }
 
 export function encodeScram(s: ScramSecret): string {
-  return [s.iterations, s.salt, s.storedKey, s.serverKey].map((x) => (typeof x === 'number' ? String(x) : x.toString('base64'))).join('$');
+  return [s.iterations, s.salt, s.storedKey, s.serverKey]
+    .map((x) => (typeof x === 'number' ? String(x) : x.toString('base64')))
+    .join('$');
 }
 export function decodeScram(v: string | null): ScramSecret | null {
   if (!v) return null;
@@ -89,5 +116,10 @@ export function decodeScram(v: string | null): ScramSecret | null {
   if (p.length !== 4) return null;
   const iterations = Number(p[0]);
   if (!Number.isInteger(iterations) || iterations < 1) return null;
-  return { iterations, salt: Buffer.from(p[1], 'base64'), storedKey: Buffer.from(p[2], 'base64'), serverKey: Buffer.from(p[3], 'base64') };
+  return {
+    iterations,
+    salt: Buffer.from(p[1], 'base64'),
+    storedKey: Buffer.from(p[2], 'base64'),
+    serverKey: Buffer.from(p[3], 'base64'),
+  };
 }

@@ -17,7 +17,15 @@ test('limits: Cyrus defaults', () => {
 });
 
 test('limits: configured values, minimum timeouts enforced', () => {
-  const l = readLimits(testConf({ maxword: '1024', maxmessagesize: '10485760', timeout: '5', imapidletimeout: '45', poptimeout: '20m' }));
+  const l = readLimits(
+    testConf({
+      maxword: '1024',
+      maxmessagesize: '10485760',
+      timeout: '5',
+      imapidletimeout: '45',
+      poptimeout: '20m',
+    }),
+  );
   assert.equal(l.maxWord, 1024);
   assert.equal(l.maxMessageSize, 10485760);
   assert.equal(l.timeouts.imap, 30 * 60, 'timeout below 30 minutes is raised');

@@ -48,8 +48,13 @@ function encode(created: number, key: Buffer): Buffer {
  * The ticket key to use now: the stored one while younger than the timeout, else a new one
  * stored in its place (in one transaction, so concurrent workers agree on a single key).
  */
-export function currentTicketKey(db: CyrusDb, timeoutSec: number, now = Date.now()): { key: Buffer; expires: number } {
-  const fresh = (r: { created: number } | null): boolean => r !== null && r.created <= now && now - r.created < timeoutSec * 1000;
+export function currentTicketKey(
+  db: CyrusDb,
+  timeoutSec: number,
+  now = Date.now(),
+): { key: Buffer; expires: number } {
+  const fresh = (r: { created: number } | null): boolean =>
+    r !== null && r.created <= now && now - r.created < timeoutSec * 1000;
   const cur = decode(db.fetch(KEY));
   if (cur && fresh(cur)) return { key: cur.key, expires: cur.created + timeoutSec * 1000 };
   const txn = db.begin();
@@ -81,7 +86,8 @@ export function pruneSessions(db: CyrusDb, timeoutSec: number, now = Date.now())
   db.foreach('', (k, v) => {
     if (k.toString() === KEY) {
       const r = decode(v);
-      if (!r || timeoutSec === 0 || now - r.created >= timeoutSec * 1000 || r.created > now + 60_000) stale.push(k);
+      if (!r || timeoutSec === 0 || now - r.created >= timeoutSec * 1000 || r.created > now + 60_000)
+        stale.push(k);
     } else {
       stale.push(k); // nothing else belongs here
     }

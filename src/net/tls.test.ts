@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
 import { makeTestCerts, type TestCerts } from './test-certs.js';
-import { channelBindings, describeTls, endPointHash, externalIdentity, startTls, tlsAvailable, tlsServerContext, versionRange } from './tls.js';
+import {
+  channelBindings,
+  describeTls,
+  endPointHash,
+  externalIdentity,
+  startTls,
+  tlsAvailable,
+  tlsServerContext,
+  versionRange,
+} from './tls.js';
 import { currentTicketKey, openSessionDb, pruneSessions } from './tls-sessions.js';
 import { LineReader } from './lines.js';
 import { testConf } from '../auth/test-conf.js';
@@ -35,7 +44,9 @@ interface Secured {
   bindings: { type: string; data: Buffer }[];
 }
 
-async function tlsServer(conf: ImapdConf): Promise<{ port: number; secured: Secured[]; errors: Error[]; close: () => Promise<void> }> {
+async function tlsServer(
+  conf: ImapdConf,
+): Promise<{ port: number; secured: Secured[]; errors: Error[]; close: () => Promise<void> }> {
   const secured: Secured[] = [];
   const errors: Error[] = [];
   const socks = new Set<net.Socket>();
@@ -44,7 +55,13 @@ async function tlsServer(conf: ImapdConf): Promise<{ port: number; secured: Secu
     startTls(s, conf, { timeoutMs: 5000 }).then(
       (t) => {
         // what the session knows must be read while the connection is up
-        secured.push({ t, reused: t.isSessionReused(), ext: externalIdentity(t), desc: describeTls(t), bindings: channelBindings(t) });
+        secured.push({
+          t,
+          reused: t.isSessionReused(),
+          ext: externalIdentity(t),
+          desc: describeTls(t),
+          bindings: channelBindings(t),
+        });
         t.on('error', () => {});
         t.write(`hello ${t.getProtocol()}\n`);
         t.on('data', () => t.end());
@@ -57,16 +74,27 @@ async function tlsServer(conf: ImapdConf): Promise<{ port: number; secured: Secu
     port: (srv.address() as net.AddressInfo).port,
     secured,
     errors,
-    close: () => new Promise<void>((r) => {
-      for (const s of socks) s.destroy();
-      srv.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of socks) s.destroy();
+        srv.close(() => r());
+      }),
   };
 }
 
-function connect(port: number, o: tls.ConnectionOptions = {}, onSession?: (s: Buffer) => void): Promise<tls.TLSSocket> {
+function connect(
+  port: number,
+  o: tls.ConnectionOptions = {},
+  onSession?: (s: Buffer) => void,
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const c = tls.connect({ port, host: '127.0.0.1', ca: readFileSync(certs.caCert), servername: 'localhost', ...o });
+    const c = tls.connect({
+      port,
+      host: '127.0.0.1',
+      ca: readFileSync(certs.caCert),
+      servername: 'localhost',
+      ...o,
+    });
     if (onSession) c.on('session', onSession);
     c.once('secureConnect', () => resolve(c));
     c.once('error', reject);
@@ -88,7 +116,10 @@ test('TLS is available only with both cert and key', () => {
   assert.equal(tlsServerContext(testConf()), null);
   assert.equal(tlsAvailable(confWith()), true);
   assert.deepEqual(versionRange(confWith()), { minVersion: 'TLSv1', maxVersion: 'TLSv1.3' });
-  assert.deepEqual(versionRange(confWith({ tls_versions: 'tls1_3 tls1_2' })), { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
+  assert.deepEqual(versionRange(confWith({ tls_versions: 'tls1_3 tls1_2' })), {
+    minVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.3',
+  });
   assert.throws(() => versionRange(confWith({ tls_versions: 'ssl3' })));
 });
 
@@ -144,7 +175,10 @@ test('client certificate gives the EXTERNAL identity; require refuses clients wi
   const conf = confWith({ tls_client_ca_file: certs.caCert });
   const s = await tlsServer(conf);
   try {
-    const c = await connect(s.port, { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) });
+    const c = await connect(s.port, {
+      cert: readFileSync(certs.clientCert),
+      key: readFileSync(certs.clientKey),
+    });
     await greet(c);
     const t = s.secured[0];
     assert.equal(t.ext, certs.clientName);
@@ -189,7 +223,10 @@ test('channel bindings agree on both sides', async () => {
       const server = s.secured[0].bindings;
       if (v === 'tls1_3') {
         assert.equal(server[0].type, 'tls-exporter');
-        assert.deepEqual(server[0].data, c.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0)));
+        assert.deepEqual(
+          server[0].data,
+          c.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0)),
+        );
       } else {
         assert.equal(server[0].type, 'tls-unique');
         assert.deepEqual(server[0].data, c.getFinished());
@@ -230,7 +267,10 @@ test('STARTTLS with the line reader: pipelined plaintext is discarded', async ()
       const plain = net.connect(port, '127.0.0.1', () => {
         plain.write('STLS\r\nUSER injected\r\n');
         plain.once('data', () => {
-          const c = tls.connect({ socket: plain, ca: readFileSync(certs.caCert), servername: 'localhost' }, () => c.write('USER real\r\n'));
+          const c = tls.connect(
+            { socket: plain, ca: readFileSync(certs.caCert), servername: 'localhost' },
+            () => c.write('USER real\r\n'),
+          );
           c.on('data', () => {});
           c.on('error', () => {});
         });

@@ -54,7 +54,12 @@ function readConfFile(conf: ImapdConf, opt: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new ConfigError(`${opt}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, conf.path, undefined, opt);
+    throw new ConfigError(
+      `${opt}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      conf.path,
+      undefined,
+      opt,
+    );
   }
 }
 
@@ -69,7 +74,12 @@ function clientCAs(conf: ImapdConf): Buffer[] {
     try {
       names = readdirSync(dir).sort().slice(0, MAX_CA_FILES);
     } catch (e) {
-      throw new ConfigError(`tls_client_ca_dir: cannot read ${dir}: ${(e as NodeJS.ErrnoException).code}`, conf.path, undefined, 'tls_client_ca_dir');
+      throw new ConfigError(
+        `tls_client_ca_dir: cannot read ${dir}: ${(e as NodeJS.ErrnoException).code}`,
+        conf.path,
+        undefined,
+        'tls_client_ca_dir',
+      );
     }
     const seen = new Set<string>();
     for (const n of names) {
@@ -92,13 +102,22 @@ function clientCAs(conf: ImapdConf): Buffer[] {
 }
 
 /** tls_versions → Node's min/max. Throws ConfigError when nothing usable is listed. */
-export function versionRange(conf: ImapdConf): { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion } {
+export function versionRange(conf: ImapdConf): {
+  minVersion: tls.SecureVersion;
+  maxVersion: tls.SecureVersion;
+} {
   const listed = (conf.getString('tls_versions') ?? '')
     .split(/\s+/)
     .map((v) => VERSION_NAMES[v.toLowerCase()])
     .filter((v): v is tls.SecureVersion => v !== undefined)
     .sort((a, b) => VERSION_ORDER.indexOf(a) - VERSION_ORDER.indexOf(b));
-  if (listed.length === 0) throw new ConfigError('tls_versions lists no known version (tls1_0 tls1_1 tls1_2 tls1_3)', conf.path, undefined, 'tls_versions');
+  if (listed.length === 0)
+    throw new ConfigError(
+      'tls_versions lists no known version (tls1_0 tls1_1 tls1_2 tls1_3)',
+      conf.path,
+      undefined,
+      'tls_versions',
+    );
   return { minVersion: listed[0], maxVersion: listed[listed.length - 1] };
 }
 
@@ -128,14 +147,23 @@ export function clientCertPolicy(conf: ImapdConf, haveCA: boolean): ClientCertPo
  * named by the conf. Throws ConfigError when TLS is not configured or a file is unreadable.
  */
 export function tlsServerOptions(conf: ImapdConf, opts: { ticketKey?: Buffer } = {}): TlsOptions {
-  if (!tlsAvailable(conf)) throw new ConfigError('TLS is not configured (tls_server_cert, tls_server_key)', conf.path);
-  const certs = conf.getString('tls_server_cert')!.split(',').map((s) => s.trim()).filter(Boolean);
-  const keys = conf.getString('tls_server_key')!.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!tlsAvailable(conf))
+    throw new ConfigError('TLS is not configured (tls_server_cert, tls_server_key)', conf.path);
+  const certs = conf
+    .getString('tls_server_cert')!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const keys = conf
+    .getString('tls_server_key')!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const ca = clientCAs(conf);
   const o: TlsOptions = {
     cert: certs.map((p) => readConfFile(conf, 'tls_server_cert', p)),
-    key: (keys.length === certs.length ? keys : certs.map((_, i) => keys[Math.min(i, keys.length - 1)])).map((p) =>
-      readConfFile(conf, 'tls_server_key', p),
+    key: (keys.length === certs.length ? keys : certs.map((_, i) => keys[Math.min(i, keys.length - 1)])).map(
+      (p) => readConfFile(conf, 'tls_server_key', p),
     ),
     ...versionRange(conf),
     honorCipherOrder: conf.getSwitch('tls_prefer_server_ciphers'),
@@ -189,7 +217,9 @@ function ticketKeyFor(conf: ImapdConf, log?: Logger): { key?: Buffer; expires: n
     }
   } catch (e) {
     // no shared key: tickets still work within this process
-    log?.warning(`tls_sessions.db unavailable (${(e as Error).message}); TLS sessions resume only within this process`);
+    log?.warning(
+      `tls_sessions.db unavailable (${(e as Error).message}); TLS sessions resume only within this process`,
+    );
     return { expires: Date.now() + CONTEXT_TTL_MS };
   }
 }
@@ -216,7 +246,13 @@ function cached(conf: ImapdConf, log?: Logger): CachedContext {
     else t.destroy();
   });
   server.on('tlsClientError', (err: Error, t: TLSSocket) => pending.get(parentOf(t) ?? t)?.reject(err));
-  const made: CachedContext = { ctx: tls.createSecureContext(o), server, pending, built: now, keyExpires: tk.expires };
+  const made: CachedContext = {
+    ctx: tls.createSecureContext(o),
+    server,
+    pending,
+    built: now,
+    keyExpires: tk.expires,
+  };
   contexts.set(conf, made);
   return made;
 }
@@ -324,13 +360,19 @@ export function channelBindings(t: TLSSocket): { type: string; data: Buffer }[] 
   const proto = t.getProtocol();
   const first = t.isSessionReused() ? t.getFinished() : t.getPeerFinished();
   if (proto === 'TLSv1.3') {
-    out.push({ type: 'tls-exporter', data: t.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0)) });
+    out.push({
+      type: 'tls-exporter',
+      data: t.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0)),
+    });
   } else if (first) {
     out.push({ type: 'tls-unique', data: first });
   }
   const mine = t.getCertificate();
   if (mine && 'raw' in mine && mine.raw) {
-    out.push({ type: 'tls-server-end-point', data: createHash(endPointHash(mine.raw)).update(mine.raw).digest() });
+    out.push({
+      type: 'tls-server-end-point',
+      data: createHash(endPointHash(mine.raw)).update(mine.raw).digest(),
+    });
   }
   // Cyrus SASL 2.1.28 clients (imtest, Cyrus's own Murder/replication clients) bind with
   // tls-unique on TLS 1.3 too, taking the first Finished message as on TLS 1.2. RFC 9266

@@ -10,7 +10,10 @@ function site(): { dir: string; conf: string; cyrus: string } {
   const dir = mkdtempSync(join(tmpdir(), 'devsetup-'));
   const conf = join(dir, 'imapd.conf');
   const cyrus = join(dir, 'cyrus.conf');
-  writeFileSync(conf, `configdirectory: ${dir}/lib\nsasl_sasldb_path: ${dir}/lib/sasldb\npartition-default: ${dir}/spool\n`);
+  writeFileSync(
+    conf,
+    `configdirectory: ${dir}/lib\nsasl_sasldb_path: ${dir}/lib/sasldb\npartition-default: ${dir}/spool\n`,
+  );
   writeFileSync(
     cyrus,
     `SERVICES {\n  imap cmd="imapd" listen="127.0.0.1:1143"\n  imaps cmd="imapd -s" listen="127.0.0.1:1993"\n  lmtpunix cmd="lmtpd" listen="${dir}/lmtp"\n  sieve cmd="timsieved" listen="127.0.0.1:14190"\n}\n`,
@@ -23,7 +26,11 @@ test('devsetup creates dev once, remembers the password 0600, prints the service
   try {
     let out = '';
     const inboxes: string[] = [];
-    const io = { stdout: (t: string) => (out += t), stderr: () => {}, ensureInbox: async (_c: unknown, u: string) => void inboxes.push(u) };
+    const io = {
+      stdout: (t: string) => (out += t),
+      stderr: () => {},
+      ensureInbox: async (_c: unknown, u: string) => void inboxes.push(u),
+    };
     assert.equal(await main(['-C', s.conf, '-M', s.cyrus], io), 0);
     const cred = join(s.dir, 'lib', 'dev-credentials');
     assert.equal(statSync(cred).mode & 0o777, 0o600);
@@ -53,7 +60,21 @@ test('devsetup: bad usage and missing cyrus.conf give exit codes', async () => {
     const io = { stdout: () => {}, stderr: () => {} };
     assert.equal(await main(['-C', s.conf, '-M', join(s.dir, 'nope.conf')], io), 78);
     assert.equal(await main(['-C', s.conf, 'extra'], io), 64);
-    assert.equal(protocolOf({ name: 'x', cmd: ['pop3d', '-s'], listen: '', proto: 'tcp', prefork: 0, maxchild: -1, babysit: false, maxforkrate: 0, maxfds: 0, line: 1 }), 'POP3S');
+    assert.equal(
+      protocolOf({
+        name: 'x',
+        cmd: ['pop3d', '-s'],
+        listen: '',
+        proto: 'tcp',
+        prefork: 0,
+        maxchild: -1,
+        babysit: false,
+        maxforkrate: 0,
+        maxfds: 0,
+        line: 1,
+      }),
+      'POP3S',
+    );
   } finally {
     rmSync(s.dir, { recursive: true, force: true });
   }

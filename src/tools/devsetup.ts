@@ -57,7 +57,9 @@ export function protocolOf(s: ServiceEntry): string {
 function where(s: ServiceEntry): string {
   try {
     return resolveListen(s.listen, s.proto)
-      .map((a) => (a.kind === 'unix' ? a.path : `${a.host ?? (a.family === 6 ? '[::]' : '0.0.0.0')}:${a.port}`))
+      .map((a) =>
+        a.kind === 'unix' ? a.path : `${a.host ?? (a.family === 6 ? '[::]' : '0.0.0.0')}:${a.port}`,
+      )
       .join(', ');
   } catch (e) {
     return `${s.listen} (${(e as Error).message})`;
@@ -75,7 +77,11 @@ async function storeInbox(conf: ImapdConf, userid: string): Promise<void> {
 }
 
 /** loadConfigForTool, but a configuration or usage error becomes an exit code (tests call main). */
-function loadToolConf(argv: string[], tool: string, stderr: (t: string) => void): { conf: LoadedImapdConf; rest: string[] } | number {
+function loadToolConf(
+  argv: string[],
+  tool: string,
+  stderr: (t: string) => void,
+): { conf: LoadedImapdConf; rest: string[] } | number {
   let code = 0;
   try {
     return loadConfigForTool(argv, tool, {
@@ -93,7 +99,10 @@ function loadToolConf(argv: string[], tool: string, stderr: (t: string) => void)
 
 export async function main(
   argv: string[],
-  io: DevsetupIO = { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) },
+  io: DevsetupIO = {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+  },
 ): Promise<number> {
   if (argv.includes('-h')) {
     io.stdout(USAGE);
@@ -135,7 +144,9 @@ export async function main(
       try {
         await (io.ensureInbox ?? storeInbox)(conf, DEV_USER);
       } catch (e) {
-        io.stderr(`cyr_devsetup: INBOX not created now (${(e as Error).message}); it is created at first login\n`);
+        io.stderr(
+          `cyr_devsetup: INBOX not created now (${(e as Error).message}); it is created at first login\n`,
+        );
       }
     } else if (existsSync(credFile)) {
       const m = /^password: (.*)$/m.exec(readFileSync(credFile, 'utf8'));

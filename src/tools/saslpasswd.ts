@@ -97,7 +97,11 @@ const defaultIO: SaslpasswdIO = {
 };
 
 /** loadConfigForTool, but a configuration or usage error becomes an exit code (tests call main). */
-function loadToolConf(argv: string[], tool: string, stderr: (t: string) => void): { conf: LoadedImapdConf; rest: string[] } | number {
+function loadToolConf(
+  argv: string[],
+  tool: string,
+  stderr: (t: string) => void,
+): { conf: LoadedImapdConf; rest: string[] } | number {
   let code = 0;
   try {
     return loadConfigForTool(argv, tool, {
@@ -171,7 +175,8 @@ export async function main(argv: string[], io: SaslpasswdIO = defaultIO): Promis
     }
     let name = users[0];
     if (realm !== undefined) {
-      if (conf.getEnum('virtdomains') === 'off') io.stderr(`cyr_saslpasswd: warning: virtdomains is off, realm "${realm}" ignored\n`);
+      if (conf.getEnum('virtdomains') === 'off')
+        io.stderr(`cyr_saslpasswd: warning: virtdomains is off, realm "${realm}" ignored\n`);
       else name = `${name}@${realm}`;
     }
     const userid = canonUser(conf, name);

@@ -17,7 +17,11 @@ import type { LoadedImapdConf } from '../config/imapd-conf.js';
 const USAGE = 'usage: cyr_tls_prune [-C imapd.conf]\n';
 
 /** loadConfigForTool, but a configuration or usage error becomes an exit code (tests call main). */
-function loadToolConf(argv: string[], tool: string, stderr: (t: string) => void): { conf: LoadedImapdConf; rest: string[] } | number {
+function loadToolConf(
+  argv: string[],
+  tool: string,
+  stderr: (t: string) => void,
+): { conf: LoadedImapdConf; rest: string[] } | number {
   let code = 0;
   try {
     return loadConfigForTool(argv, tool, {

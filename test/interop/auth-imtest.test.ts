@@ -19,7 +19,12 @@ import type { Duplex } from 'node:stream';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { SaslFailure } from '../../src/auth/api.js';
 import { SasldbStore } from '../../src/auth/passwords.js';
-import { decodeInitialResponse, decodeResponse, encodeChallenge, runExchange } from '../../src/auth/sasl/wire.js';
+import {
+  decodeInitialResponse,
+  decodeResponse,
+  encodeChallenge,
+  runExchange,
+} from '../../src/auth/sasl/wire.js';
 import { LineReader } from '../../src/net/lines.js';
 import { channelBindings, externalIdentity, startTls } from '../../src/net/tls.js';
 import { makeTestCerts } from '../../src/net/test-certs.js';
@@ -46,8 +51,16 @@ async function session(sock: net.Socket, implicitTls: boolean): Promise<void> {
   const r = new LineReader(stream, { maxLine: 8192 });
   const caps = (): string => {
     const secure = tls !== null;
-    const m = auth.mechanisms({ secure, hasExternal: tls ? !!externalIdentity(tls) : false }).map((x) => `AUTH=${x}`);
-    return ['IMAP4rev1', ...(secure ? [] : ['STARTTLS']), ...m, 'SASL-IR', ...(auth.plaintextAllowed(secure) ? [] : ['LOGINDISABLED'])].join(' ');
+    const m = auth
+      .mechanisms({ secure, hasExternal: tls ? !!externalIdentity(tls) : false })
+      .map((x) => `AUTH=${x}`);
+    return [
+      'IMAP4rev1',
+      ...(secure ? [] : ['STARTTLS']),
+      ...m,
+      'SASL-IR',
+      ...(auth.plaintextAllowed(secure) ? [] : ['LOGINDISABLED']),
+    ].join(' ');
   };
   const send = (s: string): boolean => stream.write(s + '\r\n');
   send(`* OK [CAPABILITY ${caps()}] test server ready`);
@@ -93,7 +106,10 @@ async function session(sock: net.Socket, implicitTls: boolean): Promise<void> {
         send(`${tag} NO ${e instanceof SaslFailure ? e.reason : 'error'}`);
       }
     } else if (cmd === 'LOGIN') {
-      const who = await auth.checkPassword(words[2] ?? '', words[3] ?? '', { service: 'imap', secure: tls !== null });
+      const who = await auth.checkPassword(words[2] ?? '', words[3] ?? '', {
+        service: 'imap',
+        secure: tls !== null,
+      });
       if (who) logins.push(`LOGIN ${who.userid}`);
       send(who ? `${tag} OK logged in` : `${tag} NO failed`);
     } else if (cmd === 'LOGOUT') {
@@ -176,7 +192,19 @@ for (const mech of ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'CRAM-MD5']) {
 
 test('a wrong password fails with SCRAM', async () => {
   await withServer(false, async (port) => {
-    const r = await imtest(['-p', String(port), '-a', 'user1', '-w', 'wrong', '-t', '', '-m', 'SCRAM-SHA-256', '127.0.0.1']);
+    const r = await imtest([
+      '-p',
+      String(port),
+      '-a',
+      'user1',
+      '-w',
+      'wrong',
+      '-t',
+      '',
+      '-m',
+      'SCRAM-SHA-256',
+      '127.0.0.1',
+    ]);
     assert.doesNotMatch(r.out, /Authenticated\./, r.out);
   });
 });

@@ -99,20 +99,33 @@ test('saslauthd says OK for the right password and NO otherwise', async () => {
   assert.equal(await store.verify('user1', 'pa ss"wd', 'imap'), true);
   assert.equal(await store.verify('user1', 'wrong', 'imap'), false);
   assert.equal(await store.verify('nobody', 'x', 'imap'), false);
-  assert.match(await saslauthdRequest(mux, { login: 'user1', password: 'wrong', service: 'imap', realm: '' }), /^NO/);
+  assert.match(
+    await saslauthdRequest(mux, { login: 'user1', password: 'wrong', service: 'imap', realm: '' }),
+    /^NO/,
+  );
   assert.ok(logins.includes('user1'));
   assert.equal(await store.scram(), null);
 });
 
 test('the authenticator uses saslauthd with sasl_pwcheck_method: saslauthd', async () => {
   const log = memoryLogger();
-  const conf = testConf({ sasl_pwcheck_method: 'saslauthd', sasl_saslauthd_path: join(dir, 'mux'), allowplaintext: 'yes' });
+  const conf = testConf({
+    sasl_pwcheck_method: 'saslauthd',
+    sasl_saslauthd_path: join(dir, 'mux'),
+    allowplaintext: 'yes',
+  });
   const auth = createAuthenticator(conf, log);
   assert.deepEqual(auth.mechanisms({ secure: false }), ['PLAIN', 'LOGIN']);
-  assert.deepEqual(await auth.checkPassword('User1', 'pa ss"wd', { service: 'imap', secure: false }), { userid: 'user1', isAdmin: false, groups: [] });
+  assert.deepEqual(await auth.checkPassword('User1', 'pa ss"wd', { service: 'imap', secure: false }), {
+    userid: 'user1',
+    isAdmin: false,
+    groups: [],
+  });
   assert.equal(await auth.checkPassword('user1', 'nope', { service: 'imap', secure: false }), null);
   const ex = auth.start('PLAIN', { service: 'imap', secure: false, serverName: 'x' });
-  assert.deepEqual(await ex.step(Buffer.from('\0user1\0pa ss"wd')), { done: { authcid: 'user1', authzid: '' } });
+  assert.deepEqual(await ex.step(Buffer.from('\0user1\0pa ss"wd')), {
+    done: { authcid: 'user1', authzid: '' },
+  });
 });
 
 test('an unreachable saslauthd fails closed and is logged', async () => {

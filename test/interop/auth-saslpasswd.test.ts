@@ -21,7 +21,10 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'saslpasswd-'));
   db = join(dir, 'lib', 'sasldb2');
   conf = join(dir, 'imapd.conf');
-  writeFileSync(conf, `configdirectory: ${join(dir, 'lib')}\nsasl_sasldb_path: ${db}\nvirtdomains: userid\ndefaultdomain: example.com\n`);
+  writeFileSync(
+    conf,
+    `configdirectory: ${join(dir, 'lib')}\nsasl_sasldb_path: ${db}\nvirtdomains: userid\ndefaultdomain: example.com\n`,
+  );
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -37,7 +40,7 @@ function run(args: string[], stdin = ''): Promise<{ code: number | null; out: st
   });
 }
 
-test('create with -p -c from a pipe, then the servers\' store accepts the password', async () => {
+test("create with -p -c from a pipe, then the servers' store accepts the password", async () => {
   const r = await run(['-C', conf, '-p', '-c', 'user1'], 'secret one\n');
   assert.equal(r.code, 0, r.err);
   assert.equal(statSync(db).mode & 0o777, 0o600);

@@ -14,7 +14,10 @@ const MAX = 1024;
 export function cramMd5(be: MechBackend, serverName: string, challenge?: string): SaslExchange {
   const g = new StepGuard();
   const chal =
-    challenge ?? `<${(be.nonce ?? randomNonce)().replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}.${Date.now()}@${serverName}>`;
+    challenge ??
+    `<${(be.nonce ?? randomNonce)()
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 16)}.${Date.now()}@${serverName}>`;
   let sent = false;
   return {
     step: (resp) =>

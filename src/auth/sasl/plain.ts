@@ -19,7 +19,11 @@ export function parsePlain(msg: Buffer): { authzid: string; authcid: string; pas
   const p = msg.subarray(b + 1);
   if (z.length > MAX_ID || c.length > MAX_ID || p.length > MAX_PASS) throw syntax('PLAIN field too long');
   if (c.length === 0 || p.length === 0) throw syntax('PLAIN authcid and password must not be empty');
-  return { authzid: strictUtf8(z, 'authzid'), authcid: strictUtf8(c, 'authcid'), password: strictUtf8(p, 'password') };
+  return {
+    authzid: strictUtf8(z, 'authzid'),
+    authcid: strictUtf8(c, 'authcid'),
+    password: strictUtf8(p, 'password'),
+  };
 }
 
 export function plain(be: MechBackend): SaslExchange {

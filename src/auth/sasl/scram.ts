@@ -90,7 +90,8 @@ export function parseClientFirst(text: string): ClientFirst {
   const bare = text.slice(c2 + 1);
   const attrs = bare.split(',');
   if (attrs[0].startsWith('m=')) throw syntax('mandatory extension not supported');
-  if (attrs.length < 2 || !attrs[0].startsWith('n=') || !attrs[1].startsWith('r=')) throw syntax('expected n= and r=');
+  if (attrs.length < 2 || !attrs[0].startsWith('n=') || !attrs[1].startsWith('r='))
+    throw syntax('expected n= and r=');
   const username = decodeSaslname(attrs[0].slice(2));
   const nonce = attrs[1].slice(2);
   if (!PRINTABLE.test(nonce)) throw syntax('bad client nonce');
@@ -170,10 +171,14 @@ export function scram(be: MechBackend, opts: ScramOptions): SaslExchange {
         const withoutProof = text.slice(0, pIdx);
         const proof = b64(text.slice(pIdx + 3), 'proof');
         const attrs = withoutProof.split(',');
-        if (attrs.length < 2 || !attrs[0].startsWith('c=') || !attrs[1].startsWith('r=')) throw syntax('expected c= and r=');
+        if (attrs.length < 2 || !attrs[0].startsWith('c=') || !attrs[1].startsWith('r='))
+          throw syntax('expected c= and r=');
         for (const ext of attrs.slice(2)) if (!/^[A-Za-z]=/.test(ext)) throw syntax('bad extension');
         const cb = b64(attrs[0].slice(2), 'channel binding');
-        const wantCb = Buffer.concat([Buffer.from(cf.gs2Header), cf.cbFlag === 'p' ? cbData : Buffer.alloc(0)]);
+        const wantCb = Buffer.concat([
+          Buffer.from(cf.gs2Header),
+          cf.cbFlag === 'p' ? cbData : Buffer.alloc(0),
+        ]);
         if (!cb.equals(wantCb)) throw authFail('channel binding mismatch');
         if (attrs[1].slice(2) !== fullNonce) throw authFail('nonce mismatch');
         const s = secret;
