@@ -626,3 +626,75 @@ test('malformed inputs never throw and chunking never changes the result (genera
     assert.deepEqual(parse(msg, cuts), whole, JSON.stringify(s));
   }
 });
+
+test('generated MIME trees: every part found at its offsets with its own bytes', () => {
+  let seed = 777;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  interface Spec {
+    type: string;
+    subtype: string;
+    content?: string;
+    parts?: Spec[];
+    message?: Spec;
+  }
+  let bcount = 0;
+  // builds the entity (header + body) and returns its text
+  const build = (spec: Spec, depth: number): string => {
+    if (spec.parts) {
+      const b = `b${bcount++}_${'x'.repeat(rnd(5))}`;
+      let s = `Content-Type: ${spec.type}/${spec.subtype}; boundary="${b}"\r\n\r\n`;
+      if (rnd(2)) s += 'preamble text\r\n';
+      for (const p of spec.parts) s += `--${b}\r\n${build(p, depth + 1)}\r\n`;
+      s += `--${b}--\r\n`;
+      if (rnd(2)) s += 'epilogue\r\n';
+      return s;
+    }
+    if (spec.message)
+      return `Content-Type: message/rfc822\r\n\r\nSubject: m${depth}\r\n${build(spec.message, depth + 1)}`;
+    return `Content-Type: ${spec.type}/${spec.subtype}\r\n\r\n${spec.content}`;
+  };
+  const gen = (depth: number): Spec => {
+    const r = depth > 4 ? 0 : rnd(6);
+    if (r === 4)
+      return {
+        type: 'multipart',
+        subtype: 'mixed',
+        parts: Array.from({ length: 1 + rnd(3) }, () => gen(depth + 1)),
+      };
+    if (r === 5) return { type: 'message', subtype: 'rfc822', message: gen(depth + 1) };
+    const lines = Array.from({ length: rnd(4) }, (_, k) => `line ${k} ${'-'.repeat(rnd(3))}`);
+    return {
+      type: rnd(2) ? 'text' : 'application',
+      subtype: rnd(2) ? 'plain' : 'x-data',
+      content: lines.join('\r\n'),
+    };
+  };
+  const check = (msg: Buffer, spec: Spec, part: BodyPart): void => {
+    if (spec.parts) {
+      assert.equal(part.type, 'multipart');
+      assert.equal(part.parts!.length, spec.parts.length);
+      spec.parts.forEach((s, k) => check(msg, s, part.parts![k]));
+    } else if (spec.message) {
+      assert.equal(part.type, 'message');
+      assert.ok(part.message);
+      check(msg, spec.message, part.message.body);
+    } else {
+      assert.equal(part.type, spec.type);
+      assert.equal(part.subtype, spec.subtype);
+      assert.equal(slice(msg, part.bodyStart, part.bodyEnd), spec.content);
+    }
+  };
+  for (let k = 0; k < 150; k++) {
+    const spec: Spec = { type: 'multipart', subtype: 'mixed', parts: [gen(1), gen(1)] };
+    const msg = Buffer.from(`From: x@y.test\r\n${build(spec, 0)}`);
+    const r = parseChunks(msg, []);
+    checkInvariants(msg, r);
+    check(msg, spec, r.body);
+    const cuts: number[] = [];
+    for (let c = 1 + rnd(50); c < msg.length; c += 1 + rnd(50)) cuts.push(c);
+    assert.deepEqual(parseChunks(msg, cuts), r);
+  }
+});
