@@ -233,3 +233,33 @@ test('SIGHUP after an imapd.conf change hangs up daemons, which are restarted', 
     m.cleanup();
   }
 });
+
+test('SIGHUP: a changed listen= moves the service; a broken cyrus.conf is refused and nothing changes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyr-master-'));
+  const m = await startMaster({ dir, cyrusConf: `SERVICES {\n  s cmd="echo" listen="$DIR/a.sock"\n}\n` });
+  try {
+    const old = await lineClient({ path: join(dir, 'a.sock') });
+    await old.next();
+    writeFileSync(m.cyrusConf, `SERVICES {\n  s cmd="echo" listen="${dir}/b.sock" prefork=2\n}\n`);
+    let from = m.lines.length;
+    m.child.kill('SIGHUP');
+    await m.waitFor(/service s changed: old workers finish their sessions/, 5000, from);
+    await m.waitFor(/service s: listening on .*b\.sock/, 5000, from);
+    const b = await lineClient({ path: join(dir, 'b.sock') });
+    assert.match(await b.next(), /^\+OK echo s/);
+    await assert.rejects(lineClient({ path: join(dir, 'a.sock') }));
+    old.send('on the old socket\n');
+    assert.equal(await old.next(), 'on the old socket');
+    // a fatal error in cyrus.conf: logged, the running configuration stays
+    writeFileSync(m.cyrusConf, `SERVICES {\n  bad-name cmd="echo" listen="${dir}/c.sock"\n}\n`);
+    from = m.lines.length;
+    m.child.kill('SIGHUP');
+    await m.waitFor(/configuration not reloaded: /, 5000, from);
+    const b2 = await lineClient({ path: join(dir, 'b.sock') });
+    assert.match(await b2.next(), /^\+OK echo s/);
+    await Promise.all([old.close(), b.close(), b2.close()]);
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});
