@@ -144,7 +144,12 @@ const COMMANDS: Record<string, Spec> = {
     },
   },
   addheader: { ext: ['editheader'], pos: ['s', 's'], tags: { last: {} } },
-  deleteheader: { ext: ['editheader'], pos: ['s', 'l'], minPos: 1, tags: { ...CM, index: { arg: 'n' }, last: {} } },
+  deleteheader: {
+    ext: ['editheader'],
+    pos: ['s', 'l'],
+    minPos: 1,
+    tags: { ...CM, index: { arg: 'n' }, last: {} },
+  },
   error: { ext: ['ihave'], pos: ['s'] },
 };
 
@@ -162,7 +167,12 @@ const TESTS: Record<string, Spec> = {
   body: {
     ext: ['body'],
     pos: ['l'],
-    tags: { ...CM, raw: { group: 'transform' }, content: { arg: 'l', group: 'transform' }, text: { group: 'transform' } },
+    tags: {
+      ...CM,
+      raw: { group: 'transform' },
+      content: { arg: 'l', group: 'transform' },
+      text: { group: 'transform' },
+    },
   },
   date: {
     ext: ['date'],
@@ -190,7 +200,11 @@ const TESTS: Record<string, Spec> = {
   },
   valid_notify_method: { ext: ['enotify'], pos: ['l'] },
   notify_method_capability: { ext: ['enotify'], pos: ['s', 's', 'l'], tags: CM },
-  spamtest: { ext: ['spamtest', 'spamtestplus'], pos: ['s'], tags: { ...CM, percent: { ext: 'spamtestplus' } } },
+  spamtest: {
+    ext: ['spamtest', 'spamtestplus'],
+    pos: ['s'],
+    tags: { ...CM, percent: { ext: 'spamtestplus' } },
+  },
   virustest: { ext: ['virustest'], pos: ['s'], tags: CM },
   specialuse_exists: { ext: ['special-use'], pos: ['l', 'l'], minPos: 1 },
   ihave: { ext: ['ihave'], pos: ['l'] },
@@ -198,7 +212,19 @@ const TESTS: Record<string, Spec> = {
 };
 
 const DATE_PARTS = new Set([
-  'year', 'month', 'day', 'date', 'julian', 'hour', 'minute', 'second', 'time', 'iso8601', 'std11', 'zone', 'weekday',
+  'year',
+  'month',
+  'day',
+  'date',
+  'julian',
+  'hour',
+  'minute',
+  'second',
+  'time',
+  'iso8601',
+  'std11',
+  'zone',
+  'weekday',
 ]);
 const REL_OPS = new Set(['gt', 'ge', 'lt', 'le', 'eq', 'ne']);
 const COMPARATORS: Record<string, string | null> = {
@@ -223,7 +249,8 @@ export function decodeEncodedCharacters(s: string): string {
       return Buffer.from(parts.map((p) => parseInt(p, 16))).toString('utf8');
     }
     const cps = parts.map((p) => parseInt(p, 16));
-    if (cps.some((c) => c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))) throw new Error('invalid unicode code point');
+    if (cps.some((c) => c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)))
+      throw new Error('invalid unicode code point');
     return String.fromCodePoint(...cps);
   });
 }
@@ -255,12 +282,12 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
 
   const convert = (a: Arg, want: ArgType, line: number, what: string): Val | undefined => {
     if (want === 'n') {
-      if (a.kind !== 'number') return err(line, `${what}: expected a number`), undefined;
+      if (a.kind !== 'number') return (err(line, `${what}: expected a number`), undefined);
       return a.value;
     }
     if (a.kind === 'string') return want === 'l' ? [str(a.value, line)] : str(a.value, line);
     if (a.kind === 'list') {
-      if (want === 's') return err(line, `${what}: expected a string, got a string list`), undefined;
+      if (want === 's') return (err(line, `${what}: expected a string, got a string list`), undefined);
       return a.values.map((v) => str(v, line));
     }
     err(line, `${what}: expected a ${want === 's' ? 'string' : 'string list'}`);
@@ -282,7 +309,8 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
         err(a.pos.line, `unknown tag ":${a.name}" for ${kind} "${name}"`);
         continue;
       }
-      if (ts.ext && !has(ts.ext)) err(a.pos.line, `":${a.name}" requires the "${ts.ext}" extension (missing require)`);
+      if (ts.ext && !has(ts.ext))
+        err(a.pos.line, `":${a.name}" requires the "${ts.ext}" extension (missing require)`);
       if (a.name in out.tags) err(a.pos.line, `duplicate tag ":${a.name}"`);
       if (ts.group) {
         const prev = groups.get(ts.group);
@@ -301,7 +329,8 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
       } else out.tags[a.name] = true;
     }
     const rest = args.slice(i);
-    for (const a of rest) if (a.kind === 'tag') err(a.pos.line, `tag ":${a.name}" must come before positional arguments`);
+    for (const a of rest)
+      if (a.kind === 'tag') err(a.pos.line, `tag ":${a.name}" must come before positional arguments`);
     const positional = rest.filter((a) => a.kind !== 'tag');
     const min = spec.minPos ?? spec.pos.length;
     if (positional.length < min || positional.length > spec.pos.length) {
@@ -331,11 +360,13 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
         const need = COMPARATORS[comp];
         if (need && !has(need)) err(n.line, `comparator "${comp}" requires "${need}" (missing require)`);
       }
-      if (comp === 'i;ascii-numeric' && n.tags.regex) err(n.line, ':regex cannot be used with i;ascii-numeric');
+      if (comp === 'i;ascii-numeric' && n.tags.regex)
+        err(n.line, ':regex cannot be used with i;ascii-numeric');
     }
     for (const rel of ['value', 'count'] as const) {
       const op = n.tags[rel];
-      if (typeof op === 'string' && !REL_OPS.has(op.toLowerCase())) err(n.line, `invalid relational operator "${op}"`);
+      if (typeof op === 'string' && !REL_OPS.has(op.toLowerCase()))
+        err(n.line, `invalid relational operator "${op}"`);
     }
     if (n.tags.regex && !has('variables')) {
       const keys = n.pos[n.pos.length - 1];
@@ -376,7 +407,8 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
         if (!top || !requireAllowed) err(line, 'require must come before any other command');
         const a = c.args[0];
         const caps = a?.kind === 'string' ? [a.value] : a?.kind === 'list' ? a.values : [];
-        if (!a || c.args.length !== 1 || (a.kind !== 'string' && a.kind !== 'list')) err(line, 'require needs a string list');
+        if (!a || c.args.length !== 1 || (a.kind !== 'string' && a.kind !== 'list'))
+          err(line, 'require needs a string list');
         for (const cap of caps) {
           const w = cap.toLowerCase() === 'imapflags' ? 'imap4flags' : cap.toLowerCase();
           if (!enabled.has(w)) err(line, `Unsupported feature "${cap}"`);
@@ -406,7 +438,11 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
           (guard.pos[0] as string[]).some((w) => !enabled.has(w.toLowerCase()));
         n.block = unavailable ? [] : checkBlock(c.block, false);
       }
-      if (c.name === 'set' && typeof n.pos[0] === 'string' && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(n.pos[0]))
+      if (
+        c.name === 'set' &&
+        typeof n.pos[0] === 'string' &&
+        !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(n.pos[0])
+      )
         err(line, `invalid variable name "${n.pos[0]}"`);
       out.push(n);
       prev = c.name;
@@ -435,7 +471,8 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
         if (c.name !== 'require') break;
         const a = c.args[0];
         const caps = a?.kind === 'string' ? [a.value] : a?.kind === 'list' ? a.values : [];
-        for (const cap of caps) if (cap.toLowerCase() === 'ihave' && enabled.has('ihave')) requires.add('ihave');
+        for (const cap of caps)
+          if (cap.toLowerCase() === 'ihave' && enabled.has('ihave')) requires.add('ihave');
       }
       if (requires.has('ihave')) preRequire(cmds);
       return cmds;
@@ -443,7 +480,8 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
     true,
   );
   if (errors.length) throw new SieveCheckError(errors);
-  for (const w of requires) if (!IMPLEMENTED.has(w)) throw new SieveCheckError([`line 1: Unsupported feature "${w}"`]);
+  for (const w of requires)
+    if (!IMPLEMENTED.has(w)) throw new SieveCheckError([`line 1: Unsupported feature "${w}"`]);
   return { version: COMPILED_VERSION, requires: [...requires], commands: top };
 }
 
@@ -465,9 +503,19 @@ export function checkScript(src: string, enabled: Set<string>): string[] {
  */
 export function posixToJs(re: string): string {
   const classes: Record<string, string> = {
-    alpha: 'A-Za-z', digit: '0-9', alnum: 'A-Za-z0-9', upper: 'A-Z', lower: 'a-z', space: ' \\t\\r\\n\\v\\f',
-    punct: '!-\\/:-@\\[-`{-~', xdigit: '0-9A-Fa-f', blank: ' \\t', cntrl: '\\x00-\\x1f\\x7f', print: '\\x20-\\x7e',
-    graph: '\\x21-\\x7e', word: 'A-Za-z0-9_',
+    alpha: 'A-Za-z',
+    digit: '0-9',
+    alnum: 'A-Za-z0-9',
+    upper: 'A-Z',
+    lower: 'a-z',
+    space: ' \\t\\r\\n\\v\\f',
+    punct: '!-\\/:-@\\[-`{-~',
+    xdigit: '0-9A-Fa-f',
+    blank: ' \\t',
+    cntrl: '\\x00-\\x1f\\x7f',
+    print: '\\x20-\\x7e',
+    graph: '\\x21-\\x7e',
+    word: 'A-Za-z0-9_',
   };
   return re.replace(/\[:([a-z]+):\]/g, (w, n: string) => classes[n] ?? w);
 }

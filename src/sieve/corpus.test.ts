@@ -20,7 +20,11 @@ interface Case {
   edits?: unknown[];
 }
 
-const fi = (mailbox: string, flags: string[] = [], extra: Partial<Extract<Action, { type: 'fileinto' }>> = {}): Action => ({
+const fi = (
+  mailbox: string,
+  flags: string[] = [],
+  extra: Partial<Extract<Action, { type: 'fileinto' }>> = {},
+): Action => ({
   type: 'fileinto',
   mailbox,
   flags,
@@ -263,7 +267,8 @@ const CASES: Case[] = [
   },
   {
     name: 'editheader: deleteheader never removes Received',
-    script: 'require ["editheader", "relational"]; deleteheader "received"; if header :count "eq" "received" "2" { discard; }',
+    script:
+      'require ["editheader", "relational"]; deleteheader "received"; if header :count "eq" "received" "2" { discard; }',
     opts: { enabled: ALL },
     actions: [{ type: 'discard' }],
     keep: false,
@@ -310,7 +315,13 @@ const CASES: Case[] = [
       'if notify_method_capability "mailto:x@example.com" "online" "maybe" { discard; }\n' +
       'if valid_notify_method "xmpp:fred@example.com" { keep; }',
     actions: [
-      { type: 'notify', method: 'mailto:fred@example.com', importance: '1', options: [], message: 'new mail' },
+      {
+        type: 'notify',
+        method: 'mailto:fred@example.com',
+        importance: '1',
+        options: [],
+        message: 'new mail',
+      },
       { type: 'discard' },
     ],
     keep: false,
@@ -369,7 +380,12 @@ const CASES: Case[] = [
   {
     name: 'duplicate asks the tracking callback',
     script: 'require "duplicate"; if duplicate :handle "x" :seconds 60 { discard; }',
-    opts: { env: { duplicate: (id: string, handle: string, secs: number) => id === '<report-1@example.org>' && handle === 'x' && secs === 60 } },
+    opts: {
+      env: {
+        duplicate: (id: string, handle: string, secs: number) =>
+          id === '<report-1@example.org>' && handle === 'x' && secs === 60,
+      },
+    },
     actions: [{ type: 'discard' }],
     keep: false,
   },
@@ -390,7 +406,11 @@ const CASES: Case[] = [
     opts: {
       env: {
         metadata: (mb: string | null, e: string) =>
-          mb === 'INBOX' && e === '/private/comment' ? 'VIP' : mb === null && e === '/shared/admin' ? 'x' : undefined,
+          mb === 'INBOX' && e === '/private/comment'
+            ? 'VIP'
+            : mb === null && e === '/shared/admin'
+              ? 'x'
+              : undefined,
       },
     },
     actions: [fi('a'), fi('b')],
@@ -433,7 +453,10 @@ for (const c of CASES) {
 }
 
 test('runtime: reject together with fileinto is an error (caller keeps the message)', () => {
-  assert.throws(() => runOn('require ["reject", "fileinto"]; fileinto "a"; reject "no";', MSG), SieveRuntimeError);
+  assert.throws(
+    () => runOn('require ["reject", "fileinto"]; fileinto "a"; reject "no";', MSG),
+    SieveRuntimeError,
+  );
 });
 
 test('runtime: more than MAX_REDIRECTS redirects is an error', () => {
@@ -443,11 +466,17 @@ test('runtime: more than MAX_REDIRECTS redirects is an error', () => {
 });
 
 test('runtime: include of a missing script without :optional is an error', () => {
-  assert.throws(() => runOn('require "include"; include "nope";', MSG, { env: { include: () => null } }), /does not exist/);
+  assert.throws(
+    () => runOn('require "include"; include "nope";', MSG, { env: { include: () => null } }),
+    /does not exist/,
+  );
 });
 
 test('runtime: two vacation actions are an error', () => {
-  assert.throws(() => runOn('require "vacation"; vacation "a"; vacation :handle "2" "b";', MSG), /only one vacation/);
+  assert.throws(
+    () => runOn('require "vacation"; vacation "a"; vacation :handle "2" "b";', MSG),
+    /only one vacation/,
+  );
 });
 
 test('runtime: ihave-guarded error command fails the script', () => {

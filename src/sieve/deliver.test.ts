@@ -13,7 +13,10 @@ import { SieveStore } from './store.js';
 import { tempSite, MSG, type Site } from './test-helpers.js';
 import type { SieveDeliveryInput } from './api.js';
 
-async function input(site: Site, opts: Partial<SieveDeliveryInput> & { message?: string } = {}): Promise<SieveDeliveryInput> {
+async function input(
+  site: Site,
+  opts: Partial<SieveDeliveryInput> & { message?: string } = {},
+): Promise<SieveDeliveryInput> {
   const msg = (opts.message ?? MSG).replace(/\r?\n/g, '\r\n');
   const path = join(site.dir, `msg-${Math.random().toString(36).slice(2)}`);
   writeFileSync(path, msg);
@@ -82,7 +85,10 @@ test('fileinto by namespace name, flags, implicit keep to INBOX, :create and mis
 test('implicit keep carries imap4flags; discard gives an empty plan; editheader edits are returned', async () => {
   const site = tempSite();
   try {
-    activate(site, 'require ["imap4flags", "editheader"]; addflag "$seen-by-sieve"; addheader "X-Filtered" "yes";');
+    activate(
+      site,
+      'require ["imap4flags", "editheader"]; addflag "$seen-by-sieve"; addheader "X-Filtered" "yes";',
+    );
     const plan = await sieveForDelivery(await input(site));
     assert.deepEqual(plan, {
       deliveries: [{ mailbox: 'user.fred', flags: ['$seen-by-sieve'] }],
@@ -91,7 +97,11 @@ test('implicit keep carries imap4flags; discard gives an empty plan; editheader 
       headerEdits: [{ op: 'add', name: 'X-Filtered', value: 'yes', last: false }],
     });
     activate(site, 'discard;');
-    assert.deepEqual(await sieveForDelivery(await input(site)), { deliveries: [], discard: true, errors: [] });
+    assert.deepEqual(await sieveForDelivery(await input(site)), {
+      deliveries: [],
+      discard: true,
+      errors: [],
+    });
   } finally {
     site.cleanup();
   }
@@ -117,7 +127,12 @@ test('reject: answered in LMTP by default; with sieve_use_lmtp_reject off an MDN
   try {
     activate(site, 'require "reject"; reject "I do not want this.";');
     const plan = await sieveForDelivery(await input(site));
-    assert.deepEqual(plan, { deliveries: [], discard: false, errors: [], reject: { reason: 'I do not want this.', ereject: false } });
+    assert.deepEqual(plan, {
+      deliveries: [],
+      discard: false,
+      errors: [],
+      reject: { reason: 'I do not want this.', ereject: false },
+    });
     assert.equal(site.sent().length, 0);
   } finally {
     site.cleanup();
@@ -146,7 +161,11 @@ test('redirect: message through sendmail with the loop header; a looping message
     const sent = site.sent();
     assert.equal(sent.length, 1);
     assert.deepEqual(sent[0]!.args, ['-f', 'alice@example.org', '--', 'boss@example.net']);
-    assert.ok(sent[0]!.input.startsWith('X-Sieve-Redirected-From: fred@example.com\r\nReturn-Path: <alice@example.org>\r\n'));
+    assert.ok(
+      sent[0]!.input.startsWith(
+        'X-Sieve-Redirected-From: fred@example.com\r\nReturn-Path: <alice@example.org>\r\n',
+      ),
+    );
     assert.ok(sent[0]!.input.endsWith('Budget approved.\r\n'));
 
     const looped = 'X-Sieve-Redirected-From: fred@example.com\r\n' + MSG;
@@ -176,7 +195,10 @@ test('redirect with a failing sendmail keeps the message', async () => {
 test('vacation: one reply per sender and period, none to lists, auto-submitted, null sender, or when not addressed', async () => {
   const site = tempSite({ sieve_vacation_min_response: '1d' });
   try {
-    activate(site, 'require "vacation";\nvacation :days 1 :addresses ["fred+lists@example.com"] :subject "Away" "I am away until Monday.";');
+    activate(
+      site,
+      'require "vacation";\nvacation :days 1 :addresses ["fred+lists@example.com"] :subject "Away" "I am away until Monday.";',
+    );
     let now = Date.UTC(2026, 10, 28, 12);
     const clock = () => now;
     const plan = await sieveForDelivery(await input(site, { now: clock }));
@@ -207,11 +229,18 @@ test('vacation: one reply per sender and period, none to lists, auto-submitted, 
     now += 10 * 86400 * 1000;
     await sieveForDelivery(await input(site, { now: clock, envelopeFrom: '' }));
     await sieveForDelivery(await input(site, { now: clock, message: 'List-Id: <x.example.org>\r\n' + MSG }));
-    await sieveForDelivery(await input(site, { now: clock, message: 'Auto-Submitted: auto-generated\r\n' + MSG }));
+    await sieveForDelivery(
+      await input(site, { now: clock, message: 'Auto-Submitted: auto-generated\r\n' + MSG }),
+    );
     await sieveForDelivery(await input(site, { now: clock, message: 'Precedence: bulk\r\n' + MSG }));
     await sieveForDelivery(await input(site, { now: clock, envelopeFrom: 'fred@example.com' }));
     await sieveForDelivery(await input(site, { now: clock, envelopeFrom: 'owner-list@example.org' }));
-    await sieveForDelivery(await input(site, { now: clock, message: MSG.replace(/^To: .*$/m, 'To: someone@else.org').replace(/^Cc: .*$/m, 'Cc: x@y.z') }));
+    await sieveForDelivery(
+      await input(site, {
+        now: clock,
+        message: MSG.replace(/^To: .*$/m, 'To: someone@else.org').replace(/^Cc: .*$/m, 'Cc: x@y.z'),
+      }),
+    );
     assert.equal(site.sent().length, 3);
     // and auto-submitted: no is fine
     await sieveForDelivery(await input(site, { now: clock, message: 'Auto-Submitted: no\r\n' + MSG }));
@@ -224,7 +253,10 @@ test('vacation: one reply per sender and period, none to lists, auto-submitted, 
 test('vacation :seconds 0 (vacation-seconds) answers every time', async () => {
   const site = tempSite();
   try {
-    activate(site, 'require ["vacation", "vacation-seconds"];\nvacation :seconds 0 :addresses "fred+lists@example.com" "brb";');
+    activate(
+      site,
+      'require ["vacation", "vacation-seconds"];\nvacation :seconds 0 :addresses "fred+lists@example.com" "brb";',
+    );
     await sieveForDelivery(await input(site));
     await sieveForDelivery(await input(site));
     assert.equal(site.sent().length, 2);
@@ -282,7 +314,11 @@ test('include :personal from the user store and :global from the global director
   const site = tempSite();
   try {
     const st = new SieveStore(site.conf);
-    st.put('fred', 'junk-rules', Buffer.from('require "fileinto"; if header :contains "x-spam-score" "7" { fileinto "Junk"; }'));
+    st.put(
+      'fred',
+      'junk-rules',
+      Buffer.from('require "fileinto"; if header :contains "x-spam-score" "7" { fileinto "Junk"; }'),
+    );
     st.put(null, 'company', Buffer.from('require ["imap4flags"]; addflag "$company";'));
     activate(site, 'require ["include"]; include :global "company"; include "junk-rules";');
     const plan = await sieveForDelivery(await input(site));
@@ -310,9 +346,14 @@ test('altnamespace off + unixhierarchysep off: "INBOX.lists" and "lists" resolve
 test('vacation :fcc files the reply (RFC 8580), creating the mailbox with :create', async () => {
   const site = tempSite();
   try {
-    activate(site, 'require ["vacation", "fcc", "mailbox", "imap4flags"];\nvacation :fcc "Sent" :create :flags "\\\\Seen" :addresses "fred+lists@example.com" "away";');
+    activate(
+      site,
+      'require ["vacation", "fcc", "mailbox", "imap4flags"];\nvacation :fcc "Sent" :create :flags "\\\\Seen" :addresses "fred+lists@example.com" "away";',
+    );
     const filed: { box: string; msg: string; flags: string[] }[] = [];
-    const inp = await input(site, { fileCopy: async (box, msg, flags) => void filed.push({ box, msg: msg.toString(), flags }) });
+    const inp = await input(site, {
+      fileCopy: async (box, msg, flags) => void filed.push({ box, msg: msg.toString(), flags }),
+    });
     const plan = await sieveForDelivery(inp);
     assert.deepEqual(plan?.errors, []);
     assert.equal(filed.length, 1);
@@ -337,7 +378,10 @@ test('sieveusehomedir: ~user/.sieve from the passwd entry runs instead of sieved
     writeFileSync(join(home, '.sieve'), 'require "fileinto"; fileinto "Junk";');
     const plan = await sieveForDelivery(await input(site, { passwdFile: passwd }));
     assert.deepEqual(plan?.deliveries, [{ mailbox: 'user.fred.Junk', flags: [] }]);
-    assert.equal(await sieveForDelivery(await input(site, { passwdFile: passwd, userid: 'nobody-here' })), null);
+    assert.equal(
+      await sieveForDelivery(await input(site, { passwdFile: passwd, userid: 'nobody-here' })),
+      null,
+    );
   } finally {
     site.cleanup();
   }

@@ -22,8 +22,22 @@ import { Namespace } from '../store/namespace.js';
 import { DuplicateDb } from '../db/duplicate.js';
 import type { SieveDelivery, SieveDeliveryInput, SieveDeliveryPlan } from './api.js';
 import { SieveStore, homeScript } from './store.js';
-import { runScript, SieveRuntimeError, type Action, type Fcc, type SieveEnv, type SieveResult } from './interpreter.js';
-import { decodeHeader, parseAddresses, parseHeaders, readHeaderBlock, splitAddress, type HeaderField } from './message.js';
+import {
+  runScript,
+  SieveRuntimeError,
+  type Action,
+  type Fcc,
+  type SieveEnv,
+  type SieveResult,
+} from './interpreter.js';
+import {
+  decodeHeader,
+  parseAddresses,
+  parseHeaders,
+  readHeaderBlock,
+  splitAddress,
+  type HeaderField,
+} from './message.js';
 import { MAX_REDIRECTS } from './extensions.js';
 import { sendMail } from './sendmail.js';
 import { decodeMailboxName } from '../mail/utf7.js';
@@ -43,7 +57,6 @@ function baseAddress(addr: string): string {
 }
 
 function encodeWord(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x20-\x7e]*$/.test(s) ? s : `=?utf-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
 }
 
@@ -82,7 +95,11 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
   const store = new SieveStore(conf);
   const ns = new Namespace(conf);
   const inbox = ns.inbox(userid);
-  const keepPlan = (errors: string[]): SieveDeliveryPlan => ({ deliveries: [{ mailbox: inbox, flags: [] }], discard: false, errors });
+  const keepPlan = (errors: string[]): SieveDeliveryPlan => ({
+    deliveries: [{ mailbox: inbox, flags: [] }],
+    discard: false,
+    errors,
+  });
 
   // sieveusehomedir: ~user/.sieve instead of sievedir (local accounts only)
   const useHome = conf.getSwitch('sieveusehomedir');
@@ -90,7 +107,9 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
   if (activeName === null) return null;
   let script;
   try {
-    script = useHome ? homeScript(userid, store.enabled, input.passwdFile) : store.compiled(userid, activeName);
+    script = useHome
+      ? homeScript(userid, store.enabled, input.passwdFile)
+      : store.compiled(userid, activeName);
   } catch (e) {
     const msg = `sieve: script ${activeName} of ${userid} does not compile: ${(e as Error).message}`;
     log.error(msg);
@@ -113,7 +132,8 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       .filter(Boolean)
       .map((a) => a.toLowerCase()),
   );
-  if (!input.envelopeTo.includes('@')) own.add(`${baseAddress(input.envelopeTo)}@${serverName(conf)}`.toLowerCase());
+  if (!input.envelopeTo.includes('@'))
+    own.add(`${baseAddress(input.envelopeTo)}@${serverName(conf)}`.toLowerCase());
 
   let dup = null as DuplicateDb | null;
   const dupDb = (): DuplicateDb => (dup ??= DuplicateDb.open(conf));
@@ -130,7 +150,8 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       }
     }
     try {
-      if (/^inbox([./].+)?$/i.test(n) && n.length > 6) return `${inbox}.${n.slice(6).split(/[./]/).join('.')}`;
+      if (/^inbox([./].+)?$/i.test(n) && n.length > 6)
+        return `${inbox}.${n.slice(6).split(/[./]/).join('.')}`;
       return ns.toInternal(n, userid);
     } catch {
       return null;
@@ -191,7 +212,10 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
     result = runScript(script, env);
   } catch (e) {
     dup?.close();
-    const msg = e instanceof SieveRuntimeError ? `sieve runtime error for ${userid}: ${e.message}` : `sieve: ${String(e)}`;
+    const msg =
+      e instanceof SieveRuntimeError
+        ? `sieve runtime error for ${userid}: ${e.message}`
+        : `sieve: ${String(e)}`;
     log.error(msg);
     return keepPlan([msg]);
   }
@@ -201,7 +225,8 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
   const deliver = (mailbox: string, flags: string[], specialUse?: string): void => {
     const existing = deliveries.find((d) => d.mailbox === mailbox);
     if (existing) {
-      for (const f of flags) if (!existing.flags.some((x) => x.toLowerCase() === f.toLowerCase())) existing.flags.push(f);
+      for (const f of flags)
+        if (!existing.flags.some((x) => x.toLowerCase() === f.toLowerCase())) existing.flags.push(f);
       return;
     }
     const d: SieveDelivery = { mailbox, flags: [...flags] };
@@ -229,7 +254,8 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
           if (!(await redirect(a.address))) implicitKeep = true;
           break;
         case 'reject':
-          if (a.ereject || conf.getSwitch('sieve_use_lmtp_reject')) reject = { reason: a.reason, ereject: a.ereject };
+          if (a.ereject || conf.getSwitch('sieve_use_lmtp_reject'))
+            reject = { reason: a.reason, ereject: a.ereject };
           else await rejectMdn(a.reason);
           break;
         case 'vacation':
@@ -266,12 +292,16 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
     }
     if (!input.mailboxExists(internal)) {
       const rel = internal.startsWith(inbox + '.') ? internal.slice(inbox.length + 1) : null;
-      const mayCreate = a.create || (rel !== null && (anyFolder || autoFolders.some((f) => f.toLowerCase() === rel.toLowerCase())));
+      const mayCreate =
+        a.create ||
+        (rel !== null && (anyFolder || autoFolders.some((f) => f.toLowerCase() === rel.toLowerCase())));
       if (mayCreate && input.createMailbox) {
         try {
           input.createMailbox(internal);
         } catch (e) {
-          errors.push(`sieve: fileinto "${a.mailbox}": cannot create ${internal}: ${(e as Error).message}, kept in INBOX`);
+          errors.push(
+            `sieve: fileinto "${a.mailbox}": cannot create ${internal}: ${(e as Error).message}, kept in INBOX`,
+          );
           return deliver(inbox, a.flags);
         }
       } else {
@@ -305,7 +335,9 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       errors.push(`sieve: :fcc "${target.mailbox}" not supported here`);
       return;
     }
-    let box: string | null | undefined = target.specialUse ? input.mailboxesWithSpecialUse?.(target.specialUse)[0] : undefined;
+    let box: string | null | undefined = target.specialUse
+      ? input.mailboxesWithSpecialUse?.(target.specialUse)[0]
+      : undefined;
     box ??= toInternal(target.mailbox);
     if (box === null) {
       errors.push(`sieve: :fcc "${target.mailbox}": invalid mailbox name`);
@@ -347,23 +379,29 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
 
   async function vacation(a: Extract<Action, { type: 'vacation' }>): Promise<void> {
     const sender = input.envelopeFrom;
-    const why = (s: string): void => log.debug(`sieve vacation for ${userid}: not replying to ${sender || '<>'}: ${s}`);
+    const why = (s: string): void =>
+      log.debug(`sieve vacation for ${userid}: not replying to ${sender || '<>'}: ${s}`);
     if (!sender) return why('null sender');
     const s = sender.toLowerCase();
     const mine = new Set([...own, ...a.addresses.map((x) => x.toLowerCase())]);
     if (a.from) for (const f of parseAddresses(a.from)) mine.add(f.toLowerCase());
     if (mine.has(s)) return why('own address');
     const local = splitAddress(s).local;
-    if (/^(owner-.*|.*-request|mailer-daemon|listserv|majordomo|.*-owner)$/.test(local)) return why('list or daemon sender');
+    if (/^(owner-.*|.*-request|mailer-daemon|listserv|majordomo|.*-owner)$/.test(local))
+      return why('list or daemon sender');
     const auto = header(originalHeaders, 'auto-submitted');
     if (auto && auto.toLowerCase().trim() !== 'no') return why('auto-submitted');
-    if (originalHeaders.some((h) => /^list-(id|help|subscribe|unsubscribe|post|owner|archive)$/i.test(h.name)))
+    if (
+      originalHeaders.some((h) => /^list-(id|help|subscribe|unsubscribe|post|owner|archive)$/i.test(h.name))
+    )
       return why('mailing list');
-    if (/^(bulk|list|junk)$/i.test((header(originalHeaders, 'precedence') ?? '').trim())) return why('precedence');
+    if (/^(bulk|list|junk)$/i.test((header(originalHeaders, 'precedence') ?? '').trim()))
+      return why('precedence');
     const recipients = originalHeaders
       .filter((h) => /^(resent-)?(to|cc|bcc)$/i.test(h.name))
       .flatMap((h) => parseAddresses(h.value).map((x) => x.toLowerCase()));
-    if (!recipients.some((r) => mine.has(r) || mine.has(baseAddress(r)))) return why('not addressed to the user');
+    if (!recipients.some((r) => mine.has(r) || mine.has(baseAddress(r))))
+      return why('not addressed to the user');
 
     const minP = conf.getDuration('sieve_vacation_min_response');
     const maxP = conf.getDuration('sieve_vacation_max_response');
@@ -375,7 +413,9 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
 
     const origSubject = decodeHeader(header(originalHeaders, 'subject') ?? '');
     const subject = a.subject ?? `Auto: ${origSubject}`;
-    const from = a.from ?? `<${baseAddress(input.envelopeTo)}${input.envelopeTo.includes('@') ? '' : '@' + serverName(conf)}>`;
+    const from =
+      a.from ??
+      `<${baseAddress(input.envelopeTo)}${input.envelopeTo.includes('@') ? '' : '@' + serverName(conf)}>`;
     const msgId = header(originalHeaders, 'message-id');
     const refs = [header(originalHeaders, 'references'), msgId].filter(Boolean).join(' ');
     let msg =
@@ -385,7 +425,8 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       (refs ? `References: ${refs}\r\n` : '') +
       `Auto-Submitted: auto-replied (vacation)\r\nMIME-Version: 1.0\r\n`;
     if (a.mime) msg += a.reason.replace(/\r?\n/g, '\r\n');
-    else msg += `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${a.reason.replace(/\r?\n/g, '\r\n')}\r\n`;
+    else
+      msg += `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${a.reason.replace(/\r?\n/g, '\r\n')}\r\n`;
     const r = await sendMail(conf, '<>', sender, Buffer.from(msg, 'utf8'));
     if (!r.ok) {
       errors.push(`sieve: vacation reply to ${sender} failed: ${r.error}`);
@@ -421,4 +462,3 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
     }
   }
 }
-

@@ -67,7 +67,8 @@ export function enabledExtensions(conf: ImapdConf | null): Set<string> {
   }
   const set = new Set<string>(ALWAYS);
   for (const [bit, words] of BY_BIT) {
-    if (bits.includes(bit) || (bit === 'imap4flags' && bits.includes('imapflags'))) for (const w of words) set.add(w);
+    if (bits.includes(bit) || (bit === 'imap4flags' && bits.includes('imapflags')))
+      for (const w of words) set.add(w);
   }
   // vacation-seconds extends vacation; without vacation it means nothing
   if (!set.has('vacation')) set.delete('vacation-seconds');

@@ -17,7 +17,10 @@ import { MAX_REDIRECTS } from './extensions.js';
 import type { HeaderEdit } from './api.js';
 
 export class SieveRuntimeError extends Error {
-  constructor(message: string, readonly line?: number) {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
     super(line ? `line ${line}: ${message}` : message);
     this.name = 'SieveRuntimeError';
   }
@@ -25,7 +28,14 @@ export class SieveRuntimeError extends Error {
 
 export type Action =
   | { type: 'keep'; flags: string[] }
-  | { type: 'fileinto'; mailbox: string; flags: string[]; create: boolean; specialUse?: string; copy: boolean }
+  | {
+      type: 'fileinto';
+      mailbox: string;
+      flags: string[];
+      create: boolean;
+      specialUse?: string;
+      copy: boolean;
+    }
   | { type: 'redirect'; address: string; copy: boolean }
   | { type: 'discard' }
   | { type: 'reject'; reason: string; ereject: boolean }
@@ -40,7 +50,15 @@ export type Action =
       seconds: number;
       fcc?: Fcc;
     }
-  | { type: 'notify'; method: string; from?: string; importance: string; options: string[]; message?: string; fcc?: Fcc };
+  | {
+      type: 'notify';
+      method: string;
+      from?: string;
+      importance: string;
+      options: string[];
+      message?: string;
+      fcc?: Fcc;
+    };
 
 /** RFC 8580: where to file a copy of a generated message */
 export interface Fcc {
@@ -131,12 +149,19 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
   };
   const expand = (f: Frame, s: string): string => {
     if (!f.has('variables') || !s.includes('${')) return s;
-    return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|[0-9]+)\}/g, (_w, name: string) =>
-      lookupVar(f, name),
+    return s.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|[0-9]+)\}/g,
+      (_w, name: string) => lookupVar(f, name),
     );
   };
   const str = (f: Frame, v: Val | true | undefined): string =>
-    typeof v === 'string' ? expand(f, v) : Array.isArray(v) ? expand(f, v[0] ?? '') : v === undefined || v === true ? '' : String(v);
+    typeof v === 'string'
+      ? expand(f, v)
+      : Array.isArray(v)
+        ? expand(f, v[0] ?? '')
+        : v === undefined || v === true
+          ? ''
+          : String(v);
   const list = (f: Frame, v: Val | true | undefined): string[] =>
     Array.isArray(v) ? v.map((x) => expand(f, x)) : typeof v === 'string' ? [expand(f, v)] : [];
 
@@ -158,9 +183,25 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
   // ---- match helpers ------------------------------------------------------------------
   const matchSpec = (f: Frame, n: CNode): MatchSpec => {
     const t = n.tags;
-    const type = t.is ? 'is' : t.contains ? 'contains' : t.matches ? 'matches' : t.regex ? 'regex' : t.value ? 'value' : t.count ? 'count' : 'is';
+    const type = t.is
+      ? 'is'
+      : t.contains
+        ? 'contains'
+        : t.matches
+          ? 'matches'
+          : t.regex
+            ? 'regex'
+            : t.value
+              ? 'value'
+              : t.count
+                ? 'count'
+                : 'is';
     const op = typeof t.value === 'string' ? t.value : typeof t.count === 'string' ? t.count : undefined;
-    return { type, op: op ? expand(f, op) : undefined, comparator: typeof t.comparator === 'string' ? t.comparator.toLowerCase() : 'i;ascii-casemap' };
+    return {
+      type,
+      op: op ? expand(f, op) : undefined,
+      comparator: typeof t.comparator === 'string' ? t.comparator.toLowerCase() : 'i;ascii-casemap',
+    };
   };
   const doMatch = (f: Frame, n: CNode, values: string[], keys: string[]): boolean => {
     const spec = matchSpec(f, n);
@@ -186,7 +227,15 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
     return out;
   };
   const addrPart = (n: CNode): string =>
-    n.tags.localpart ? 'localpart' : n.tags.domain ? 'domain' : n.tags.user ? 'user' : n.tags.detail ? 'detail' : 'all';
+    n.tags.localpart
+      ? 'localpart'
+      : n.tags.domain
+        ? 'domain'
+        : n.tags.user
+          ? 'user'
+          : n.tags.detail
+            ? 'detail'
+            : 'all';
 
   // ---- tests --------------------------------------------------------------------------
   const test = (f: Frame, n: CNode): boolean => {
@@ -203,7 +252,9 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
       case 'anyof':
         return n.tests.some((t) => test(f, t));
       case 'exists':
-        return list(f, n.pos[0]).every((h) => env.headers.some((x) => x.name.toLowerCase() === h.toLowerCase()));
+        return list(f, n.pos[0]).every((h) =>
+          env.headers.some((x) => x.name.toLowerCase() === h.toLowerCase()),
+        );
       case 'size':
         return n.tags.over ? env.size > (n.pos[0] as number) : env.size < (n.pos[0] as number);
       case 'header': {
@@ -351,9 +402,19 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
   const addAction = (n: CNode, a: Action): void => {
     if (actions.length >= MAX_ACTIONS) fail(n.line, 'too many actions');
     const rejecting = hasAction('reject');
-    if (a.type === 'reject' && (hasAction('keep') || hasAction('fileinto') || hasAction('redirect') || hasAction('vacation') || rejecting))
+    if (
+      a.type === 'reject' &&
+      (hasAction('keep') ||
+        hasAction('fileinto') ||
+        hasAction('redirect') ||
+        hasAction('vacation') ||
+        rejecting)
+    )
       fail(n.line, 'reject cannot be used with keep, fileinto, redirect, vacation or another reject');
-    if (rejecting && (a.type === 'keep' || a.type === 'fileinto' || a.type === 'redirect' || a.type === 'vacation'))
+    if (
+      rejecting &&
+      (a.type === 'keep' || a.type === 'fileinto' || a.type === 'redirect' || a.type === 'vacation')
+    )
       fail(n.line, `${a.type} cannot be used with reject`);
     if (a.type === 'vacation' && hasAction('vacation')) fail(n.line, 'only one vacation action per script');
     actions.push(a);
@@ -412,7 +473,9 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
         case 'redirect': {
           const address = str(f, n.pos[0]).trim();
           if (!/^[^\s@<>]+@[^\s@<>]+$/.test(address)) fail(n.line, `invalid redirect address "${address}"`);
-          const dup = actions.some((a) => a.type === 'redirect' && a.address.toLowerCase() === address.toLowerCase());
+          const dup = actions.some(
+            (a) => a.type === 'redirect' && a.address.toLowerCase() === address.toLowerCase(),
+          );
           if (!dup) {
             if (++redirects > MAX_REDIRECTS) fail(n.line, `too many redirect actions (max ${MAX_REDIRECTS})`);
             addAction(n, { type: 'redirect', address, copy: !!n.tags.copy });
@@ -427,7 +490,12 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           break;
         case 'vacation': {
           const t = n.tags;
-          let seconds = typeof t.seconds === 'number' ? t.seconds : typeof t.days === 'number' ? t.days * 86400 : 7 * 86400;
+          let seconds =
+            typeof t.seconds === 'number'
+              ? t.seconds
+              : typeof t.days === 'number'
+                ? t.days * 86400
+                : 7 * 86400;
           if (typeof t.days === 'number' && t.days === 0) seconds = 0;
           const reason = str(f, n.pos[0]);
           const a: Action = {
@@ -484,7 +552,11 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           if (t.upperfirst) v = v.slice(0, 1).toUpperCase() + v.slice(1);
           if (t.quotewildcard) v = v.replace(/[*?\\]/g, '\\$&');
           if (t.quoteregex) v = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-          if (t.encodeurl) v = encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+          if (t.encodeurl)
+            v = encodeURIComponent(v).replace(
+              /[!'()*]/g,
+              (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+            );
           if (t.length) v = String([...v].length);
           setVar(f, n.pos[0] as string, v);
           break;
@@ -527,14 +599,17 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           const lname = name.toLowerCase();
           if (lname === 'received' || lname === 'auto-submitted') break; // RFC 5293 7: MUST NOT
           const patterns = n.pos.length === 2 ? list(f, n.pos[1]) : null;
-          const idxs = env.headers.map((h, i) => (h.name.toLowerCase() === lname ? i : -1)).filter((i) => i >= 0);
+          const idxs = env.headers
+            .map((h, i) => (h.name.toLowerCase() === lname ? i : -1))
+            .filter((i) => i >= 0);
           let targets = idxs;
           if (typeof n.tags.index === 'number') {
             const k = n.tags.index;
             const pick = n.tags.last ? idxs[idxs.length - k] : idxs[k - 1];
             targets = pick === undefined ? [] : [pick];
           }
-          if (patterns) targets = targets.filter((i) => doMatch(f, n, [decodeHeader(env.headers[i]!.value)], patterns));
+          if (patterns)
+            targets = targets.filter((i) => doMatch(f, n, [decodeHeader(env.headers[i]!.value)], patterns));
           const values = targets.map((i) => env.headers[i]!.value);
           for (const i of [...targets].sort((a, b) => b - a)) env.headers.splice(i, 1);
           if (targets.length) edits.push({ op: 'delete', name, values });
@@ -597,7 +672,9 @@ function spamValue(headers: HeaderField[], percent: boolean): string {
 
 /** RFC 5235 virustest: 0 not tested, 1 clean, 5 infected. */
 function virusValue(headers: HeaderField[]): string {
-  const st = headers.find((h) => h.name.toLowerCase() === 'x-virus-status' || h.name.toLowerCase() === 'x-virus-scanned')?.value;
+  const st = headers.find(
+    (h) => h.name.toLowerCase() === 'x-virus-status' || h.name.toLowerCase() === 'x-virus-scanned',
+  )?.value;
   if (st === undefined) return '0';
   if (/infected|yes|virus/i.test(st) && !/clean|no/i.test(st)) return '5';
   return '1';
@@ -605,8 +682,18 @@ function virusValue(headers: HeaderField[]): string {
 
 const MONTH = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const ZONES: Record<string, string> = {
-  ut: '+0000', utc: '+0000', gmt: '+0000', z: '+0000', est: '-0500', edt: '-0400', cst: '-0600', cdt: '-0500',
-  mst: '-0700', mdt: '-0600', pst: '-0800', pdt: '-0700',
+  ut: '+0000',
+  utc: '+0000',
+  gmt: '+0000',
+  z: '+0000',
+  est: '-0500',
+  edt: '-0400',
+  cst: '-0600',
+  cdt: '-0500',
+  mst: '-0700',
+  mdt: '-0600',
+  pst: '-0800',
+  pdt: '-0700',
 };
 
 /** Parse an RFC 5322 date-time; returns the instant and the zone as written (+hhmm). */
@@ -659,7 +746,9 @@ export function datePart(d: Date, zone: string, part: string): string | null {
     case 'date':
       return `${Y}-${M}-${D}`;
     case 'julian':
-      return String(Math.floor(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate()) / 86400000) + 40587);
+      return String(
+        Math.floor(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate()) / 86400000) + 40587,
+      );
     case 'hour':
       return h;
     case 'minute':

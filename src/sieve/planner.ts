@@ -19,7 +19,8 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
   const r = input.recipient;
   const fallback: DeliveryPlan = { targets: [{ mailbox: r.mailbox, flags: [] }] };
   if (!r.userid || !r.inbox) return fallback;
-  if (!input.conf.getSwitch('sieveusehomedir') && new SieveStore(input.conf).activeName(r.userid) === null) return fallback;
+  if (!input.conf.getSwitch('sieveusehomedir') && new SieveStore(input.conf).activeName(r.userid) === null)
+    return fallback;
   const parsed = await parseMessage(createReadStream(input.spoolPath));
   const owner = { userid: r.userid, isAdmin: true, groups: [] as string[] };
   const plan = await sieveForDelivery({
@@ -42,7 +43,12 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
     },
     getMetadata: (mailbox, entry) => {
       try {
-        return input.store.getAnnotation(owner, mailbox ?? '', entry.replace(/^\/(private|shared)/, ''), entry.startsWith('/shared'));
+        return input.store.getAnnotation(
+          owner,
+          mailbox ?? '',
+          entry.replace(/^\/(private|shared)/, ''),
+          entry.startsWith('/shared'),
+        );
       } catch {
         return undefined;
       }
@@ -52,6 +58,9 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
   if (plan.reject) return { targets: [], reject: plan.reject.reason };
   if (plan.discard) return { targets: [], discard: true };
   return {
-    targets: plan.deliveries.map((d) => ({ mailbox: d.mailbox === r.inbox ? r.mailbox : d.mailbox, flags: d.flags })),
+    targets: plan.deliveries.map((d) => ({
+      mailbox: d.mailbox === r.inbox ? r.mailbox : d.mailbox,
+      flags: d.flags,
+    })),
   };
 };

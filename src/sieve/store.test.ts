@@ -21,7 +21,8 @@ test('layout: <sievedir>/<h>/<user>/, virtdomains, global; names', () => {
     assert.equal(vd.dir('joe@example.com').split('/sieve/')[1], 'domain/e/example.com/j/joe');
     vsite.cleanup();
     assert.ok(validScriptName('My script'));
-    for (const bad of ['', '../x', 'a/b', '.hidden', 'a\nb', 'x'.repeat(201)]) assert.ok(!validScriptName(bad), bad);
+    for (const bad of ['', '../x', 'a/b', '.hidden', 'a\nb', 'x'.repeat(201)])
+      assert.ok(!validScriptName(bad), bad);
   } finally {
     site.cleanup();
   }
@@ -53,12 +54,18 @@ test('activate via defaultbc symlink, deactivate, rename keeps it active', () =>
     assert.equal(st.activeName('fred'), 'a');
     st.rename('fred', 'a', 'b');
     assert.equal(st.activeName('fred'), 'b');
-    assert.throws(() => st.delete('fred', 'b'), (e: unknown) => e instanceof SieveStoreError && e.code === 'ACTIVE');
+    assert.throws(
+      () => st.delete('fred', 'b'),
+      (e: unknown) => e instanceof SieveStoreError && e.code === 'ACTIVE',
+    );
     st.setActive('fred', '');
     assert.equal(st.activeName('fred'), null);
     st.delete('fred', 'b');
     assert.deepEqual(st.list('fred'), []);
-    assert.throws(() => st.setActive('fred', 'b'), (e: unknown) => e instanceof SieveStoreError && e.code === 'NONEXISTENT');
+    assert.throws(
+      () => st.setActive('fred', 'b'),
+      (e: unknown) => e instanceof SieveStoreError && e.code === 'NONEXISTENT',
+    );
   } finally {
     site.cleanup();
   }

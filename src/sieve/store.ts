@@ -48,7 +48,7 @@ export class SieveStoreError extends Error {
 /** RFC 5804 1.6 script names: UTF-8, no controls; we also refuse '/' and a leading '.' (files). */
 export function validScriptName(name: string): boolean {
   if (name.length === 0 || Buffer.byteLength(name) > 200) return false;
-  // eslint-disable-next-line no-control-regex
+
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029/]/.test(name)) return false;
   return !name.startsWith('.');
 }
@@ -115,7 +115,10 @@ export class SieveStore {
   }
 
   limits(): { maxScripts: number; maxSize: number } {
-    return { maxScripts: this.conf.getInt('sieve_maxscripts'), maxSize: this.conf.getBytes('sieve_maxscriptsize') };
+    return {
+      maxScripts: this.conf.getInt('sieve_maxscripts'),
+      maxSize: this.conf.getBytes('sieve_maxscriptsize'),
+    };
   }
 
   /** the directory of a user's scripts; null userid = global scripts */
@@ -203,7 +206,8 @@ export class SieveStore {
 
   delete(userid: string | null, name: string): void {
     if (!this.exists(userid, name)) throw new SieveStoreError('NONEXISTENT', 'Script does not exist');
-    if (this.activeName(userid) === name) throw new SieveStoreError('ACTIVE', 'Active script cannot be deleted');
+    if (this.activeName(userid) === name)
+      throw new SieveStoreError('ACTIVE', 'Active script cannot be deleted');
     const d = this.dir(userid);
     unlinkSync(join(d, `${name}.script`));
     try {
@@ -287,7 +291,8 @@ export class SieveStore {
       if (st.mtimeMs >= srcStat.mtimeMs) {
         const text = readFileSync(bc, 'utf8');
         const nl = text.indexOf('\n');
-        if (text.slice(0, nl) === `${BC_MAGIC} ${COMPILED_VERSION}`) compiled = JSON.parse(text.slice(nl + 1)) as Compiled;
+        if (text.slice(0, nl) === `${BC_MAGIC} ${COMPILED_VERSION}`)
+          compiled = JSON.parse(text.slice(nl + 1)) as Compiled;
       }
     } catch {
       compiled = null;

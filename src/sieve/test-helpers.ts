@@ -111,7 +111,9 @@ export function tempSite(extra: Record<string, string> = {}): Site {
     sent() {
       let files: string[];
       try {
-        files = readdirSync(outbox).filter((f) => f.endsWith('.args')).sort();
+        files = readdirSync(outbox)
+          .filter((f) => f.endsWith('.args'))
+          .sort();
       } catch {
         return [];
       }

@@ -30,7 +30,12 @@ before(async () => {
   mkdirSync(cdir);
   certs = makeTestCerts(cdir);
   // same site, now with TLS configured
-  const tls = tempSite({ allowplaintext: 'no', tls_server_cert: certs.serverCert, tls_server_key: certs.serverKey, sievedir: site.sievedir });
+  const tls = tempSite({
+    allowplaintext: 'no',
+    tls_server_cert: certs.serverCert,
+    tls_server_key: certs.serverKey,
+    sievedir: site.sievedir,
+  });
   site.cleanup = ((orig, other) => () => {
     other.cleanup();
     orig();
@@ -48,7 +53,11 @@ after(async () => {
   site.cleanup();
 });
 
-function run(cmd: string, args: string[], opts: { stdin?: (w: (s: string) => void) => Promise<void>; fd3?: string } = {}) {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { stdin?: (w: (s: string) => void) => Promise<void>; fd3?: string } = {},
+) {
   return new Promise<{ code: number | null; out: string }>((resolve) => {
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe'];
     if (opts.fd3 !== undefined) stdio.push('pipe');
@@ -75,14 +84,29 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function sieveConnect(args: string[]) {
   return run(
     'sieve-connect',
-    ['-s', '127.0.0.1', '-p', String(srv.port), '-u', 'fred', '--passwordfd', '3', '--tlscafile', certs.caCert, '--tlshostname', 'localhost', ...args],
+    [
+      '-s',
+      '127.0.0.1',
+      '-p',
+      String(srv.port),
+      '-u',
+      'fred',
+      '--passwordfd',
+      '3',
+      '--tlscafile',
+      certs.caCert,
+      '--tlshostname',
+      'localhost',
+      ...args,
+    ],
     { fd3: 'secret' },
   );
 }
 
 test('sieve-connect over STARTTLS: upload, activate, list, download, check, delete', async () => {
   const local = join(site.dir, 'vacation.siv');
-  const script = 'require ["fileinto", "vacation"];\n# a comment\nif header :contains "subject" "[list]" { fileinto "INBOX.lists"; }\nvacation :days 3 "away";\n';
+  const script =
+    'require ["fileinto", "vacation"];\n# a comment\nif header :contains "subject" "[list]" { fileinto "INBOX.lists"; }\nvacation :days 3 "away";\n';
   writeFileSync(local, script);
 
   let r = await sieveConnect(['--upload', '--localsieve', local, '--remotesieve', 'holiday']);
@@ -122,15 +146,19 @@ test('sieve-connect over STARTTLS: upload, activate, list, download, check, dele
 
 async function sivtest(mech: string, commands: string[]) {
   // sivtest negotiates TLS only with -t; without TLS, PLAIN is not offered (allowplaintext: no)
-  return run(SIVTEST, ['-t', '', '-a', 'fred', '-u', 'fred', '-w', 'secret', '-m', mech, '-p', String(srv.port), '127.0.0.1'], {
-    stdin: async (w) => {
-      await sleep(800);
-      for (const c of commands) {
-        w(c);
-        await sleep(200);
-      }
+  return run(
+    SIVTEST,
+    ['-t', '', '-a', 'fred', '-u', 'fred', '-w', 'secret', '-m', mech, '-p', String(srv.port), '127.0.0.1'],
+    {
+      stdin: async (w) => {
+        await sleep(800);
+        for (const c of commands) {
+          w(c);
+          await sleep(200);
+        }
+      },
     },
-  });
+  );
 }
 
 test('sivtest: SCRAM-SHA-256 and PLAIN over STARTTLS, then PUTSCRIPT / LISTSCRIPTS / GETSCRIPT', async () => {

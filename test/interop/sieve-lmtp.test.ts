@@ -36,7 +36,13 @@ before(async () => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => undefined);
-    const s = new LmtpSession(deps, { stream: sock, preauth: true, secure: false, remote: '[127.0.0.1]', sessionId: 'test' });
+    const s = new LmtpSession(deps, {
+      stream: sock,
+      preauth: true,
+      secure: false,
+      remote: '[127.0.0.1]',
+      sessionId: 'test',
+    });
     void s.run().finally(() => sock.end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -54,7 +60,24 @@ function swaks(from: string, to: string, header: string, body = 'hello') {
   return new Promise<{ code: number | null; out: string }>((resolve) => {
     const p = spawn(
       'swaks',
-      ['--protocol', 'LMTP', '--server', '127.0.0.1', '--port', String(port), '--from', from, '--to', to, '--header', header, '--body', body, '--helo', 'test'],
+      [
+        '--protocol',
+        'LMTP',
+        '--server',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--from',
+        from,
+        '--to',
+        to,
+        '--header',
+        header,
+        '--body',
+        body,
+        '--helo',
+        'test',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -85,7 +108,9 @@ function activate(script: string): void {
 }
 
 test('fileinto with flags: swaks → LMTP → the folder the script chose, with its flags', async () => {
-  activate('require ["fileinto", "imap4flags"];\nif header :contains "subject" "SPAM" { fileinto :flags ["\\\\Seen", "$Junk"] "Junk"; }\n');
+  activate(
+    'require ["fileinto", "imap4flags"];\nif header :contains "subject" "SPAM" { fileinto :flags ["\\\\Seen", "$Junk"] "Junk"; }\n',
+  );
   const before = messages('user.fred').length;
   let r = await swaks('alice@example.org', 'fred@example.com', 'Subject: buy SPAM now');
   assert.equal(r.code, 0, r.out);
@@ -109,7 +134,9 @@ test('reject: LMTP answers 5xx for the recipient', async () => {
 });
 
 test('vacation: exactly one reply per sender and period through sendmail', async () => {
-  activate('require ["vacation", "fcc", "mailbox"];\nvacation :days 1 :subject "Out of office" :fcc "Sent" :create "I am away.";\n');
+  activate(
+    'require ["vacation", "fcc", "mailbox"];\nvacation :days 1 :subject "Out of office" :fcc "Sent" :create "I am away.";\n',
+  );
   const sent0 = site.sent().length;
   for (let i = 0; i < 3; i++) {
     const r = await swaks('carol@example.org', 'fred@example.com', 'Subject: question ' + i);

@@ -14,7 +14,8 @@ function reader(): { r: LineReader; feed: (b: string | Buffer) => void; end: () 
   return { r, feed: (b) => s.write(b), end: () => s.end() };
 }
 
-const show = (t: Token[] | null): unknown => t?.map((x) => (x.kind === 'string' ? `s:${x.value.toString()}` : `${x.kind}:${x.value}`));
+const show = (t: Token[] | null): unknown =>
+  t?.map((x) => (x.kind === 'string' ? `s:${x.value.toString()}` : `${x.kind}:${x.value}`));
 
 test('quoted strings with escapes, numbers, atoms; literals {N+} and {N}', async () => {
   const { r, feed } = reader();
@@ -41,16 +42,28 @@ test('literal limit: exactly at the limit is read, one over is skipped and repor
   const { r, feed } = reader();
   feed(`CHECKSCRIPT {10+}\r\n${'a'.repeat(10)}\r\nCHECKSCRIPT {11+}\r\n${'b'.repeat(11)}\r\nNOOP\r\n`);
   assert.deepEqual(show(await readCommand(r, () => 10)), ['atom:CHECKSCRIPT', `s:${'a'.repeat(10)}`]);
-  await assert.rejects(readCommand(r, () => 10), (e: unknown) => e instanceof ReadError && e.kind === 'toobig' && e.command === 'CHECKSCRIPT');
+  await assert.rejects(
+    readCommand(r, () => 10),
+    (e: unknown) => e instanceof ReadError && e.kind === 'toobig' && e.command === 'CHECKSCRIPT',
+  );
   assert.deepEqual(show(await readCommand(r, () => 10)), ['atom:NOOP']);
 });
 
 test('a literal beyond what may be skipped is fatal; bad syntax is not', async () => {
   const { r, feed } = reader();
   feed('X "unterminated\r\nY {abc}\r\nZ {99999999999+}\r\n');
-  await assert.rejects(readCommand(r, () => 10), (e: unknown) => e instanceof ReadError && e.kind === 'syntax');
-  await assert.rejects(readCommand(r, () => 10), (e: unknown) => e instanceof ReadError && e.kind === 'syntax');
-  await assert.rejects(readCommand(r, () => 10), (e: unknown) => e instanceof ReadError && e.kind === 'fatal');
+  await assert.rejects(
+    readCommand(r, () => 10),
+    (e: unknown) => e instanceof ReadError && e.kind === 'syntax',
+  );
+  await assert.rejects(
+    readCommand(r, () => 10),
+    (e: unknown) => e instanceof ReadError && e.kind === 'syntax',
+  );
+  await assert.rejects(
+    readCommand(r, () => 10),
+    (e: unknown) => e instanceof ReadError && e.kind === 'fatal',
+  );
 });
 
 test('quoted string: 1024 octets accepted, 1025 refused; over-long lines refused', async () => {
@@ -58,10 +71,16 @@ test('quoted string: 1024 octets accepted, 1025 refused; over-long lines refused
   const r = new LineReader(s, { maxLine: 4096 });
   s.write(`A "${'q'.repeat(MAX_QUOTED)}"\r\nB "${'q'.repeat(MAX_QUOTED + 1)}"\r\n`);
   assert.equal((await readCommand(r, () => 0))![1]!.value.toString().length, MAX_QUOTED);
-  await assert.rejects(readCommand(r, () => 0), /Quoted string too long/);
+  await assert.rejects(
+    readCommand(r, () => 0),
+    /Quoted string too long/,
+  );
   const { r: r2, feed } = reader();
   feed(`NOOP "${'x'.repeat(300)}"\r\nNOOP\r\n`);
-  await assert.rejects(readCommand(r2, () => 0), /Line too long/);
+  await assert.rejects(
+    readCommand(r2, () => 0),
+    /Line too long/,
+  );
   assert.deepEqual(show(await readCommand(r2, () => 0)), ['atom:NOOP']);
 });
 

@@ -15,7 +15,8 @@
  */
 import type { LineReader } from '../../net/lines.js';
 
-export type Token = { kind: 'atom'; value: string } | { kind: 'string'; value: Buffer } | { kind: 'number'; value: number };
+export type Token =
+  { kind: 'atom'; value: string } | { kind: 'string'; value: Buffer } | { kind: 'number'; value: number };
 
 export class ReadError extends Error {
   constructor(

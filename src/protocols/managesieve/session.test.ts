@@ -61,7 +61,10 @@ test('greeting: capability block then OK, as timsieved; no STARTTLS without TLS'
     assert.match(lines[0]!, /^"IMPLEMENTATION" "Cyrus timsieved/);
     assert.equal(lines[1], '"VERSION" "1.0"');
     assert.match(lines[2]!, /^"SASL" ".*\bPLAIN\b.*"$/);
-    assert.match(lines[3]!, /^"SIEVE" "encoded-character comparator-i;ascii-numeric fileinto reject ereject vacation vacation-seconds enotify include /);
+    assert.match(
+      lines[3]!,
+      /^"SIEVE" "encoded-character comparator-i;ascii-numeric fileinto reject ereject vacation vacation-seconds enotify include /,
+    );
     assert.ok(lines.includes('"NOTIFY" "mailto"'));
     assert.ok(lines.includes('"MAXREDIRECTS" "5"'));
     assert.ok(lines.includes('"UNAUTHENTICATE"'));
@@ -77,7 +80,10 @@ test('sieve_extensions limits the SIEVE capability and what scripts may require'
   const t = await setup({ sieve_extensions: 'fileinto vacation' });
   try {
     const { greeting } = await t.client();
-    assert.match(greeting, /"SIEVE" "encoded-character comparator-i;ascii-numeric fileinto vacation spamtest spamtestplus virustest"/);
+    assert.match(
+      greeting,
+      /"SIEVE" "encoded-character comparator-i;ascii-numeric fileinto vacation spamtest spamtestplus virustest"/,
+    );
     const c = await t.login();
     const r = await c.cmd(`CHECKSCRIPT ${lit('require "regex";\r\nkeep;\r\n')}`);
     assert.match(r, /^NO \{\d+\}\r\nline 1: Unsupported feature "regex"\r\n/);
@@ -92,7 +98,10 @@ test('AUTHENTICATE: initial response, continuation with a literal, bad password,
   try {
     const { c } = await t.client();
     assert.equal(await c.cmd('LISTSCRIPTS'), 'NO "Authenticate first"\r\n');
-    assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'wrong')}"`), 'NO "Authentication Error"\r\n');
+    assert.equal(
+      await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'wrong')}"`),
+      'NO "Authentication Error"\r\n',
+    );
     c.send('AUTHENTICATE "PLAIN"\r\n');
     assert.equal(await c.line(), '""');
     c.send('"*"\r\n');
@@ -104,7 +113,10 @@ test('AUTHENTICATE: initial response, continuation with a literal, bad password,
     const caps = await c.cmd('CAPABILITY');
     assert.ok(caps.includes('"OWNER" "fred"\r\n"UNAUTHENTICATE"'));
     assert.ok(!caps.includes('"SASL"'));
-    assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'pw')}"`), 'NO "Already authenticated"\r\n');
+    assert.equal(
+      await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'pw')}"`),
+      'NO "Already authenticated"\r\n',
+    );
     assert.equal(await c.cmd('UNAUTHENTICATE'), 'OK\r\n');
     assert.equal(await c.cmd('LISTSCRIPTS'), 'NO "Authenticate first"\r\n');
   } finally {
@@ -116,7 +128,10 @@ test('a valid user without an INBOX cannot log in (as timsieved: "Authentication
   const t = await setup();
   try {
     const { c } = await t.client();
-    assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('ghost', 'boo')}"`), 'NO "Authentication Error"\r\n');
+    assert.equal(
+      await c.cmd(`AUTHENTICATE "PLAIN" "${plain('ghost', 'boo')}"`),
+      'NO "Authentication Error"\r\n',
+    );
     assert.ok(t.log.lines.some((l) => l.includes('badlogin: ghost PLAIN: Mailbox does not exist')));
     assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'pw')}"`), 'OK\r\n');
   } finally {
@@ -129,7 +144,10 @@ test('allowplaintext off: PLAIN is neither offered nor accepted without TLS', as
   try {
     const { c, greeting } = await t.client();
     assert.ok(!/"SASL" "[^"]*PLAIN/.test(greeting));
-    assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'pw')}"`), 'NO "Authentication mechanism not available"\r\n');
+    assert.equal(
+      await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'pw')}"`),
+      'NO "Authentication mechanism not available"\r\n',
+    );
   } finally {
     await t.done();
   }
@@ -191,16 +209,28 @@ test('limits: HAVESPACE, sieve_maxscriptsize at the literal, sieve_maxscripts', 
   const t = await setup({ sieve_maxscripts: '2', sieve_maxscriptsize: '1' });
   try {
     const c = await t.login();
-    assert.equal(await c.cmd('HAVESPACE "s1" 999999999'), 'NO (QUOTA/MAXSIZE) "Script size is too large. Max script size is 1024 bytes"\r\n');
+    assert.equal(
+      await c.cmd('HAVESPACE "s1" 999999999'),
+      'NO (QUOTA/MAXSIZE) "Script size is too large. Max script size is 1024 bytes"\r\n',
+    );
     assert.equal(await c.cmd('HAVESPACE "s1" 1024'), 'OK\r\n');
     const big = '#'.repeat(1025);
-    assert.equal(await c.cmd(`PUTSCRIPT "big" {1025+}\r\n${big}\r\n`), 'NO (QUOTA/MAXSIZE) "Script size is too large. Max script size is 1024 bytes"\r\n');
+    assert.equal(
+      await c.cmd(`PUTSCRIPT "big" {1025+}\r\n${big}\r\n`),
+      'NO (QUOTA/MAXSIZE) "Script size is too large. Max script size is 1024 bytes"\r\n',
+    );
     // the connection is still in step
     assert.equal(await c.cmd('NOOP "t1"'), 'OK (TAG "t1") "Done"\r\n');
     assert.equal(await c.cmd(`PUTSCRIPT "a" ${lit('keep;')}`), 'OK\r\n');
     assert.equal(await c.cmd(`PUTSCRIPT "b" ${lit('keep;')}`), 'OK\r\n');
-    assert.equal(await c.cmd(`PUTSCRIPT "c" ${lit('keep;')}`), 'NO (QUOTA/MAXSCRIPTS) "You are only allowed 2 scripts."\r\n');
-    assert.equal(await c.cmd('HAVESPACE "c" 10'), 'NO (QUOTA/MAXSCRIPTS) "You are only allowed 2 scripts."\r\n');
+    assert.equal(
+      await c.cmd(`PUTSCRIPT "c" ${lit('keep;')}`),
+      'NO (QUOTA/MAXSCRIPTS) "You are only allowed 2 scripts."\r\n',
+    );
+    assert.equal(
+      await c.cmd('HAVESPACE "c" 10'),
+      'NO (QUOTA/MAXSCRIPTS) "You are only allowed 2 scripts."\r\n',
+    );
     // replacing an existing one is fine
     assert.equal(await c.cmd(`PUTSCRIPT "b" ${lit('discard;')}`), 'OK\r\n');
     // a huge literal ends the session
@@ -243,7 +273,11 @@ test('STARTTLS: OK, handshake, capabilities again (without STARTTLS), then PLAIN
   const certDir = join(site0.dir, 'certs');
   mkdirSync(certDir);
   const certs = makeTestCerts(certDir);
-  const t = await setup({ allowplaintext: 'no', tls_server_cert: certs.serverCert, tls_server_key: certs.serverKey });
+  const t = await setup({
+    allowplaintext: 'no',
+    tls_server_cert: certs.serverCert,
+    tls_server_key: certs.serverKey,
+  });
   try {
     const { c, greeting } = await t.client();
     assert.ok(greeting.includes('"STARTTLS"\r\n'));

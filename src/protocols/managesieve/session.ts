@@ -70,7 +70,12 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
   };
 
   const write = (...parts: (string | Buffer)[]): void => {
-    if (!out.destroyed) out.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+    if (!out.destroyed)
+      out.write(
+        parts.length === 1
+          ? parts[0]!
+          : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))),
+      );
   };
   const ok = (text?: string, code?: string): void =>
     write(`OK${code ? ` (${code})` : ''}${text !== undefined ? ` ${quote(text)}` : ''}\r\n`);
@@ -81,7 +86,10 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
   const capabilities = (): void => {
     const lines: string[] = [`"IMPLEMENTATION" ${quote(IMPLEMENTATION)}`, '"VERSION" "1.0"'];
     if (!st.user) {
-      const mechs = deps.auth.mechanisms({ secure: st.secure, hasExternal: !!(st.tls && externalIdentity(st.tls)) });
+      const mechs = deps.auth.mechanisms({
+        secure: st.secure,
+        hasExternal: !!(st.tls && externalIdentity(st.tls)),
+      });
       lines.push(`"SASL" ${quote(mechs.join(' '))}`);
     }
     lines.push(`"SIEVE" ${quote(sieveCapability(store.enabled))}`);
@@ -93,7 +101,8 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
     write(lines.join('\r\n') + '\r\n');
   };
 
-  const str = (t: Token | undefined): string | null => (t && t.kind === 'string' ? t.value.toString('utf8') : null);
+  const str = (t: Token | undefined): string | null =>
+    t && t.kind === 'string' ? t.value.toString('utf8') : null;
   const literalLimit = (cmd: string, argIndex: number): number => {
     const { maxSize } = store.limits();
     if ((cmd === 'PUTSCRIPT' && argIndex === 1) || (cmd === 'CHECKSCRIPT' && argIndex === 0)) return maxSize;
@@ -217,7 +226,10 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
           no('Already authenticated');
           return 'bad';
         }
-        return authenticate(str(args[0])!.toUpperCase(), args[1] ? (args[1] as { value: Buffer }).value : null);
+        return authenticate(
+          str(args[0])!.toUpperCase(),
+          args[1] ? (args[1] as { value: Buffer }).value : null,
+        );
       }
       case 'UNAUTHENTICATE':
         if (!argc(0)) break;
@@ -231,7 +243,7 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
         if (!needAuth()) return 'bad';
         const name = str(args[0])!;
         const size = (args[1] as { value: number }).value;
-        if (!validScriptName(name)) return no('Invalid script name'), 'ok';
+        if (!validScriptName(name)) return (no('Invalid script name'), 'ok');
         if (quotaCheck(name, size)) ok();
         return 'ok';
       }
@@ -240,7 +252,7 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
         if (!needAuth()) return 'bad';
         const name = str(args[0])!;
         const body = (args[1] as { value: Buffer }).value;
-        if (!validScriptName(name)) return no('Invalid script name'), 'ok';
+        if (!validScriptName(name)) return (no('Invalid script name'), 'ok');
         if (!quotaCheck(name, body.length)) return 'ok';
         const errs = checkScript(body.toString('utf8'), store.enabled);
         if (errs.length) {
@@ -347,7 +359,10 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
   }
 
   async function authenticate(mech: string, initial: Buffer | null): Promise<'ok' | 'bad' | 'logout'> {
-    const offered = deps.auth.mechanisms({ secure: st.secure, hasExternal: !!(st.tls && externalIdentity(st.tls)) });
+    const offered = deps.auth.mechanisms({
+      secure: st.secure,
+      hasExternal: !!(st.tls && externalIdentity(st.tls)),
+    });
     if (!offered.includes(mech)) {
       no('Authentication mechanism not available');
       return 'bad';
@@ -358,7 +373,9 @@ export async function runSession(socket: Duplex, deps: SessionDeps): Promise<voi
         service: 'sieve',
         secure: st.secure,
         serverName: conf.getString('servername') ?? 'localhost',
-        ...(st.tls ? { channelBinding: channelBindings(st.tls)[0], externalId: externalIdentity(st.tls) } : {}),
+        ...(st.tls
+          ? { channelBinding: channelBindings(st.tls)[0], externalId: externalIdentity(st.tls) }
+          : {}),
       };
       ex = deps.auth.start(mech, ctx);
     } catch {
