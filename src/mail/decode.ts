@@ -156,15 +156,14 @@ export function qpDecodeRange(src: Buffer, start: number, end: number): Buffer {
     if (c === 0x0a) {
       // hard line break: drop transport padding before it
       let t = o;
-      if (t > lineOut && out[t - 1] === 0x0d) t--;
-      let cr = t < o;
+      const cr = t > lineOut && out[t - 1] === 0x0d;
+      if (cr) t--;
       while (t > lineOut && (out[t - 1] === 0x20 || out[t - 1] === 0x09)) t--;
       o = t;
       if (cr) out[o++] = 0x0d;
       out[o++] = 0x0a;
       lineOut = o;
       i++;
-      cr = false;
       continue;
     }
     out[o++] = c;
