@@ -111,6 +111,7 @@ export class Master {
   readyFile = '';
 
   constructor(private readonly opts: MasterOptions) {
+    delete process.env.NOTIFY_SOCKET;
     this.output = opts.output ?? 'inherit';
     this.log = createLogger('master', { write: opts.write });
   }
@@ -336,15 +337,20 @@ export class Master {
 
   private exitCode = 0;
   private waitingSince = 0;
+  /** systemd's socket; taken out of the environment so that children do not talk to systemd */
+  private readonly notifySocket = process.env.NOTIFY_SOCKET;
 
   private notifySystemd(): void {
-    if (!process.env.NOTIFY_SOCKET) return;
+    if (!this.notifySocket) return;
     const bin = whichSync('systemd-notify');
     if (!bin) {
       this.log.debug('NOTIFY_SOCKET is set but systemd-notify is not installed: not telling systemd');
       return;
     }
-    const child = spawn(bin, ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' });
+    const child = spawn(bin, ['--ready', `--pid=${process.pid}`], {
+      stdio: 'ignore',
+      env: { ...process.env, NOTIFY_SOCKET: this.notifySocket },
+    });
     child.on('error', (err) => this.log.debug(`systemd-notify: ${err.message}`));
   }
 
