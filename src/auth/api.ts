@@ -84,8 +84,12 @@ export class SaslFailure extends Error {
  * `createAuthenticator(conf, log)`). Identity comes from the store's contract.
  */
 export interface Authenticator {
-  /** SASL mechanism names to advertise on a connection in this state, best first. */
-  mechanisms(opts: { secure: boolean; hasExternal?: boolean }): string[];
+  /**
+   * SASL mechanism names to advertise on a connection in this state, best first. The -PLUS
+   * variants appear only when `hasChannelBinding` is true: then pass `channelBindings(tls)`
+   * (src/net/tls.ts) in the SaslContext given to `start`.
+   */
+  mechanisms(opts: { secure: boolean; hasExternal?: boolean; hasChannelBinding?: boolean }): string[];
   /** May cleartext passwords (IMAP LOGIN, POP3 USER/PASS, PLAIN, LOGIN) be used now? */
   plaintextAllowed(secure: boolean): boolean;
   /** Begin an exchange; throws SaslFailure 'mech' for an unknown or disabled mechanism. */

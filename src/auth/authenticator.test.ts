@@ -23,7 +23,12 @@ test('mechanism offer follows allowplaintext, TLS, tls_required, mech_list', () 
   const log = memoryLogger();
   const a = createAuthenticator(testConf(), log, { store: memoryStore(users) });
   assert.deepEqual(a.mechanisms({ secure: false }), ['SCRAM-SHA-256', 'SCRAM-SHA-1']);
-  assert.deepEqual(a.mechanisms({ secure: true }), [
+  assert.deepEqual(a.mechanisms({ secure: true }), ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN', 'LOGIN']);
+  assert.deepEqual(a.mechanisms({ secure: false, hasChannelBinding: true }), [
+    'SCRAM-SHA-256',
+    'SCRAM-SHA-1',
+  ]);
+  assert.deepEqual(a.mechanisms({ secure: true, hasChannelBinding: true }), [
     'SCRAM-SHA-256-PLUS',
     'SCRAM-SHA-1-PLUS',
     'SCRAM-SHA-256',
@@ -56,7 +61,7 @@ test('mechanism offer follows allowplaintext, TLS, tls_required, mech_list', () 
   const l = createAuthenticator(testConf({ sasl_mech_list: 'plain cram-md5 SCRAM-SHA-256' }), log, {
     store: memoryStore(users),
   });
-  assert.deepEqual(l.mechanisms({ secure: true }), [
+  assert.deepEqual(l.mechanisms({ secure: true, hasChannelBinding: true }), [
     'SCRAM-SHA-256-PLUS',
     'SCRAM-SHA-256',
     'CRAM-MD5',
@@ -71,7 +76,7 @@ test('mechanism offer follows allowplaintext, TLS, tls_required, mech_list', () 
 
   // a store without SCRAM secrets (saslauthd): only plaintext mechanisms
   const s = createAuthenticator(testConf(), log, { store: memoryStore(users), storeHasSecrets: false });
-  assert.deepEqual(s.mechanisms({ secure: true }), ['PLAIN', 'LOGIN']);
+  assert.deepEqual(s.mechanisms({ secure: true, hasChannelBinding: true }), ['PLAIN', 'LOGIN']);
 });
 
 test('start: refuses disabled mechanisms; logs failures without passwords', async () => {
@@ -89,6 +94,13 @@ test('start: refuses disabled mechanisms; logs failures without passwords', asyn
     () => a.start('SCRAM-SHA-256-PLUS', ctx({ secure: true })),
     (e: unknown) => e instanceof SaslFailure && e.reason === 'mech',
   );
+  // with the connection's bindings the -PLUS exchange starts and asks for a binding
+  const plus = a.start(
+    'SCRAM-SHA-256-PLUS',
+    ctx({ secure: true, channelBindings: [{ type: 'tls-exporter', data: Buffer.alloc(32) }] }),
+  );
+  const first = await plus.step(Buffer.from('p=tls-exporter,,n=fred,r=abc'));
+  assert.ok('challenge' in first && first.challenge.toString().startsWith('r=abc'));
   const ex = a.start('plain', ctx({ secure: true }));
   await assert.rejects(ex.step(Buffer.from('\0Fred\0sekrit-wrong')), SaslFailure);
   const line = log.lines.find((l) => l.includes('badlogin'));

@@ -12,7 +12,9 @@
  *    (`cyr_saslpasswd -k`), and a client that prefers CRAM-MD5 would otherwise fail for most
  *    users.
  *  - SCRAM needs stored secrets: offered only when the auxprop store is in use.
- *  - -PLUS variants are offered only on TLS (the caller passes the bindings in the context).
+ *  - -PLUS variants are offered only on TLS and only when the caller says it will pass the
+ *    channel bindings (`hasChannelBinding`), so a protocol that does not pass them never
+ *    advertises a mechanism it cannot run.
  *  - EXTERNAL when the connection has an external identity; ANONYMOUS only with
  *    allowanonymouslogin.
  * Failed logins are logged at notice level as `badlogin: <remote> <mech> [<user>] <why>` —
@@ -20,7 +22,7 @@
  *
  * How a protocol uses it (IMAP shown; POP3/LMTP/ManageSieve differ only in framing):
  *   const auth = createAuthenticator(conf, log);            // once per worker (service init)
- *   caps: auth.mechanisms({ secure, hasExternal: !!externalId }).map((m) => `AUTH=${m}`)
+ *   caps: auth.mechanisms({ secure, hasExternal: !!externalId, hasChannelBinding: !!tls }).map((m) => `AUTH=${m}`)
  *         and LOGINDISABLED when !auth.plaintextAllowed(secure)
  *   LOGIN u p:  const who = await auth.checkPassword(u, p, { service, secure, remote });
  *               if (!who) { await sleep(auth.failedLoginDelay()); NO ... }
@@ -106,14 +108,18 @@ export function createAuthenticator(
     return secure || conf.getSwitch('allowplaintext');
   };
 
-  const mechanisms = (o: { secure: boolean; hasExternal?: boolean }): string[] => {
+  const mechanisms = (o: {
+    secure: boolean;
+    hasExternal?: boolean;
+    hasChannelBinding?: boolean;
+  }): string[] => {
     if (conf.getSwitch('tls_required') && !o.secure) return [];
     const ssf = o.secure ? 256 : 0;
     if (conf.getInt('sasl_minimum_layer') > ssf) return [];
     return ALL_MECHANISMS.filter((m) => {
       if (!listed(m.replace(/-PLUS$/, '')) && !listed(m)) return false;
       if (m === 'EXTERNAL') return !!o.hasExternal;
-      if (m.endsWith('-PLUS')) return o.secure && choice.hasSecrets;
+      if (m.endsWith('-PLUS')) return o.secure && !!o.hasChannelBinding && choice.hasSecrets;
       if (m.startsWith('SCRAM-')) return choice.hasSecrets;
       if (PLAINTEXT_MECHS.has(m)) return plaintextAllowed(o.secure);
       if (m === 'ANONYMOUS') return conf.getSwitch('allowanonymouslogin');
@@ -147,9 +153,13 @@ export function createAuthenticator(
 
   const start = (mech: string, ctx: SaslContext): SaslExchange => {
     const name = mech.toUpperCase();
-    const offered = mechanisms({ secure: ctx.secure, hasExternal: !!ctx.externalId });
-    if (!offered.includes(name)) throw new SaslFailure(`mechanism ${name} not available`, 'mech');
     const bindings = ctx.channelBindings ?? (ctx.channelBinding ? [ctx.channelBinding] : []);
+    const offered = mechanisms({
+      secure: ctx.secure,
+      hasExternal: !!ctx.externalId,
+      hasChannelBinding: bindings.length > 0,
+    });
+    if (!offered.includes(name)) throw new SaslFailure(`mechanism ${name} not available`, 'mech');
     const seen: { user?: string } = {};
     const be = backendFor(seen);
     let ex: SaslExchange;

@@ -52,7 +52,7 @@ async function session(sock: net.Socket, implicitTls: boolean): Promise<void> {
   const caps = (): string => {
     const secure = tls !== null;
     const m = auth
-      .mechanisms({ secure, hasExternal: tls ? !!externalIdentity(tls) : false })
+      .mechanisms({ secure, hasExternal: tls ? !!externalIdentity(tls) : false, hasChannelBinding: secure })
       .map((x) => `AUTH=${x}`);
     return [
       'IMAP4rev1',
