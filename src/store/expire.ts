@@ -33,7 +33,7 @@ export function purgeExpunged(store: StoreImpl, e: MboxEntry, cutoffMs: number):
   db.write(() => {
     let top = 0;
     for (const v of victims) {
-      db.s.deleteCache.run(row.id, v.uid);
+      db.deleteCache(row.id, v.uid);
       db.s.deleteMessage.run(row.id, v.uid);
       db.db.prepare('DELETE FROM seen WHERE mbox = ? AND uid = ?').run(row.id, v.uid);
       if (v.modseq > top) top = v.modseq;

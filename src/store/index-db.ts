@@ -9,9 +9,11 @@
  *  - `message`: one row per uid ever appended (uid, modseq, system flag bits, keywords,
  *    dates, size, guid, `expunged` = 0 or expunge time in ms; expunged rows are tombstones
  *    kept for QRESYNC and `sync`);
- *  - `cache`: what the parser computed at append (envelope, body structure, preview,
- *    case-folded search text, sort keys), kept apart from `message` so listing uids and
- *    flags of 100,000 messages reads narrow rows;
+ *  - `msgcache`: what the parser computed at append (sort keys first, then preview,
+ *    envelope and body structure as JSON), `hdrtext` / `bodytext`: the case-folded search
+ *    text of the header and of the text parts. Kept apart from `message` and from each other
+ *    so listing uids and flags, sorting, reading envelopes and header searches never read
+ *    the (large) body text: SQLite reads a row's columns in order through overflow pages;
  *  - `seen`: \Seen of users other than the owner; `subs`: the user's subscriptions;
  *  - `meta`: the per-database modseq counter.
  *
@@ -119,24 +121,24 @@ CREATE TABLE IF NOT EXISTS message (
   PRIMARY KEY (mbox, uid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS message_modseq ON message (mbox, modseq);
-CREATE TABLE IF NOT EXISTS cache (
+CREATE TABLE IF NOT EXISTS msgcache (
   mbox INTEGER NOT NULL,
   uid INTEGER NOT NULL,
   header_size INTEGER NOT NULL,
   lines INTEGER NOT NULL,
-  envelope TEXT NOT NULL,
-  body TEXT NOT NULL,
-  preview TEXT NOT NULL,
-  search_headers TEXT NOT NULL,
-  search_body TEXT NOT NULL,
   sort_subject TEXT NOT NULL,
   sort_from TEXT NOT NULL,
   sort_to TEXT NOT NULL,
   sort_cc TEXT NOT NULL,
   sort_displayfrom TEXT NOT NULL,
   sort_displayto TEXT NOT NULL,
+  preview TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  body TEXT NOT NULL,
   PRIMARY KEY (mbox, uid)
 );
+CREATE TABLE IF NOT EXISTS hdrtext (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_headers TEXT NOT NULL, PRIMARY KEY (mbox, uid));
+CREATE TABLE IF NOT EXISTS bodytext (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_body TEXT NOT NULL, PRIMARY KEY (mbox, uid));
 CREATE TABLE IF NOT EXISTS seen (
   mbox INTEGER NOT NULL,
   userid TEXT NOT NULL,
@@ -174,6 +176,7 @@ export class IndexDb {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    this.#migrate();
     this.db.function('hdrmatch', { deterministic: true }, hdrmatch);
     const d = this.db;
     this.s = {
@@ -187,7 +190,6 @@ export class IndexDb {
       renameMailbox: d.prepare<[string, number]>('UPDATE mailbox SET name = ? WHERE id = ?'),
       deleteMailbox: d.prepare<[number]>('DELETE FROM mailbox WHERE id = ?'),
       deleteMessages: d.prepare<[number]>('DELETE FROM message WHERE mbox = ?'),
-      deleteCaches: d.prepare<[number]>('DELETE FROM cache WHERE mbox = ?'),
       deleteSeenAll: d.prepare<[number]>('DELETE FROM seen WHERE mbox = ?'),
       afterAppend: d.prepare<[number, number, number, number]>(
         'UPDATE mailbox SET uidnext = ?, highestmodseq = ?, exists_count = exists_count + 1, size_total = size_total + ? WHERE id = ?',
@@ -212,11 +214,17 @@ export class IndexDb {
       insertMessageRow: d.prepare(
         'INSERT OR REPLACE INTO message (mbox, uid, modseq, sysflags, keywords, internaldate, savedate, sentdate, size, guid, expunged) VALUES (@mbox, @uid, @modseq, @sysflags, @keywords, @internaldate, @savedate, @sentdate, @size, @guid, @expunged)',
       ),
-      insertCache: d.prepare(
-        `INSERT OR REPLACE INTO cache (mbox, uid, header_size, lines, envelope, body, preview, search_headers, search_body,
-          sort_subject, sort_from, sort_to, sort_cc, sort_displayfrom, sort_displayto)
-         VALUES (@mbox, @uid, @header_size, @lines, @envelope, @body, @preview, @search_headers, @search_body,
-          @sort_subject, @sort_from, @sort_to, @sort_cc, @sort_displayfrom, @sort_displayto)`,
+      insertMsgCache: d.prepare(
+        `INSERT OR REPLACE INTO msgcache (mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
+          sort_displayfrom, sort_displayto, preview, envelope, body)
+         VALUES (@mbox, @uid, @header_size, @lines, @sort_subject, @sort_from, @sort_to, @sort_cc,
+          @sort_displayfrom, @sort_displayto, @preview, @envelope, @body)`,
+      ),
+      insertHdrText: d.prepare(
+        'INSERT OR REPLACE INTO hdrtext (mbox, uid, search_headers) VALUES (@mbox, @uid, @search_headers)',
+      ),
+      insertBodyText: d.prepare(
+        'INSERT OR REPLACE INTO bodytext (mbox, uid, search_body) VALUES (@mbox, @uid, @search_body)',
       ),
       message: d.prepare<[number, number], MessageRow>('SELECT * FROM message WHERE mbox = ? AND uid = ?'),
       liveUids: d
@@ -246,8 +254,20 @@ export class IndexDb {
       expungeRow: d.prepare<[number, number, number, number]>(
         'UPDATE message SET expunged = ?, modseq = ? WHERE mbox = ? AND uid = ?',
       ),
-      cache: d.prepare<[number, number], CacheRow>('SELECT * FROM cache WHERE mbox = ? AND uid = ?'),
-      deleteCache: d.prepare<[number, number]>('DELETE FROM cache WHERE mbox = ? AND uid = ?'),
+      msgCache: d.prepare<[number, number], Omit<CacheRow, 'search_headers' | 'search_body'>>(
+        'SELECT * FROM msgcache WHERE mbox = ? AND uid = ?',
+      ),
+      fullCache: d.prepare<[number, number], CacheRow>(
+        `SELECT c.*, coalesce(h.search_headers, '') AS search_headers, coalesce(b.search_body, '') AS search_body
+         FROM msgcache c LEFT JOIN hdrtext h ON h.mbox = c.mbox AND h.uid = c.uid LEFT JOIN bodytext b ON b.mbox = c.mbox AND b.uid = c.uid
+         WHERE c.mbox = ? AND c.uid = ?`,
+      ),
+      delMsgCache: d.prepare<[number, number]>('DELETE FROM msgcache WHERE mbox = ? AND uid = ?'),
+      delHdrText: d.prepare<[number, number]>('DELETE FROM hdrtext WHERE mbox = ? AND uid = ?'),
+      delBodyText: d.prepare<[number, number]>('DELETE FROM bodytext WHERE mbox = ? AND uid = ?'),
+      delMsgCaches: d.prepare<[number]>('DELETE FROM msgcache WHERE mbox = ?'),
+      delHdrTexts: d.prepare<[number]>('DELETE FROM hdrtext WHERE mbox = ?'),
+      delBodyTexts: d.prepare<[number]>('DELETE FROM bodytext WHERE mbox = ?'),
       deleteMessage: d.prepare<[number, number]>('DELETE FROM message WHERE mbox = ? AND uid = ?'),
       seenRange: d
         .prepare<[number, string, number, number], number>(
@@ -297,6 +317,30 @@ export class IndexDb {
     };
   }
 
+  /** store a message's cached data (all three cache tables) */
+  putCache(c: CacheRow | Record<string, unknown>): void {
+    this.s.insertMsgCache.run(c);
+    this.s.insertHdrText.run(c);
+    this.s.insertBodyText.run(c);
+  }
+
+  /** the whole cached record, search text included (copying between mailboxes) */
+  getCache(mbox: number, uid: number): CacheRow | undefined {
+    return this.s.fullCache.get(mbox, uid);
+  }
+
+  deleteCache(mbox: number, uid: number): void {
+    this.s.delMsgCache.run(mbox, uid);
+    this.s.delHdrText.run(mbox, uid);
+    this.s.delBodyText.run(mbox, uid);
+  }
+
+  deleteCaches(mbox: number): void {
+    this.s.delMsgCaches.run(mbox);
+    this.s.delHdrTexts.run(mbox);
+    this.s.delBodyTexts.run(mbox);
+  }
+
   /** run `fn` in a write transaction (BEGIN IMMEDIATE: waits for other writers) */
   write<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
@@ -305,6 +349,22 @@ export class IndexDb {
   /** run `fn` in a read transaction (one consistent snapshot) */
   read<T>(fn: () => T): T {
     return this.db.transaction(fn).deferred();
+  }
+
+  /** databases written before the cache was split keep a single `cache` table: move it over */
+  #migrate(): void {
+    const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cache'").get();
+    if (!old) return;
+    this.db
+      .transaction(() => {
+        this.db
+          .exec(`INSERT OR REPLACE INTO msgcache SELECT mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
+          sort_displayfrom, sort_displayto, preview, envelope, body FROM cache;
+        INSERT OR REPLACE INTO hdrtext SELECT mbox, uid, search_headers FROM cache;
+        INSERT OR REPLACE INTO bodytext SELECT mbox, uid, search_body FROM cache;
+        DROP TABLE cache;`);
+      })
+      .immediate();
   }
 
   nextModseq(): number {

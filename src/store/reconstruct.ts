@@ -90,13 +90,13 @@ export async function reconstructMailbox(
         parsed.size,
         parsed.guid,
       );
-      db.s.insertCache.run(cacheRow(row.id, uid, parsed));
+      db.putCache(cacheRow(row.id, uid, parsed));
       db.s.setHighest.run(modseq, row.id);
       report.added.push(uid);
     }
     for (const [uid, parsed] of reparsed) {
       const r = known.get(uid)!;
-      db.s.insertCache.run(cacheRow(row.id, uid, parsed));
+      db.putCache(cacheRow(row.id, uid, parsed));
       if (r.guid !== parsed.guid || r.size !== parsed.size) {
         const modseq = db.nextModseq();
         db.db

@@ -1,6 +1,6 @@
 /**
  * SEARCH over the index: a `SearchKey` program compiled to one SQL expression over
- * `message m LEFT JOIN cache c`, run by SQLite over cached fields only (no message file is
+ * `message m` joined with `hdrtext h` / `bodytext b` only when a key needs them, run by SQLite over cached fields only (no message file is
  * read). Text keys are case-insensitive substrings: the cached text was case-folded by the
  * parser (`foldCase`), the needle is folded the same way and matched with `instr`.
  * Owns: the compilation. Imports: mail/decode (foldCase), ./api, ./index-db.
@@ -21,8 +21,10 @@ export interface SearchContext {
 export interface CompiledSearch {
   where: string;
   params: unknown[];
-  /** the cache table is referenced */
-  needsCache: boolean;
+  /** the header text table is referenced (as h) */
+  needsHeaders: boolean;
+  /** the body text table is referenced (as b) */
+  needsBody: boolean;
 }
 
 function dayStart(day: string): number {
@@ -33,7 +35,8 @@ function dayStart(day: string): number {
 
 export function compileSearch(key: SearchKey, ctx: SearchContext): CompiledSearch {
   const params: unknown[] = [];
-  let needsCache = false;
+  let needsHeaders = false;
+  let needsBody = false;
   const seenExpr = (): string => {
     if (ctx.seenInRow) return `(m.sysflags & ${SEEN}) != 0`;
     params.push(ctx.userid);
@@ -44,7 +47,8 @@ export function compileSearch(key: SearchKey, ctx: SearchContext): CompiledSearc
     return 'm.uid IN (SELECT value FROM json_each(?))';
   };
   const text = (col: string, v: string): string => {
-    needsCache = true;
+    if (col.startsWith('h.')) needsHeaders = true;
+    else needsBody = true;
     params.push(foldCase(v));
     return `instr(${col}, ?) > 0`;
   };
@@ -96,13 +100,13 @@ export function compileSearch(key: SearchKey, ctx: SearchContext): CompiledSearc
       case 'size':
         return k.rel === 'larger' ? `m.size > ${Math.floor(k.octets)}` : `m.size < ${Math.floor(k.octets)}`;
       case 'header':
-        needsCache = true;
+        needsHeaders = true;
         params.push(k.name, foldCase(k.value));
-        return 'hdrmatch(c.search_headers, ?, ?) = 1';
+        return 'hdrmatch(h.search_headers, ?, ?) = 1';
       case 'body':
-        return text('c.search_body', k.value);
+        return text('b.search_body', k.value);
       case 'text':
-        return `(${text('c.search_headers', k.value)} OR ${text('c.search_body', k.value)})`;
+        return `(${text('h.search_headers', k.value)} OR ${text('b.search_body', k.value)})`;
       case 'modseq':
         return `m.modseq >= ${Math.floor(k.min)}`;
       case 'emailid':
@@ -114,5 +118,5 @@ export function compileSearch(key: SearchKey, ctx: SearchContext): CompiledSearc
     }
   };
   const where = c(key);
-  return { where, params, needsCache };
+  return { where, params, needsHeaders, needsBody };
 }

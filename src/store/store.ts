@@ -480,7 +480,7 @@ export class StoreImpl implements Store {
     if (row) {
       db.write(() => {
         db.s.deleteMessages.run(row.id);
-        db.s.deleteCaches.run(row.id);
+        db.deleteCaches(row.id);
         db.s.deleteSeenAll.run(row.id);
         db.s.deleteMailbox.run(row.id);
       });
@@ -775,7 +775,7 @@ export class StoreImpl implements Store {
             p.size,
             p.guid,
           );
-          db.s.insertCache.run(cacheRow(row.id, uid, p));
+          db.putCache(cacheRow(row.id, uid, p));
           bytes += p.size;
           out.push(uid);
           uid++;
@@ -868,8 +868,8 @@ export class StoreImpl implements Store {
           r.size,
           r.guid,
         );
-        const c = sdb.s.cache.get(srow.id, r.uid);
-        if (c) ddb.s.insertCache.run({ ...c, mbox: drow.id, uid });
+        const c = sdb.getCache(srow.id, r.uid);
+        if (c) ddb.putCache({ ...c, mbox: drow.id, uid });
         bytes += r.size;
         out.push(uid);
         uid++;
@@ -926,7 +926,7 @@ export class StoreImpl implements Store {
       }
     }
     db.write(() => {
-      for (const u of uids) db.s.deleteCache.run(mbox, u);
+      for (const u of uids) db.deleteCache(mbox, u);
     });
   }
 
@@ -1026,7 +1026,7 @@ function moveIndexRows(src: IndexDb, dst: IndexDb, row: MailboxRow, newName: str
     const old = dst.s.mailboxById.get(row.uniqueid);
     if (old) {
       dst.s.deleteMessages.run(old.id);
-      dst.s.deleteCaches.run(old.id);
+      dst.deleteCaches(old.id);
       dst.s.deleteSeenAll.run(old.id);
       dst.s.deleteMailbox.run(old.id);
     }
@@ -1039,14 +1039,14 @@ function moveIndexRows(src: IndexDb, dst: IndexDb, row: MailboxRow, newName: str
       .run(row.uidnext, row.recentuid, row.deletedmodseq, row.exists_count, row.size_total, n.id);
     for (const m of src.s.allRows.all(row.id)) dst.s.insertMessageRow.run({ ...m, mbox: n.id });
     for (const m of src.s.allRows.all(row.id)) {
-      const c = src.s.cache.get(row.id, m.uid);
-      if (c) dst.s.insertCache.run({ ...c, mbox: n.id });
+      const c = src.getCache(row.id, m.uid);
+      if (c) dst.putCache({ ...c, mbox: n.id });
     }
     for (const s of src.s.seenRows.all(row.id)) dst.s.seenAdd.run(n.id, s.userid, s.uid);
   });
   src.write(() => {
     src.s.deleteMessages.run(row.id);
-    src.s.deleteCaches.run(row.id);
+    src.deleteCaches(row.id);
     src.s.deleteSeenAll.run(row.id);
     src.s.deleteMailbox.run(row.id);
   });

@@ -254,7 +254,7 @@ export class View implements MailboxView {
 
   cache(uid: number): MessageCache {
     this.#check();
-    const c = this.#db.s.cache.get(this.#mbox, uid);
+    const c = this.#db.s.msgCache.get(this.#mbox, uid);
     if (!c) throw new MailError('expunged', `message ${uid} has been expunged`);
     return {
       envelope: JSON.parse(c.envelope) as Envelope,
@@ -398,8 +398,11 @@ export class View implements MailboxView {
       recent: [...this.#recent],
       now: Date.now(),
     });
-    const join =
-      q.needsCache || columns.includes('c.') ? 'LEFT JOIN cache c ON c.mbox = m.mbox AND c.uid = m.uid' : '';
+    const join = [
+      columns.includes('c.') ? 'LEFT JOIN msgcache c ON c.mbox = m.mbox AND c.uid = m.uid' : '',
+      q.needsHeaders ? 'LEFT JOIN hdrtext h ON h.mbox = m.mbox AND h.uid = m.uid' : '',
+      q.needsBody ? 'LEFT JOIN bodytext b ON b.mbox = m.mbox AND b.uid = m.uid' : '',
+    ].join(' ');
     const sql = `SELECT m.uid AS uid${columns} FROM message m ${join} WHERE m.mbox = ? AND m.expunged = 0 AND (${q.where}) ORDER BY m.uid`;
     const rows = this.#db.db.prepare(sql).all(this.#mbox, ...q.params) as { uid: number }[];
     return rows.filter((r) => bsearch(this.#uids, r.uid) >= 0);
