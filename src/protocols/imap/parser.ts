@@ -21,6 +21,9 @@
  *
  * Imports: node built-ins only.
  */
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface ParserLimits {
   /** longest atom (bytes) — imapd.conf maxword */
@@ -35,6 +38,12 @@ export interface ParserLimits {
   maxArgs: number;
   /** LITERAL- (RFC 7888): a non-synchronising literal may be at most 4096 octets */
   literalMinus: boolean;
+  /**
+   * Where APPEND messages larger than `spoolOver` bytes are written while they arrive, so a big
+   * message never sits in memory (null: keep them in memory).
+   */
+  spoolDir: string | null;
+  spoolOver: number;
 }
 
 export const DEFAULT_LIMITS: ParserLimits = {
@@ -44,6 +53,8 @@ export const DEFAULT_LIMITS: ParserLimits = {
   maxMessage: 0,
   maxArgs: 0,
   literalMinus: false,
+  spoolDir: null,
+  spoolOver: 256 * 1024,
 };
 
 /** Without maxargssize a line of endless small tokens would still grow a list: cap it anyway. */
@@ -63,6 +74,8 @@ export interface StringToken {
   literal: boolean;
   /** literal8 `~{N}` */
   binary: boolean;
+  /** a spooled APPEND message: its bytes are in this file, `chunks` is empty (see disposeTokens) */
+  file?: string;
 }
 export interface ListToken {
   t: 'list';
@@ -88,7 +101,15 @@ export type ParseResult =
       text: string;
     };
 
-/** Bytes of a string token as one Buffer. */
+/** Remove the spool files of spooled literals among `toks` (after the command ran). */
+export function disposeTokens(toks: Token[]): void {
+  for (const t of toks) {
+    if (t.t === 'string' && t.file) rmSync(t.file, { force: true });
+    else if (t.t === 'list') disposeTokens(t.v);
+  }
+}
+
+/** Bytes of a string token as one Buffer (never for spooled literals: read `file`). */
 export function bytesOf(s: StringToken): Buffer {
   return s.chunks.length === 1 ? s.chunks[0]! : Buffer.concat(s.chunks, s.size);
 }
@@ -148,6 +169,7 @@ export class ImapParser {
   private litRemaining = 0;
   private lit: StringToken | null = null;
   private pendingGoAhead = false;
+  private spoolFd: number | null = null;
   /** a non-fatal error to report once the rest of the line has been skipped */
   private pending: Pending | null = null;
   private skipLiteralTo: Phase = 'skipLine';
@@ -213,6 +235,18 @@ export class ImapParser {
     }
   }
 
+  /** Close and remove a half-received spooled literal (connection gone). */
+  dispose(): void {
+    if (this.spoolFd !== null) {
+      closeSync(this.spoolFd);
+      this.spoolFd = null;
+    }
+    if (this.lit?.file) rmSync(this.lit.file, { force: true });
+    for (const l of this.stack) disposeTokens(l);
+    this.lit = null;
+    this.phase = 'dead';
+  }
+
   private reset(): void {
     this.phase = 'tag';
     this.tag = '';
@@ -228,12 +262,14 @@ export class ImapParser {
 
   private errorResult(p: Pending, tag: string | null = this.tag || null): ParseResult {
     const r: ParseResult = { kind: 'error', tag, name: this.name, fatal: false, status: p.status, code: p.code, text: p.text };
+    for (const l of this.stack) disposeTokens(l);
     this.reset();
     return r;
   }
 
   private fatal(code: string | undefined, text: string): ParseResult {
     const r: ParseResult = { kind: 'error', tag: this.tag || null, name: this.name, fatal: true, status: 'BAD', code, text };
+    for (const l of this.stack) disposeTokens(l);
     this.phase = 'dead';
     this.buf = Buffer.alloc(0);
     this.pos = 0;
@@ -314,11 +350,16 @@ export class ImapParser {
         const avail = buf.length - this.pos;
         if (avail === 0 && this.litRemaining > 0) return { kind: 'more' };
         const n = Math.min(avail, this.litRemaining);
+        if (this.spoolFd !== null) writeSync(this.spoolFd, buf, this.pos, n);
         // copy: the socket's chunk may be reused/held by other slices otherwise
-        this.lit!.chunks.push(Buffer.from(buf.subarray(this.pos, this.pos + n)));
+        else this.lit!.chunks.push(Buffer.from(buf.subarray(this.pos, this.pos + n)));
         this.pos += n;
         this.litRemaining -= n;
         if (this.litRemaining > 0) return { kind: 'more' };
+        if (this.spoolFd !== null) {
+          closeSync(this.spoolFd);
+          this.spoolFd = null;
+        }
         const tok = this.lit!;
         if (tok.chunks.length > 1 && tok.size <= 65536) tok.chunks = [Buffer.concat(tok.chunks, tok.size)];
         if (tok.chunks.length === 0) tok.chunks = [Buffer.alloc(0)];
@@ -620,6 +661,12 @@ export class ImapParser {
       }
     }
     this.lit = { t: 'string', chunks: [], size, literal: true, binary };
+    if (isMessage && this.limits.spoolDir && size > this.limits.spoolOver) {
+      const file = join(this.limits.spoolDir, `append-${process.pid}-${randomBytes(8).toString('hex')}`);
+      this.spoolFd = openSync(file, 'wx', 0o600);
+      this.lit.file = file;
+      this.lit.chunks = [];
+    }
     this.litRemaining = size;
     this.phase = 'literalData';
     if (!nonSync) return { kind: 'goAhead' };

@@ -47,6 +47,8 @@ export class Output {
   private waiting: Promise<void> | null = null;
   /** for tests and logs: bytes written so far */
   written = 0;
+  /** told when a streamed literal's source fails midway (it is padded to its announced size) */
+  onStreamError?: (e: unknown) => void;
 
   constructor(public sock: Duplex) {}
 
@@ -97,6 +99,9 @@ export class Output {
         this.write(piece);
         if (this.size >= 65536 || this.sock.writableNeedDrain) await this.drain();
       }
+    } catch (e) {
+      // the literal's size is already on the wire: keep the protocol in step, report the error
+      this.onStreamError?.(e);
     } finally {
       src.destroy();
     }

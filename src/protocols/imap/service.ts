@@ -7,7 +7,10 @@
  * `-C`/`-U`/`-T`/`-D` are master's and ignored here.
  * Imports: config, log, store, auth, net contracts; session.ts.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createAuthenticator } from '../../auth/authenticator.js';
 import type { BuiltinService, ServiceContext } from '../../master/service-api.js';
@@ -43,6 +46,7 @@ function setup(ctx: ServiceContext): Worker {
       ns: new Namespace(conf),
       startTls: tlsOk ? (sock: Duplex) => startTls(sock, conf, { log: ctx.log }) : null,
       noPasswordCheck: ctx.argv.includes('-N'),
+      spoolDir: mkdtempSync(join(tmpdir(), `cyrus-imapd-${process.pid}-`)),
       signal: ctx.signal,
     },
     implicitTls: ctx.argv.includes('-s'),
@@ -99,6 +103,7 @@ const imapd: BuiltinService = {
       }
     }
     w.store.close();
+    if (w.deps.spoolDir) rmSync(w.deps.spoolDir, { recursive: true, force: true });
     workers.delete(ctx);
   },
 };

@@ -198,3 +198,20 @@ test('literal too big for LOGIN: NO [TOOBIG] for {N}, BYE for {N+}', async () =>
   assert.equal(await c.line(), '* BYE [TOOBIG] Literal size exceeds fixed limit');
   c.close();
 });
+
+test('a 3 MB APPEND is spooled to disk while it arrives and comes back byte for byte', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.login('bob', 'bobpw');
+  const body = Array.from({ length: 40000 }, (_, i) => `line ${i} ${'x'.repeat(60)}`).join('\r\n');
+  const msg = `From: big@example.org\r\nSubject: big\r\n\r\n${body}\r\n`;
+  await c.cmd('CREATE Big');
+  c.write(`a APPEND Big {${msg.length}+}\r\n`);
+  // in pieces, as a real client would send it
+  for (let i = 0; i < msg.length; i += 100000) c.write(msg.slice(i, i + 100000));
+  c.write('\r\n');
+  assert.match((await c.until('a', 20000)).tagged, /^OK \[APPENDUID \d+ 1\]/);
+  await c.cmd('SELECT Big');
+  const r = await c.cmd('FETCH 1 (RFC822.SIZE BODY.PEEK[])', 20000);
+  assert.equal(r.lines[0], `* 1 FETCH (RFC822.SIZE ${msg.length} BODY[] {${msg.length}}\r\n${msg})`);
+  c.close();
+});

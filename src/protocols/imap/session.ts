@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ImapdConf } from '../../config/api.js';
@@ -26,7 +27,7 @@ import { capabilities } from './capabilities.js';
 import type { CommandContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { replyFor, type Reply } from './errors.js';
-import { ImapParser } from './parser.js';
+import { disposeTokens, ImapParser } from './parser.js';
 import { astr, Output, str } from './response.js';
 
 export type SessionState =
@@ -51,6 +52,8 @@ export interface SessionDeps {
   noPasswordCheck?: boolean;
   /** the worker is stopping */
   signal?: AbortSignal;
+  /** a private directory for APPEND messages while they arrive (big ones never sit in memory) */
+  spoolDir?: string;
 }
 
 const MAX_BAD = 10;
@@ -82,7 +85,7 @@ export class ImapSession {
     readonly deps: SessionDeps,
   ) {
     this.log = deps.log.child(`session=${this.id} `);
-    this.out = new Output(sock);
+    this.out = this.makeOutput(sock);
     this.secure = deps.implicitTls;
     const conf = deps.conf;
     this.parser = new ImapParser({
@@ -92,6 +95,8 @@ export class ImapSession {
       maxMessage: conf.getBytes('maxmessagesize'),
       maxArgs: conf.getBytes('maxargssize'),
       literalMinus: conf.getSwitch('literalminus'),
+      spoolDir: deps.spoolDir ?? null,
+      spoolOver: 256 * 1024,
     });
     const s = sock as Duplex & { remoteAddress?: string; remotePort?: number };
     this.remote = s.remoteAddress ? `[${s.remoteAddress}]:${s.remotePort ?? ''}` : 'local';
@@ -203,6 +208,7 @@ export class ImapSession {
     } catch (e) {
       this.log.error(`session failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     } finally {
+      this.parser.dispose();
       this.closeMailbox();
       this.out.flush();
       if (!this.sock.destroyed) this.sock.end();
@@ -220,18 +226,15 @@ export class ImapSession {
       this.state = { kind: 'logout' };
       return;
     }
-    const info = this.conf.getEnum('serverinfo');
-    const host = this.conf.getString('servername') ?? (this.sock as { localAddress?: string }).localAddress ?? 'localhost';
-    const name = info === 'off' ? '' : `${this.serverName()} `;
-    const product = info === 'on' ? 'Cyrus-TS IMAP server ready' : info === 'min' ? 'Cyrus-TS IMAP server ready' : 'server ready';
-    void host;
-    this.untagged(`OK [CAPABILITY ${this.capabilities().join(' ')}] ${name}${product}`);
+    // serverinfo: on/min name the product (we have no version worth hiding); off says only "server ready"
+    const product = this.conf.getEnum('serverinfo') === 'off' ? 'server ready' : 'Cyrus-TS IMAP server ready';
+    this.untagged(`OK [CAPABILITY ${this.capabilities().join(' ')}] ${this.serverName()} ${product}`);
     const motd = this.msgFile('motd');
     if (motd !== null) this.untagged(`OK [ALERT] ${motd}`);
   }
 
   serverName(): string {
-    return this.conf.getString('servername') ?? (process.env.HOSTNAME || 'localhost');
+    return this.conf.getString('servername') ?? hostname();
   }
 
   /** first line of {configdirectory}/msg/<name>, or null */
@@ -321,7 +324,11 @@ export class ImapSession {
         if (r.status === 'BAD' && this.countBad()) return;
         continue;
       }
-      await this.dispatch(r.tag, r.name, r.uid, r);
+      try {
+        await this.dispatch(r.tag, r.name, r.uid, r);
+      } finally {
+        disposeTokens(r.args);
+      }
       await this.out.drain();
     }
   }
@@ -461,11 +468,17 @@ export class ImapSession {
     this.savedSearch = [];
   }
 
+  private makeOutput(s: Duplex): Output {
+    const o = new Output(s);
+    o.onStreamError = (e) => this.log.error(`message file read failed during FETCH: ${e instanceof Error ? e.message : String(e)}`);
+    return o;
+  }
+
   /** replace the transport after STARTTLS */
   replaceSocket(s: Duplex): void {
     this.detach(this.sock);
     this.sock = s;
-    this.out = new Output(s);
+    this.out = this.makeOutput(s);
     this.attach(s);
     this.secure = true;
   }

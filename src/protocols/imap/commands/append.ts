@@ -2,9 +2,11 @@
  * APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), APPENDUID (UIDPLUS RFC 4315) and
  * literal8 messages (BINARY RFC 3516):
  *   tag APPEND mailbox [(flags)] [date-time] literal [[(flags)] [date-time] literal ...]
- * The literal's size was judged against maxmessagesize by the parser before it was read.
+ * The literal's size was judged against maxmessagesize by the parser before it was read; a big
+ * message was spooled to a private file as it arrived and is streamed from there to the store.
  * A missing mailbox gets `NO [TRYCREATE]`.
  */
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseImapDateTime } from '../../../mail/date.js';
 import { MailError } from '../../../store/api.js';
@@ -57,7 +59,7 @@ const append: Command = {
     for (const m of msgs) {
       if (m.data.size === 0) return { status: 'NO', text: 'Message has no header/body separator' };
       try {
-        const body = m.data.chunks.length === 1 ? m.data.chunks[0]! : Readable.from(m.data.chunks);
+        const body = m.data.file ? createReadStream(m.data.file) : m.data.chunks.length === 1 ? m.data.chunks[0]! : Readable.from(m.data.chunks);
         const r = await session.store.append(who, name, body, { flags: m.flags, internalDate: m.date });
         uidValidity = r.uidValidity;
         uids.push(r.uid);

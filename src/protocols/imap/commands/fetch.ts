@@ -111,7 +111,16 @@ export default fetch;
 async function writeOne(session: ImapSession, view: MailboxView, seq: number, rec: MessageRecord, items: FetchItem[], needCache: boolean, seenSet: boolean): Promise<void> {
   const out = session.out;
   const utf8 = session.utf8;
-  const cache = needCache ? view.cache(rec.uid) : null;
+  let cache = null;
+  if (needCache) {
+    try {
+      cache = view.cache(rec.uid);
+    } catch (e) {
+      // expunged by another session since the records were read: nothing was written yet, skip it
+      session.log.debug(`fetch: uid ${rec.uid} vanished: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+  }
   const parts: string[] = [];
   // text parts are collected and written before each literal, so the order is kept
   const flushText = (): void => {
