@@ -25,7 +25,12 @@ export interface SieveDeliveryInput {
   parsed: ParsedMessage;
   /** does this internal mailbox name exist (for fileinto and mailboxexists) */
   mailboxExists: (internalName: string) => boolean;
-  /** create an internal mailbox (fileinto :create); absent = creation not allowed */
+  /**
+   * May the recipient's script file into this mailbox outside the user's own hierarchy
+   * (Cyrus: the user holds the 'p' right on it)? Absent = only the user's own mailboxes.
+   */
+  mayPost?: (internalName: string) => boolean;
+  /** create an internal mailbox (fileinto :create; only ever asked for the user's own hierarchy) */
   createMailbox?: (internalName: string) => void;
   /** RFC 8579: internal names of the user's mailboxes carrying a special-use attribute (`\\Junk`) */
   mailboxesWithSpecialUse?: (use: string) => string[];

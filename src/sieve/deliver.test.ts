@@ -386,3 +386,33 @@ test('sieveusehomedir: ~user/.sieve from the passwd entry runs instead of sieved
     site.cleanup();
   }
 });
+
+test("fileinto another user's or a shared mailbox needs 'p' (mayPost); :create never outside the own hierarchy", async () => {
+  const site = tempSite({ altnamespace: 'no', unixhierarchysep: 'no' });
+  try {
+    activate(
+      site,
+      'require ["fileinto", "mailbox", "copy"];\nfileinto :copy "user.bob";\nfileinto :copy "shared.list";\nfileinto :copy :create "shared.new";',
+    );
+    const created: string[] = [];
+    const existing = new Set(['user.fred', 'user.bob', 'shared.list']);
+    const base = {
+      mailboxExists: (n: string) => existing.has(n),
+      createMailbox: (n: string) => void created.push(n),
+    };
+    let plan = await sieveForDelivery(await input(site, base));
+    assert.deepEqual(plan?.deliveries, [{ mailbox: 'user.fred', flags: [] }]);
+    assert.equal(plan?.errors.length, 3);
+    assert.ok(plan?.errors.every((e) => /no permission to post/.test(e)));
+    plan = await sieveForDelivery(await input(site, { ...base, mayPost: (n) => n === 'shared.list' }));
+    assert.deepEqual(plan?.deliveries, [
+      { mailbox: 'user.fred', flags: [] },
+      { mailbox: 'shared.list', flags: [] },
+    ]);
+    plan = await sieveForDelivery(await input(site, { ...base, mayPost: () => true }));
+    assert.match(plan!.errors.join(), /shared\.new does not exist/);
+    assert.deepEqual(created, []);
+  } finally {
+    site.cleanup();
+  }
+});

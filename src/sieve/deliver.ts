@@ -290,11 +290,16 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       errors.push(`sieve: fileinto "${a.mailbox}": invalid mailbox name, kept in INBOX`);
       return deliver(inbox, a.flags);
     }
+    const rel = internal.startsWith(inbox + '.') ? internal.slice(inbox.length + 1) : null;
+    if (internal !== inbox && rel === null && !(input.mayPost?.(internal) ?? false)) {
+      // another user's or a shared mailbox needs the 'p' right; never reveal whether it exists
+      errors.push(`sieve: fileinto "${a.mailbox}": no permission to post to ${internal}, kept in INBOX`);
+      return deliver(inbox, a.flags);
+    }
     if (!input.mailboxExists(internal)) {
-      const rel = internal.startsWith(inbox + '.') ? internal.slice(inbox.length + 1) : null;
       const mayCreate =
-        a.create ||
-        (rel !== null && (anyFolder || autoFolders.some((f) => f.toLowerCase() === rel.toLowerCase())));
+        rel !== null &&
+        (a.create || anyFolder || autoFolders.some((f) => f.toLowerCase() === rel.toLowerCase()));
       if (mayCreate && input.createMailbox) {
         try {
           input.createMailbox(internal);
@@ -343,9 +348,14 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       errors.push(`sieve: :fcc "${target.mailbox}": invalid mailbox name`);
       return;
     }
+    const own = box === inbox || box.startsWith(inbox + '.');
+    if (!own && !(input.mayPost?.(box) ?? false)) {
+      errors.push(`sieve: :fcc "${target.mailbox}": no permission to post to ${box}`);
+      return;
+    }
     try {
       if (!input.mailboxExists(box)) {
-        if (!target.create || !input.createMailbox) {
+        if (!target.create || !input.createMailbox || !own || box === inbox) {
           errors.push(`sieve: :fcc mailbox ${box} does not exist`);
           return;
         }

@@ -22,7 +22,10 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
   if (!input.conf.getSwitch('sieveusehomedir') && new SieveStore(input.conf).activeName(r.userid) === null)
     return fallback;
   const parsed = await parseMessage(createReadStream(input.spoolPath));
+  // the owner acts with administrative power inside their own hierarchy (as lmtpd appends);
+  // outside it, fileinto needs the user's own 'p' right (mayPost)
   const owner = { userid: r.userid, isAdmin: true, groups: [] as string[] };
+  const user = { userid: r.userid, isAdmin: false, groups: [] as string[] };
   const plan = await sieveForDelivery({
     conf: input.conf,
     log: input.log,
@@ -32,6 +35,13 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
     messagePath: input.spoolPath,
     parsed,
     mailboxExists: (name) => input.store.lookup(name) !== undefined,
+    mayPost: (name) => {
+      try {
+        return input.store.rights(user, name).includes('p');
+      } catch {
+        return false;
+      }
+    },
     createMailbox: (name) => void input.store.createMailbox(owner, name),
     mailboxesWithSpecialUse: (use) =>
       input.store
