@@ -79,13 +79,13 @@ export type DeliveryOutcome =
   | { kind: 'rejected'; reason: string };
 
 /**
- * Who appends: the owner for personal mailboxes (owners hold 'i' on their own folders);
- * for shared folders the poster, acting with admin power because lmtpd already checked 'p'.
+ * Who appends: lmtpd has already decided the recipient may receive (its own INBOX and
+ * folders always, others only with 'p'), so the append acts with administrative power in the
+ * name of the owner (or of the poster for shared folders): a user who took 'i' away from
+ * their own INBOX still gets mail, as with Cyrus.
  */
-export function appendIdentity(r: ResolvedRecipient, envelope: DeliveryEnvelope, mailbox: string): Identity {
-  if (r.userid !== null && r.inbox !== null && (mailbox === r.inbox || mailbox.startsWith(r.inbox + '.')))
-    return { userid: r.userid, isAdmin: false, groups: [] };
-  return { userid: envelope.poster, isAdmin: true, groups: [] };
+export function appendIdentity(r: ResolvedRecipient, envelope: DeliveryEnvelope): Identity {
+  return { userid: r.userid ?? envelope.poster, isAdmin: true, groups: [] };
 }
 
 /** Deliver the spool to one recipient. Throws MailError when nothing could be stored. */
@@ -140,7 +140,7 @@ export async function deliverOne(
       continue;
     }
     try {
-      const res = await deps.store.append(appendIdentity(r, envelope, name), name, createReadStream(spoolPath), {
+      const res = await deps.store.append(appendIdentity(r, envelope), name, createReadStream(spoolPath), {
         flags: target.flags,
         ignoreQuota: r.ignoreQuota || !deps.conf.getSwitch('lmtp_strict_quota'),
       });

@@ -20,6 +20,7 @@
 import type { ImapdConf } from '../../config/api.js';
 import { MailError, type Identity, type MailboxInfo, type Store } from '../../store/api.js';
 import { Namespace } from '../../store/namespace.js';
+import { effectiveRights } from '../../store/acl.js';
 import { parseRecipient, recipientUserid, type Recipient } from './address.js';
 
 export interface ResolvedRecipient {
@@ -48,10 +49,16 @@ export function inboxName(conf: ImapdConf, userid: string): string {
   return new Namespace(conf).inbox(userid);
 }
 
-/** `detail` as written in an address → internal name suffix (hierarchy separator '.'). */
-function detailToInternal(detail: string, conf: ImapdConf): string {
-  if (conf.getSwitch('unixhierarchysep')) return detail.replace(/\./g, '^').replace(/\//g, '.');
-  return detail;
+/**
+ * `detail` as written in an address → candidate internal name suffixes, best first. With
+ * unixhierarchysep ('/' separator) `a/b` is the hierarchy and '.' is a character ('^'), but
+ * MTA configurations and Cyrus's own docs write `+shared.folder`, so the '.'-hierarchy reading
+ * is tried second.
+ */
+function detailCandidates(detail: string, conf: ImapdConf): string[] {
+  const out = [conf.getSwitch('unixhierarchysep') ? detail.replace(/\./g, '^').replace(/\//g, '.') : detail];
+  if (!out.includes(detail) && !detail.includes('/')) out.push(detail);
+  return out;
 }
 
 export function recipientOptions(conf: ImapdConf): Parameters<typeof parseRecipient>[1] {
@@ -66,7 +73,10 @@ export function recipientOptions(conf: ImapdConf): Parameters<typeof parseRecipi
 function canPost(ctx: ResolveContext, box: MailboxInfo): boolean {
   const excluded = (ctx.conf.getString('lmtp_exclude_specialuse') ?? '').split(/\s+/).filter(Boolean);
   if (box.specialUse.some((u) => excluded.some((x) => x.toLowerCase() === u.toLowerCase()))) return false;
-  return ctx.store.rights(ctx.poster, box.name).includes('p');
+  // Store.rights() hides mailboxes the poster cannot see ('l'/'r'), but a folder open to
+  // `anyone p` only is the normal way to accept mail: judge the raw ACL, as Cyrus's lmtpd does
+  const implicit = ctx.conf.getString('implicit_owner_rights') ?? 'lkxan';
+  return effectiveRights(ctx.poster, box.acl, box.owner, implicit).includes('p');
 }
 
 /**
@@ -86,10 +96,11 @@ export function resolveRecipient(
   const rcpt = parsed.rcpt;
   let resolved: ResolvedRecipient;
   if (rcpt.kind === 'shared') {
-    const name = detailToInternal(rcpt.folder, ctx.conf);
-    const box = ctx.store.lookup(name);
-    if (!box || !canPost(ctx, box)) throw new MailError('notFound', `no shared mailbox ${name}`);
-    resolved = { address, rcpt, userid: null, mailbox: name, inbox: null, ignoreQuota: opts.ignoreQuota };
+    const box = detailCandidates(rcpt.folder, ctx.conf)
+      .map((n) => ctx.store.lookup(n))
+      .find((b) => b !== undefined);
+    if (!box || !canPost(ctx, box)) throw new MailError('notFound', `no shared mailbox ${rcpt.folder}`);
+    resolved = { address, rcpt, userid: null, mailbox: box.name, inbox: null, ignoreQuota: opts.ignoreQuota };
   } else {
     let userid = recipientUserid(rcpt);
     let inbox = inboxName(ctx.conf, userid);
@@ -104,7 +115,15 @@ export function resolveRecipient(
       } else throw new MailError('notFound', `no INBOX for ${userid}`);
     }
     let mailbox = inbox;
-    if (rcpt.detail) mailbox = findDetailFolder(ctx, inbox, detailToInternal(rcpt.detail, ctx.conf)) ?? inbox;
+    if (rcpt.detail) {
+      for (const d of detailCandidates(rcpt.detail, ctx.conf)) {
+        const hit = findDetailFolder(ctx, inbox, d);
+        if (hit) {
+          mailbox = hit;
+          break;
+        }
+      }
+    }
     resolved = { address, rcpt, userid, mailbox, inbox, ignoreQuota: opts.ignoreQuota };
   }
   if (!opts.ignoreQuota) checkQuota(ctx, resolved.mailbox, ctx.conf.getSwitch('lmtp_strict_quota') ? (opts.sizeHint ?? 0) : 0);

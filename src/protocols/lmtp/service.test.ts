@@ -1,0 +1,265 @@
+/**
+ * lmtpd end to end over real sockets with a real store in a temp dir (issue #7): LHLO
+ * capabilities, recipients, one reply per recipient, pipelining, limits, quota, duplicates,
+ * authentication required on TCP.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { serveForTest, type TestServer } from '../../services/harness.js';
+import { openStore } from '../../store/index.js';
+import type { Store } from '../../store/api.js';
+import lmtpd from './service.js';
+import { LineClient, mail, makeSite, trackClients, type Site } from './test-kit.js';
+
+const admin = { userid: 'cyrus', isAdmin: true, groups: [] };
+
+async function setup(extra: Record<string, string | number | boolean> = {}): Promise<{
+  site: Site;
+  store: Store;
+  unix: TestServer;
+  tcp: TestServer;
+  done: () => Promise<void>;
+}> {
+  const site = makeSite(extra);
+  const store = openStore(site.conf('lmtp'));
+  for (const u of ['fred', 'bob', 'quota']) store.ensureInbox(u);
+  store.createMailbox(admin, 'user.bob.work');
+  store.setAcl(admin, 'user.bob.work', 'anyone', 'p');
+  store.createMailbox(admin, 'user.bob.private');
+  store.createMailbox(admin, 'shared');
+  store.createMailbox(admin, 'shared.lists');
+  store.setAcl(admin, 'shared.lists', 'anyone', 'lrsp');
+  const unix = await serveForTest(lmtpd, { config: site.conf('lmtpunix'), path: join(site.dir, 'lmtp.sock') });
+  const clients = trackClients();
+  const tcp = await serveForTest(lmtpd, { config: site.conf('lmtp') });
+  return {
+    site,
+    store,
+    unix,
+    tcp,
+    done: async () => {
+      clients.destroyAll();
+      await unix.stop();
+      await tcp.stop();
+      store.close();
+      site.cleanup();
+    },
+  };
+}
+
+function count(store: Store, box: string): number {
+  return store.status(admin, box).messages;
+}
+
+test('LHLO advertises the extensions; RCPT forms; one reply per recipient after DATA', async () => {
+  const t = await setup({ maxmessagesize: 100000 });
+  try {
+    const c = await LineClient.open({ path: t.unix.path! });
+    assert.match(await c.reply(), /^220 test\.example Cyrus LMTP cyrus-ts-\S+ server ready\r\n$/);
+    c.send('LHLO client.example\r\n');
+    const lhlo = await c.reply();
+    for (const ext of ['8BITMIME', 'ENHANCEDSTATUSCODES', 'PIPELINING', 'SIZE 100000', 'IGNOREQUOTA', 'AUTH EXTERNAL']) {
+      assert.ok(lhlo.includes(`250-${ext}\r\n`), `${ext} in ${lhlo}`);
+    }
+    assert.match(lhlo, /250 Ok SESSIONID=<[^>]+>\r\n$/);
+    c.send('MAIL FROM:<sender@example.org> SIZE=200 BODY=8BITMIME\r\n');
+    assert.equal(await c.reply(), '250 2.1.0 ok\r\n');
+    c.send('RCPT TO:<Fred@example.org>\r\n');
+    assert.equal(await c.reply(), '250 2.1.5 ok\r\n');
+    c.send('RCPT TO:<ghost>\r\n');
+    assert.match(await c.reply(), /^550-Mailbox unknown[^]*550 5\.1\.1 User unknown\r\n$/);
+    c.send('RCPT TO:<bob+work>\r\n');
+    assert.equal(await c.reply(), '250 2.1.5 ok\r\n');
+    c.send('RCPT TO:<bob+private>\r\n'); // no 'p' for anyone: INBOX instead
+    assert.equal(await c.reply(), '250 2.1.5 ok\r\n');
+    c.send('RCPT TO:<+shared.lists>\r\n');
+    assert.equal(await c.reply(), '250 2.1.5 ok\r\n');
+    c.send('RCPT TO:<+shared>\r\n'); // exists, but no 'p'
+    assert.match(await c.reply(), /550 5\.1\.1/);
+    c.send('RCPT TO:<bad user>\r\n');
+    assert.equal(await c.reply(), '501 5.5.4 Syntax error in parameters\r\n');
+    c.send('DATA\r\n');
+    assert.equal(await c.reply(), '354 go ahead\r\n');
+    c.send(mail('m1', '..dot line\r\nbody\r\n') + '.\r\n');
+    for (let i = 0; i < 4; i++) assert.match(await c.reply(), /^250 2\.1\.5 ok SESSIONID=<[^>]+>\r\n$/);
+    c.send('QUIT\r\n');
+    assert.equal(await c.reply(), '221 2.0.0 bye\r\n');
+    await c.close();
+    assert.equal(count(t.store, 'user.fred'), 1);
+    assert.equal(count(t.store, 'user.bob.work'), 1);
+    assert.equal(count(t.store, 'user.bob'), 1);
+    assert.equal(count(t.store, 'shared.lists'), 1);
+    const view = t.store.open(admin, 'user.fred', { readOnly: true });
+    const chunks: Buffer[] = [];
+    for await (const ch of view.open(view.uids()[0]!)) chunks.push(ch as Buffer);
+    view.close();
+    const text = Buffer.concat(chunks).toString();
+    assert.match(text, /^Return-Path: <sender@example\.org>\r\nReceived: from client\.example \(unix\)\r\n\tby test\.example/);
+    assert.ok(text.endsWith('\r\n\r\n.dot line\r\nbody\r\n'), 'dot-unstuffed body stored');
+  } finally {
+    await t.done();
+  }
+});
+
+test('pipelined transaction in one write; errors keep the session usable', async () => {
+  const t = await setup();
+  try {
+    const c = await LineClient.open({ path: t.unix.path! });
+    await c.reply();
+    c.send(
+      'HELO x\r\nMAIL FROM:<a@b>\r\nLHLO x\r\nRCPT TO:<fred>\r\nMAIL FROM:<a@b>\r\nMAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\n' +
+        'RCPT TO:<bob>\r\nDATA\r\n' +
+        mail('p1') +
+        '.\r\nNOOP\r\nVRFY fred\r\nDATA\r\nRSET\r\nQUIT\r\n',
+    );
+    const want = [
+      /^500 5\.5\.2 Syntax error/,
+      /^503 5\.5\.1 Need LHLO command/,
+      /^250-test\.example[^]*250 Ok SESSIONID/,
+      /^503 5\.5\.1 Need MAIL command/,
+      /^250 2\.1\.0/,
+      /^503 5\.5\.1 Nested MAIL command/,
+      /^250 2\.1\.5 ok/,
+      /^250 2\.1\.5 ok/,
+      /^354/,
+      /^250 2\.1\.5 ok SESSIONID/,
+      /^250 2\.1\.5 ok SESSIONID/,
+      /^250 2\.0\.0 ok/,
+      /^252 2\.3\.3/,
+      /^503 5\.5\.1 Need MAIL command/,
+      /^250 2\.0\.0 ok/,
+      /^221 2\.0\.0 bye/,
+    ];
+    for (const re of want) assert.match(await c.reply(), re);
+    await c.close();
+    assert.equal(count(t.store, 'user.fred'), 1);
+    assert.equal(count(t.store, 'user.bob'), 1);
+  } finally {
+    await t.done();
+  }
+});
+
+test('message limits: SIZE too big, over maxmessagesize after the dot, invalid header, NUL', async () => {
+  const t = await setup({ maxmessagesize: 500 });
+  try {
+    const c = await LineClient.open({ path: t.unix.path! });
+    await c.reply();
+    c.send('LHLO x\r\n');
+    await c.reply();
+    c.send('MAIL FROM:<a@b> SIZE=501\r\n');
+    assert.equal(await c.reply(), '552 5.3.4 Message size exceeds fixed maximum message size\r\n');
+    const cases: [string, RegExp][] = [
+      [mail('big', 'x'.repeat(600) + '\r\n'), /^552 5\.3\.4/],
+      ['no header here\r\n', /^554 5\.6\.0 Message contains invalid header/],
+      [mail('nul', 'a\0b\r\n'), /^554 5\.6\.0 Message contains NUL characters/],
+      // the stored copy carries trace headers too (about 150 bytes), which the store counts
+      [mail('fits', 'x'.repeat(50) + '\r\n'), /^250 2\.1\.5/],
+    ];
+    for (const [msg, re] of cases) {
+      c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<bob>\r\nDATA\r\n' + msg + '.\r\n');
+      assert.match(await c.reply(), /^250/);
+      assert.match(await c.reply(), /^250/);
+      assert.match(await c.reply(), /^250/);
+      assert.match(await c.reply(), /^354/);
+      assert.match(await c.reply(), re, 'first recipient');
+      assert.match(await c.reply(), re, 'second recipient');
+    }
+    c.send('NOOP\r\n');
+    assert.equal(await c.reply(), '250 2.0.0 ok\r\n');
+    await c.close();
+    assert.equal(count(t.store, 'user.fred'), 1);
+  } finally {
+    await t.done();
+  }
+});
+
+test('over quota: 452 4.2.2 once usage exceeds the limit; IGNOREQUOTA delivers; perm failure option', async () => {
+  for (const perm of [false, true]) {
+    const t = await setup({ lmtp_over_quota_perm_failure: perm });
+    try {
+      t.store.setQuota(admin, 'user.quota', { storage: 1 }); // 1 KiB
+      const c = await LineClient.open({ path: t.unix.path! });
+      await c.reply();
+      c.send('LHLO x\r\n');
+      await c.reply();
+      const big = mail('q', 'y'.repeat(2000) + '\r\n');
+      c.send('MAIL FROM:<a@b>\r\nRCPT TO:<quota>\r\nDATA\r\n' + big + '.\r\n');
+      for (const re of [/^250/, /^250/, /^354/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+      c.send('MAIL FROM:<a@b>\r\n');
+      await c.reply();
+      c.send('RCPT TO:<quota>\r\n');
+      assert.match(await c.reply(), perm ? /^552 5\.2\.2 Over quota/ : /^452 4\.2\.2 Over quota/);
+      c.send('RCPT TO:<quota> IGNOREQUOTA\r\nRCPT TO:<fred>\r\nDATA\r\n' + mail('q2') + '.\r\n');
+      for (const re of [/^250 2\.1\.5/, /^250 2\.1\.5/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+      await c.close();
+      assert.equal(count(t.store, 'user.quota'), 2);
+    } finally {
+      await t.done();
+    }
+  }
+});
+
+test('duplicate suppression: same Message-ID to the same mailbox is stored once', async () => {
+  const t = await setup();
+  try {
+    const c = await LineClient.open({ path: t.unix.path! });
+    await c.reply();
+    c.send('LHLO x\r\n');
+    await c.reply();
+    for (let i = 0; i < 2; i++) {
+      c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<fred+nosuch>\r\nDATA\r\n' + mail('dup-1') + '.\r\n');
+      for (const re of [/^250/, /^250/, /^250/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+    }
+    c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<bob>\r\nDATA\r\n' + mail('DUP-1') + '.\r\n');
+    for (const re of [/^250/, /^250/, /^250/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+    await c.close();
+    assert.equal(count(t.store, 'user.fred'), 2, 'dup-1 once, DUP-1 (case differs) once');
+    assert.equal(count(t.store, 'user.bob'), 1);
+  } finally {
+    await t.done();
+  }
+});
+
+test('TCP peers must authenticate (430 with soft_noauth); -a pre-authorises', async () => {
+  const t = await setup();
+  try {
+    const c = await LineClient.open({ port: t.tcp.port });
+    await c.reply();
+    c.send('LHLO x\r\n');
+    const lhlo = await c.reply();
+    assert.ok(!lhlo.includes('AUTH EXTERNAL'));
+    c.send('MAIL FROM:<a@b>\r\n');
+    assert.match(await c.reply(), /^430 /);
+    c.send('AUTH BOGUS\r\n');
+    assert.match(await c.reply(), /^504 /);
+    await c.close();
+    const pre = await serveForTest(lmtpd, { config: t.site.conf('lmtp'), argv: ['-a'] });
+    try {
+      const d = await LineClient.open({ port: pre.port });
+      await d.reply();
+      d.send('LHLO x\r\nMAIL FROM:<a@b>\r\n');
+      await d.reply();
+      assert.match(await d.reply(), /^250 2\.1\.0/);
+      await d.close();
+    } finally {
+      await pre.stop();
+    }
+  } finally {
+    await t.done();
+  }
+});
+
+test('autocreate_post creates the INBOX of an unknown user', async () => {
+  const t = await setup({ autocreate_post: true });
+  try {
+    const c = await LineClient.open({ path: t.unix.path! });
+    await c.reply();
+    c.send('LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<newbie>\r\nDATA\r\n' + mail('n1') + '.\r\n');
+    for (const re of [/^250-/, /^250/, /^250 2\.1\.5/, /^354/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+    await c.close();
+    assert.equal(count(t.store, 'user.newbie'), 1);
+  } finally {
+    await t.done();
+  }
+});
