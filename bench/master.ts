@@ -51,26 +51,32 @@ async function readyTime(): Promise<number[]> {
   return times.sort((a, b) => a - b);
 }
 
-/** one connect → greeting → RST cycle */
-function cycle(port: number): Promise<void> {
+/** one connect → greeting → RST cycle; resolves with the pid in the greeting */
+function cycle(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
-    s.once('data', () => {
+    s.once('data', (d: Buffer) => {
       s.resetAndDestroy();
-      resolve();
+      resolve(d.toString().split(' ')[3]?.trim() ?? '?');
     });
     s.once('error', reject);
   });
 }
 
-async function acceptRate(port: number, concurrency: number, seconds: number): Promise<number> {
+async function acceptRate(
+  port: number,
+  concurrency: number,
+  seconds: number,
+): Promise<{ rate: number; perWorker: number[] }> {
   const end = Date.now() + seconds * 1000;
   let done = 0;
   let errors = 0;
+  const byPid = new Map<string, number>();
   const lanes = Array.from({ length: concurrency }, async () => {
     while (Date.now() < end) {
       try {
-        await cycle(port);
+        const pid = await cycle(port);
+        byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
         done++;
       } catch {
         errors++;
@@ -80,7 +86,7 @@ async function acceptRate(port: number, concurrency: number, seconds: number): P
   const t0 = Date.now();
   await Promise.all(lanes);
   if (errors) console.log(`   (${errors} connection errors at concurrency ${concurrency})`);
-  return done / ((Date.now() - t0) / 1000);
+  return { rate: done / ((Date.now() - t0) / 1000), perWorker: [...byPid.values()].sort((a, b) => b - a) };
 }
 
 async function idleMemory(
@@ -142,8 +148,13 @@ export default async function bench(args: string[]): Promise<void> {
     const port = m.port('echo');
     console.log("accept rate (connect, greeting, reset) through master's listener, echo prefork=2:");
     for (const c of [1, 50, 500]) {
-      const rate = await acceptRate(port, c, seconds);
-      console.log(`  ${String(c).padStart(4)} concurrent clients: ${rate.toFixed(0)} connections/s`);
+      const { rate, perWorker } = await acceptRate(port, c, seconds);
+      const spread = perWorker
+        .map((n) => `${((100 * n) / perWorker.reduce((a, b) => a + b, 0)).toFixed(0)}%`)
+        .join('/');
+      console.log(
+        `  ${String(c).padStart(4)} concurrent clients: ${rate.toFixed(0)} connections/s (share per worker ${spread})`,
+      );
     }
     const limit = Math.min(conns, hardFdLimit() - 500);
     const r = await idleMemory(m, port, limit);
