@@ -101,6 +101,9 @@ export default async function bench(args: string[]): Promise<void> {
     const hits = view.search({ op: 'body', value: 'ZULU ALPHA' }).length;
     const searchMs = ms(t0);
     t0 = process.hrtime.bigint();
+    const subjHits = view.search({ op: 'header', name: 'subject', value: 'REPORT ZULU' }).length;
+    const hdrMs = ms(t0);
+    t0 = process.hrtime.bigint();
     view.sort([{ key: 'subject', reverse: false }], { op: 'all' });
     const sortMs = ms(t0);
     view.close();
@@ -124,6 +127,7 @@ export default async function bench(args: string[]): Promise<void> {
         `${envMs.toFixed(0)} ms (${((envMs * 1000) / count).toFixed(1)} us each)`,
       ],
       ['SEARCH BODY over all', `${searchMs.toFixed(0)} ms (${hits} hits)`],
+      ['SEARCH SUBJECT over all', `${hdrMs.toFixed(0)} ms (${subjHits} hits)`],
       ['SORT SUBJECT all', `${sortMs.toFixed(0)} ms`],
       [
         'index db (with search text)',
