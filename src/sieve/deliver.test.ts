@@ -416,3 +416,26 @@ test("fileinto another user's or a shared mailbox needs 'p' (mayPost); :create n
     site.cleanup();
   }
 });
+
+test('generated messages cannot gain header fields from script or URL text', async () => {
+  const site = tempSite();
+  try {
+    activate(
+      site,
+      'require ["enotify", "vacation"];\n' +
+        'notify :from "me@example.com\r\nBcc: evil@example.net" "mailto:fred@phone.example?subject=Hi%0D%0ABcc:%20evil@example.net";\n' +
+        'notify "mailto:evil%0D%0ABcc:x@example.net@example.com";\n' +
+        'vacation :from "fred@example.com\r\nBcc: evil@example.net" :addresses "fred+lists@example.com" "away";',
+    );
+    const plan = await sieveForDelivery(await input(site));
+    assert.match(plan!.errors.join(), /notify: invalid recipient/);
+    const sent = site.sent();
+    assert.equal(sent.length, 2);
+    for (const m of sent) {
+      const head = m.input.slice(0, m.input.indexOf('\r\n\r\n'));
+      assert.ok(!/^Bcc:/im.test(head), head);
+    }
+  } finally {
+    site.cleanup();
+  }
+});

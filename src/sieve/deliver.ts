@@ -56,6 +56,11 @@ function baseAddress(addr: string): string {
   return domain ? `${l}@${domain}` : l;
 }
 
+/** a header value on one line: script- or URL-supplied text must not add header fields */
+function oneLine(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ');
+}
+
 function encodeWord(s: string): string {
   return /^[\x20-\x7e]*$/.test(s) ? s : `=?utf-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
 }
@@ -429,7 +434,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
     const msgId = header(originalHeaders, 'message-id');
     const refs = [header(originalHeaders, 'references'), msgId].filter(Boolean).join(' ');
     let msg =
-      `From: ${from}\r\nTo: <${sender}>\r\nSubject: ${encodeWord(subject)}\r\nDate: ${rfc5322Date(new Date(nowMs))}\r\n` +
+      `From: ${oneLine(from)}\r\nTo: <${sender}>\r\nSubject: ${encodeWord(subject)}\r\nDate: ${rfc5322Date(new Date(nowMs))}\r\n` +
       `Message-ID: <sieve-vacation-${randomBytes(8).toString('hex')}@${serverName(conf)}>\r\n` +
       (msgId ? `In-Reply-To: ${msgId}\r\n` : '') +
       (refs ? `References: ${refs}\r\n` : '') +
@@ -461,8 +466,12 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
     const fromAddr = a.from ?? `${conf.getString('postmaster') ?? 'postmaster'}@${serverName(conf)}`;
     const importance = a.importance === '1' ? 'High' : a.importance === '3' ? 'Low' : 'Normal';
     for (const rcpt of rcpts) {
+      if (!/^[^\s@<>]+@[^\s@<>]+$/.test(rcpt)) {
+        errors.push(`sieve: notify: invalid recipient "${oneLine(rcpt)}"`);
+        continue;
+      }
       const msg =
-        `From: ${fromAddr}\r\nTo: <${rcpt}>\r\nSubject: ${encodeWord(subject)}\r\nDate: ${rfc5322Date(new Date(nowMs))}\r\n` +
+        `From: ${oneLine(fromAddr)}\r\nTo: <${rcpt}>\r\nSubject: ${encodeWord(subject)}\r\nDate: ${rfc5322Date(new Date(nowMs))}\r\n` +
         `Message-ID: <sieve-notify-${randomBytes(8).toString('hex')}@${serverName(conf)}>\r\n` +
         `Auto-Submitted: auto-notified\r\nImportance: ${importance}\r\nMIME-Version: 1.0\r\n` +
         `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${body}\r\n`;
