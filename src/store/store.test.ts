@@ -466,3 +466,23 @@ test('idle index databases are closed beyond the cap; ones with open views stay 
     site.cleanup();
   }
 });
+
+test(
+  'virtual domains: a domain user gets example.com!user.fred with its own index under domain/',
+  withStore({ virtdomains: 'userid', defaultdomain: 'main.org' }, async (s, site) => {
+    const info = s.ensureInbox('fred@example.com');
+    assert.equal(info.name, 'example.com!user.fred');
+    assert.equal(info.owner, 'fred@example.com');
+    assert.equal(s.ensureInbox('fred@main.org').name, 'user.fred');
+    const dfred = user('fred@example.com');
+    s.createMailbox(dfred, 'example.com!user.fred.Sent');
+    await s.append(dfred, 'example.com!user.fred.Sent', message('domain mail'));
+    assert.equal(s.status(dfred, 'example.com!user.fred.Sent').messages, 1);
+    assert.throws(() => s.status(user('fred'), 'example.com!user.fred.Sent'), kind('notFound'));
+    assert.ok(existsSync(`${site.conf.configDirectory}/domain/e/example.com/user/f/fred.index.db`));
+    assert.deepEqual(
+      s.list(dfred, 'example.com!').map((m) => m.name),
+      ['example.com!user.fred', 'example.com!user.fred.Sent'],
+    );
+  }),
+);
