@@ -2,20 +2,22 @@
  * The TLS session cache in `tls_sessions.db` (tls_sessions_db_path, ephemeral: may sit on
  * tmpfs and be lost at reboot).
  *
- * How resumption works across processes: every worker of every service encrypts session
- * tickets (RFC 5077 for TLS 1.2, RFC 8446 §4.6.1 for TLS 1.3) with the same ticket key,
- * which lives in this database. A client that got a ticket from one worker resumes with any
- * other. We keep ticket keys rather than a server-side session-id cache because Node only
- * exposes the session-id callbacks on a listening tls.Server, while our workers upgrade
- * sockets master handed them (and STARTTLS upgrades happen mid-connection); every client
- * we target (OpenSSL, GnuTLS, NSS, SChannel, Java) supports tickets.
+ * How resumption works across processes, two ways, both kept here:
+ *  - Session tickets (RFC 5077 for TLS 1.2, RFC 8446 §4.6.1 for TLS 1.3): every worker of
+ *    every service encrypts tickets with the same ticket key, stored here, so a client that
+ *    got a ticket from one worker resumes with any other. Nearly every client uses these.
+ *  - A session-id cache (TLS 1.2 clients that do not do tickets): the sessions themselves,
+ *    stored at 'newSession' and looked up at 'resumeSession', as Cyrus's tls_sessions.db does.
  *
- * Records (cyrusdb keys): `ticketkey` → 8-byte big-endian creation time (ms) + 48 key bytes
- * (16 name, 16 HMAC, 16 AES, Node's layout). A key is used for `tls_session_timeout`, then
- * replaced; tickets made with the previous key then fail to decrypt and the client does a
- * full handshake, so no ticket outlives the configured timeout by more than one period.
- * `cyr_tls_prune` removes a key older than the timeout (so a stolen old database cannot
- * decrypt recent tickets) and compacts the file.
+ * Records (cyrusdb keys):
+ *   `ticketkey`     → 8-byte big-endian creation time (ms) + 48 key bytes (Node's layout:
+ *                     16 name, 16 HMAC, 16 AES). Used for `tls_session_timeout`, then
+ *                     replaced; tickets made with the old key fail to decrypt and the client
+ *                     does a full handshake, so no ticket outlives the timeout by more than
+ *                     one period.
+ *   `s:<id bytes>`  → 8-byte creation time (ms) + the serialized session (DER).
+ * `cyr_tls_prune` removes everything older than the timeout (so a stolen old database
+ * cannot decrypt recent tickets) and anything it does not recognise.
  *
  * Imports: node:crypto, the db layer, config contract.
  */
@@ -24,6 +26,9 @@ import type { ImapdConf } from '../config/api.js';
 import { openConfDb, type CyrusDb } from '../db/index.js';
 
 const KEY = 'ticketkey';
+const SESSION_PREFIX = Buffer.from('s:');
+/** a serialized TLS session is a few KiB at most; refuse to store anything silly */
+const MAX_SESSION_BYTES = 16 * 1024;
 export const TICKET_KEY_BYTES = 48;
 
 /** tls_session_timeout in seconds (Cyrus caps it at 24 hours; 0 disables the cache). */
@@ -79,19 +84,41 @@ export function openSessionDb(conf: ImapdConf): CyrusDb {
   return openConfDb(conf, 'tls_sessions');
 }
 
-/** Remove expired entries; returns how many were removed. */
+/** Remember a session under its id (TLS 1.2 session-id resumption). */
+export function storeSession(db: CyrusDb, id: Buffer, data: Buffer, now = Date.now()): void {
+  if (id.length === 0 || id.length > 32 || data.length > MAX_SESSION_BYTES) return;
+  const v = Buffer.alloc(8 + data.length);
+  v.writeBigUInt64BE(BigInt(now), 0);
+  data.copy(v, 8);
+  db.store(Buffer.concat([SESSION_PREFIX, id]), v);
+}
+
+/** The stored session for an id, or null when unknown or older than the timeout. */
+export function fetchSession(db: CyrusDb, id: Buffer, timeoutSec: number, now = Date.now()): Buffer | null {
+  if (id.length === 0 || id.length > 32) return null;
+  const v = db.fetch(Buffer.concat([SESSION_PREFIX, id]));
+  if (!v || v.length <= 8) return null;
+  const created = Number(v.readBigUInt64BE(0));
+  if (now - created >= timeoutSec * 1000 || created > now + 60_000) return null;
+  return Buffer.from(v.subarray(8));
+}
+
+/** Remove expired entries (and anything unrecognised); returns how many were removed. */
 export function pruneSessions(db: CyrusDb, timeoutSec: number, now = Date.now()): number {
-  let removed = 0;
+  const expired = (created: number): boolean =>
+    timeoutSec === 0 || now - created >= timeoutSec * 1000 || created > now + 60_000;
   const stale: Buffer[] = [];
   db.foreach('', (k, v) => {
     if (k.toString() === KEY) {
       const r = decode(v);
-      if (!r || timeoutSec === 0 || now - r.created >= timeoutSec * 1000 || r.created > now + 60_000)
-        stale.push(k);
+      if (!r || expired(r.created)) stale.push(k);
+    } else if (k.subarray(0, SESSION_PREFIX.length).equals(SESSION_PREFIX) && v.length > 8) {
+      if (expired(Number(v.readBigUInt64BE(0)))) stale.push(k);
     } else {
       stale.push(k); // nothing else belongs here
     }
   });
+  let removed = 0;
   for (const k of stale) if (db.delete(k)) removed++;
   return removed;
 }

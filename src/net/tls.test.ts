@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { constants as cryptoConstants } from 'node:crypto';
 import tls from 'node:tls';
 import { makeTestCerts, type TestCerts } from './test-certs.js';
 import {
@@ -16,7 +17,13 @@ import {
   tlsServerContext,
   versionRange,
 } from './tls.js';
-import { currentTicketKey, openSessionDb, pruneSessions } from './tls-sessions.js';
+import {
+  currentTicketKey,
+  fetchSession,
+  openSessionDb,
+  pruneSessions,
+  storeSession,
+} from './tls-sessions.js';
 import { LineReader } from './lines.js';
 import { testConf } from '../auth/test-conf.js';
 import { createAuthenticator } from '../auth/authenticator.js';
@@ -158,6 +165,23 @@ test('sessions resume across processes through the shared ticket key', async () 
       await b.close();
     }
   }
+  // a TLS 1.2 client without tickets resumes by session id through tls_sessions.db
+  {
+    const a = await tlsServer(confWith({ tls_versions: 'tls1_2' }));
+    const b = await tlsServer(confWith({ tls_versions: 'tls1_2' }));
+    try {
+      let session: Buffer | undefined;
+      const noTicket = { secureOptions: cryptoConstants.SSL_OP_NO_TICKET };
+      await greet(await connect(a.port, noTicket, (s) => (session = s)));
+      assert.ok(session);
+      const c2 = await connect(b.port, { ...noTicket, session });
+      assert.equal(c2.isSessionReused(), true, 'session id resumed on the other server');
+      await greet(c2);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }
   // tls_session_timeout 0: no resumption
   const n = await tlsServer(confWith({ tls_session_timeout: '0', tls_versions: 'tls1_2' }));
   try {
@@ -282,7 +306,7 @@ test('STARTTLS with the line reader: pipelined plaintext is discarded', async ()
 });
 
 test('ticket keys rotate after the timeout and are pruned', () => {
-  const conf = confWith();
+  const conf = testConf({}, 'imap', join(dir, 'rotation')); // a database of its own
   const db = openSessionDb(conf);
   try {
     const t0 = 1_000_000_000_000;
@@ -294,6 +318,12 @@ test('ticket keys rotate after the timeout and are pruned', () => {
     assert.equal(pruneSessions(db, 3600, t0 + 3600_000 + 10), 0);
     assert.equal(pruneSessions(db, 3600, t0 + 2 * 3600_000), 1);
     assert.equal(pruneSessions(db, 3600, t0 + 2 * 3600_000), 0);
+    storeSession(db, Buffer.from('id-old'), Buffer.from('sess1'), t0);
+    storeSession(db, Buffer.from('id-new'), Buffer.from('sess2'), t0 + 3000_000);
+    assert.deepEqual(fetchSession(db, Buffer.from('id-new'), 3600, t0 + 3100_000), Buffer.from('sess2'));
+    assert.equal(fetchSession(db, Buffer.from('id-old'), 3600, t0 + 3700_000), null);
+    assert.equal(pruneSessions(db, 3600, t0 + 3700_000), 1);
+    assert.deepEqual(fetchSession(db, Buffer.from('id-new'), 3600, t0 + 3700_000), Buffer.from('sess2'));
   } finally {
     db.close();
   }

@@ -17,8 +17,8 @@
  *  - tls_prefer_server_ciphers → honorCipherOrder; tls_server_dhparam; tls_crl_file.
  *  - tls_eccurve: the Cyrus default `prime256v1` is read as "automatic" (X25519 first, then
  *    P-256...); any other value pins that curve as Cyrus does.
- *  - tls_session_timeout: ticket lifetime; ticket keys are shared through tls_sessions.db
- *    (see tls-sessions.ts); 0 turns resumption off.
+ *  - tls_session_timeout: session lifetime; ticket keys and TLS 1.2 session ids are shared
+ *    through tls_sessions.db (see tls-sessions.ts); 0 turns resumption off.
  * Contexts are built once per conf and rebuilt after 60 s or when the ticket key rotates, so
  * renewed certificate files are picked up without a restart.
  *
@@ -31,7 +31,14 @@ import type { Duplex } from 'node:stream';
 import tls, { type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
 import { ConfigError, type ImapdConf } from '../config/api.js';
 import type { Logger } from '../log/logger.js';
-import { currentTicketKey, openSessionDb, sessionTimeout } from './tls-sessions.js';
+import type { CyrusDb } from '../db/index.js';
+import {
+  currentTicketKey,
+  fetchSession,
+  openSessionDb,
+  sessionTimeout,
+  storeSession,
+} from './tls-sessions.js';
 
 const VERSION_NAMES: Record<string, tls.SecureVersion> = {
   tls1_0: 'TLSv1',
@@ -205,21 +212,33 @@ interface CachedContext {
 }
 const contexts = new WeakMap<ImapdConf, CachedContext>();
 
-function ticketKeyFor(conf: ImapdConf, log?: Logger): { key?: Buffer; expires: number } {
-  const timeout = sessionTimeout(conf);
-  if (timeout === 0) return { expires: Infinity };
+/** one handle per session database file for the life of the process */
+const sessionDbs = new Map<string, CyrusDb | null>();
+
+function sessionDb(conf: ImapdConf, log?: Logger): CyrusDb | null {
+  const key = `${conf.path}\0${conf.configDirectory}\0${conf.getString('tls_sessions_db_path') ?? ''}`;
+  if (sessionDbs.has(key)) return sessionDbs.get(key)!;
+  let db: CyrusDb | null = null;
   try {
-    const db = openSessionDb(conf);
-    try {
-      return currentTicketKey(db, timeout);
-    } finally {
-      db.close();
-    }
+    db = openSessionDb(conf);
   } catch (e) {
-    // no shared key: tickets still work within this process
+    // no shared cache: tickets still resume within this process
     log?.warning(
       `tls_sessions.db unavailable (${(e as Error).message}); TLS sessions resume only within this process`,
     );
+  }
+  sessionDbs.set(key, db);
+  return db;
+}
+
+function ticketKeyFor(conf: ImapdConf, db: CyrusDb | null, log?: Logger): { key?: Buffer; expires: number } {
+  const timeout = sessionTimeout(conf);
+  if (timeout === 0) return { expires: Infinity };
+  if (!db) return { expires: Date.now() + CONTEXT_TTL_MS };
+  try {
+    return currentTicketKey(db, timeout);
+  } catch (e) {
+    log?.warning(`tls_sessions.db: ${(e as Error).message}`);
     return { expires: Date.now() + CONTEXT_TTL_MS };
   }
 }
@@ -233,7 +252,9 @@ function cached(conf: ImapdConf, log?: Logger): CachedContext {
   const now = Date.now();
   const c = contexts.get(conf);
   if (c && now - c.built < CONTEXT_TTL_MS && now < c.keyExpires) return c;
-  const tk = ticketKeyFor(conf, log);
+  const timeout = sessionTimeout(conf);
+  const db = timeout > 0 ? sessionDb(conf, log) : null;
+  const tk = ticketKeyFor(conf, db, log);
   const o = tlsServerOptions(conf, { ticketKey: tk.key });
   // Node verifies client certificates (authorized / rejectUnauthorized) only for sockets a
   // tls.Server wraps, so upgrades go through one, fed with emit('connection') as Node's own
@@ -246,6 +267,26 @@ function cached(conf: ImapdConf, log?: Logger): CachedContext {
     else t.destroy();
   });
   server.on('tlsClientError', (err: Error, t: TLSSocket) => pending.get(parentOf(t) ?? t)?.reject(err));
+  if (db) {
+    // session-id resumption for TLS 1.2 clients without tickets, shared by every worker
+    server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+      try {
+        storeSession(db, id, data);
+      } catch (e) {
+        log?.debug(`tls_sessions.db: cannot store a session: ${(e as Error).message}`);
+      }
+      done();
+    });
+    server.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+      let data: Buffer | null = null;
+      try {
+        data = fetchSession(db, id, timeout);
+      } catch {
+        data = null;
+      }
+      done(null, data);
+    });
+  }
   const made: CachedContext = {
     ctx: tls.createSecureContext(o),
     server,
