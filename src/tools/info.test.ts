@@ -166,9 +166,16 @@ test('proc: lists live connections from proc_path and skips dead pids', async ()
     writeFileSync(join(proc, String(process.pid)), 'imap\tlocalhost [127.0.0.1]\tfred\tuser.fred\tFetch\n');
     writeFileSync(join(proc, String(dead)), 'pop3\thost\tx\t\t\n');
     writeFileSync(join(proc, 'not-a-pid'), 'junk\n');
+    // our workers serve many connections: <pid>.<n> files, as src/master/procfile.ts writes them
+    writeFileSync(join(proc, `${process.pid}.2`), 'pop3\tlocalhost [127.0.0.1]\tjane\tuser.jane\t\n');
+    writeFileSync(join(proc, `${dead}.1`), 'imap\thost\tx\t\t\n');
     const r = await run(['-C', c, 'proc']);
     assert.equal(r.code, 0);
-    assert.equal(r.out, `${process.pid} imap localhost [127.0.0.1] fred user.fred Fetch\n`);
+    assert.equal(
+      r.out,
+      `${process.pid} imap localhost [127.0.0.1] fred user.fred Fetch\n` +
+        `${process.pid} pop3 localhost [127.0.0.1] jane user.jane\n`,
+    );
     // default proc_path is {configdirectory}/proc
     writeFileSync(c, `configdirectory: ${dir}\n`);
     assert.equal((await run(['-C', c, 'proc'])).out, r.out);

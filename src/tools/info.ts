@@ -15,6 +15,7 @@
  *
  * Imports: src/config, node:fs.
  */
+import { parseProcFile, type ProcRecord } from '../master/procfile.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type CyrusConf } from '../config/api.js';
@@ -396,7 +397,11 @@ function checkServices(cyrusPath: string, io: InfoIO): number {
   return bad > 0 ? 1 : 0;
 }
 
-/** proc: one file per live connection in proc_path, named by pid; dead pids are skipped. */
+/**
+ * proc: one file per live connection in proc_path. Cyrus names them by pid; our workers serve
+ * many connections each, so ours are `<pid>.<n>` (src/master/procfile.ts). Both are read;
+ * files of dead processes are skipped.
+ */
 function printProc(conf: LoadedImapdConf, io: InfoIO): void {
   const dir = impliedPath(conf, 'proc_path')!;
   let names: string[];
@@ -405,22 +410,21 @@ function printProc(conf: LoadedImapdConf, io: InfoIO): void {
   } catch {
     return; // no proc directory: nobody connected
   }
-  const pids = names
-    .filter((n) => /^[0-9]+$/.test(n))
-    .map(Number)
-    .sort((a, b) => a - b);
-  for (const pid of pids) {
-    if (!alive(pid)) continue;
+  const records: ProcRecord[] = [];
+  for (const name of names) {
     let text: string;
     try {
-      text = readFileSync(join(dir, String(pid)), 'utf8');
+      text = readFileSync(join(dir, name), 'utf8');
     } catch {
       continue; // went away meanwhile
     }
-    const [svc = '', host = '', user = '', mailbox = '', cmd = ''] = (text.split('\n')[0] ?? '').split('\t');
-    io.stdout(
-      `${[String(pid), svc, host, user, mailbox, cmd].filter((f, i) => i < 3 || f !== '').join(' ')}\n`,
-    );
+    const rec = parseProcFile(name, text.split('\n')[0] ?? '');
+    if (rec && alive(rec.pid)) records.push(rec);
+  }
+  records.sort((a, b) => a.pid - b.pid || a.file.localeCompare(b.file, 'en', { numeric: true }));
+  for (const r of records) {
+    const fields = [String(r.pid), r.service, r.host, r.user, r.mailbox, r.command];
+    io.stdout(`${fields.filter((f, i) => i < 3 || f !== '').join(' ')}\n`);
   }
 }
 
