@@ -152,7 +152,11 @@ export class PopSession {
     try {
       const ns = new Namespace(conf);
       const inbox = ns.inbox(identity.userid);
-      if (!store.lookup(inbox)) store.ensureInbox(identity.userid);
+      if (!store.lookup(inbox)) {
+        // Cyrus autocreates the INBOX at login only when autocreate_quota is 0 or more
+        if (conf.getBytes('autocreate_quota') < 0) throw new MailError('notFound', `no INBOX for ${identity.userid}`);
+        store.ensureInbox(identity.userid);
+      }
       let name = inbox;
       if (folder) {
         name = `${inbox}.${conf.getSwitch('unixhierarchysep') ? folder.replace(/\./g, '^').replace(/\//g, '.') : folder}`;
