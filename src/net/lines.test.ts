@@ -76,6 +76,9 @@ test('detach discards pipelined plaintext; attach continues on the new stream', 
   assert.equal(r.buffered, 0);
   const secure = new PassThrough();
   r.attach(secure);
+  // the old stream closing later must not end the new one
+  plain.destroy();
+  await new Promise((res) => setImmediate(res));
   secure.write('USER real\r\n');
   assert.equal(s(await r.readLine()), 'USER real');
   secure.end();

@@ -164,6 +164,7 @@ export class LineReader {
     s.off('data', this.#onData);
     s.off('end', this.#onEnd);
     s.off('error', this.#onError);
+    s.off('close', this.#onEnd);
     s.pause();
     this.#sock = null;
     this.#pending = EMPTY;
