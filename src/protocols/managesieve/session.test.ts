@@ -13,6 +13,8 @@ import { makeTestCerts } from '../../net/test-certs.js';
 import { tempSite } from '../../sieve/test-helpers.js';
 import { createTimsieved } from './service.js';
 import { openStore } from '../../store/index.js';
+import { SasldbStore } from '../../auth/sasldb.js';
+import { loadService } from '../../services/registry.js';
 import { SieveClient, plain } from './test-client.js';
 
 const USERS = { fred: { password: 'pw' }, cyrus: { password: 'adm' }, ghost: { password: 'boo' } };
@@ -291,5 +293,43 @@ test('STARTTLS: OK, handshake, capabilities again (without STARTTLS), then PLAIN
   } finally {
     await t.done();
     site0.cleanup();
+  }
+});
+
+test('the registry loads timsieved; the default service uses the real sasldb and store', async () => {
+  const site = tempSite();
+  try {
+    const sasldb = join(site.dir, 'sasldb2');
+    const s2 = tempSite({
+      allowplaintext: 'yes',
+      sasl_pwcheck_method: 'auxprop',
+      sasl_sasldb_path: sasldb,
+      sievedir: site.sievedir,
+    });
+    const db = new SasldbStore(sasldb);
+    await db.setPassword('fred', 'secret');
+    db.close();
+    const store = openStore(s2.conf);
+    store.ensureInbox('fred');
+    store.close();
+    const svc = await loadService('/usr/lib/cyrus/bin/timsieved');
+    const srv = await serveForTest(svc, { config: s2.conf, service: 'sieve' });
+    const c = await SieveClient.open(srv.port);
+    try {
+      assert.match(await c.response(), /^"IMPLEMENTATION" "Cyrus timsieved/);
+      assert.equal(
+        await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'wrong')}"`),
+        'NO "Authentication Error"\r\n',
+      );
+      assert.equal(await c.cmd(`AUTHENTICATE "PLAIN" "${plain('fred', 'secret')}"`), 'OK\r\n');
+      assert.equal(await c.cmd(`PUTSCRIPT "x" ${lit('keep;')}`), 'OK\r\n');
+      assert.ok(existsSync(join(site.sievedir, 'f', 'fred', 'x.script')));
+    } finally {
+      c.close();
+      await srv.stop();
+      s2.cleanup();
+    }
+  } finally {
+    site.cleanup();
   }
 });
