@@ -20,6 +20,7 @@ export const POST_AUTH = [
   'LIST-EXTENDED',
   'LIST-STATUS',
   'ESEARCH',
+  'SEARCHRES', // RETURN (SAVE) and $ (search.ts, args.ts)
   'MULTIAPPEND',
   'BINARY',
   'CONDSTORE',

@@ -142,9 +142,14 @@ const list: Command = {
       if (!m) continue;
       const isSub = subscribed.has(ext);
       if ((lsub || sel.has('SUBSCRIBED')) && !isSub) {
+        const subChildren = [...subscribed].some((s) => s.startsWith(ext + sep));
         // LSUB: a non-subscribed parent of subscribed names shows as \Noselect for "%"
-        if (!(lsub && m.trailingPercent && [...subscribed].some((s) => s.startsWith(ext + sep)))) continue;
-        session.untagged(`${verb} (\\Noselect) "${sep}" ${session.wireName(ext)}`);
+        if (lsub && m.trailingPercent && subChildren) session.untagged(`${verb} (\\Noselect) "${sep}" ${session.wireName(ext)}`);
+        // RFC 5258 §3.5: RECURSIVEMATCH reports such parents with CHILDINFO
+        else if (sel.has('RECURSIVEMATCH') && subChildren) {
+          const attrs = [e.exists ? '' : '\\NonExistent', hasChildren.has(ext) ? '\\HasChildren' : ''].filter(Boolean).join(' ');
+          session.untagged(`${verb} (${attrs}) "${sep}" ${session.wireName(ext)} ("CHILDINFO" ("SUBSCRIBED"))`);
+        }
         continue;
       }
       if (!e.exists && !isSub && !(e.internal === null && m.trailingPercent)) continue;

@@ -1,6 +1,7 @@
 /**
  * SEARCH (RFC 3501 §6.4.4) and UID SEARCH, with CHARSET (UTF-8, US-ASCII, and the legacy
  * charsets the platform's TextDecoder knows), ESEARCH's RETURN (MIN MAX ALL COUNT) (RFC 4731),
+ * SEARCHRES's RETURN (SAVE) and `$` (RFC 5182),
  * and the CONDSTORE `(MODSEQ n)` suffix (RFC 7162 §3.1.5):
  *   tag [UID] SEARCH [RETURN (opts)] [CHARSET name] search-key...
  */
@@ -20,7 +21,7 @@ const search: Command = {
       ret = new Set();
       for (const o of args.list().v) {
         const w = o.t === 'atom' ? o.v.toUpperCase() : '';
-        if (!['MIN', 'MAX', 'ALL', 'COUNT'].includes(w)) throw new ImapSyntaxError('Invalid Search return option');
+        if (!['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE'].includes(w)) throw new ImapSyntaxError('Invalid Search return option');
         ret.add(w);
       }
       if (ret.size === 0) ret.add('ALL');
@@ -45,6 +46,15 @@ const search: Command = {
     if (ctx.usedModseq && found.length) {
       const max = Math.max(...view.records(found).map((r) => r.modseq));
       modseqSuffix = ` (MODSEQ ${max})`;
+    }
+    if (ret?.has('SAVE')) {
+      // RFC 5182: with MIN or MAX alone only those are saved; otherwise all matches
+      const saveMin = ret.has('MIN') && !ret.has('ALL') && !ret.has('COUNT');
+      const saveMax = ret.has('MAX') && !ret.has('ALL') && !ret.has('COUNT');
+      session.savedSearch = saveMin || saveMax ? [...new Set([...(saveMin && found.length ? [found[0]!] : []), ...(saveMax && found.length ? [found[found.length - 1]!] : [])])] : found;
+      ret.delete('SAVE');
+      // SAVE alone: no ESEARCH response at all
+      if (ret.size === 0) return;
     }
     if (ret) {
       const parts = [`(TAG "${tag.replace(/[\\"]/g, '\\$&')}")`];
