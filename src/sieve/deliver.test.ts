@@ -439,3 +439,27 @@ test('generated messages cannot gain header fields from script or URL text', asy
     site.cleanup();
   }
 });
+
+test('redirect after editheader sends the edited header and the original body', async () => {
+  const site = tempSite();
+  try {
+    activate(
+      site,
+      'require "editheader";\naddheader "X-Via" "fred";\ndeleteheader "x-spam-score";\nredirect "boss@example.net";',
+    );
+    await sieveForDelivery(await input(site));
+    const sent = site.sent();
+    assert.equal(sent.length, 1);
+    const m = sent[0]!.input;
+    assert.ok(
+      m.startsWith(
+        'X-Sieve-Redirected-From: fred@example.com\r\nX-Via: fred\r\nReturn-Path: <alice@example.org>\r\n',
+      ),
+      m,
+    );
+    assert.ok(!m.includes('X-Spam-Score'));
+    assert.ok(m.endsWith('X-Priority: 12\r\n\r\nHello Fred,\r\nthe numbers are in. Budget approved.\r\n'), m);
+  } finally {
+    site.cleanup();
+  }
+});

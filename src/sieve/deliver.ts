@@ -329,8 +329,21 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       errors.push(`sieve: redirect to ${address} refused: mail loop (${REDIRECT_HEADER})`);
       return false;
     }
-    const head = Buffer.from(`${REDIRECT_HEADER}: ${me}\r\n`);
-    const r = await sendMail(conf, input.envelopeFrom || '<>', address, head, input.messagePath);
+    // RFC 5293: a redirected copy carries the header as editheader left it
+    const edited = result.edits.length > 0;
+    const head = Buffer.from(
+      `${REDIRECT_HEADER}: ${me}\r\n` +
+        (edited ? headers.map((h) => `${h.name}: ${h.value}\r\n`).join('') + '\r\n' : ''),
+      'utf8',
+    );
+    const r = await sendMail(
+      conf,
+      input.envelopeFrom || '<>',
+      address,
+      head,
+      input.messagePath,
+      edited ? input.parsed.headerSize : 0,
+    );
     if (!r.ok) {
       errors.push(`sieve: redirect to ${address} failed: ${r.error}`);
       return false;

@@ -18,6 +18,8 @@ export function sendMail(
   rcpt: string,
   head: Buffer,
   bodyFile?: string,
+  /** start reading bodyFile at this offset (to replace its header block with `head`) */
+  bodyStart = 0,
 ): Promise<{ ok: boolean; error?: string }> {
   const prog = conf.getString('sendmail') ?? '/usr/lib/sendmail';
   const env = { ...process.env };
@@ -47,7 +49,7 @@ export function sendMail(
     child.stdin.on('error', () => undefined);
     child.stdin.write(head);
     if (bodyFile) {
-      const rs = createReadStream(bodyFile);
+      const rs = createReadStream(bodyFile, { start: bodyStart });
       rs.on('error', (e) => {
         child.kill('SIGKILL');
         done({ ok: false, error: e.message });
