@@ -155,6 +155,18 @@ test('checkPassword: canonicalises, honours allowplaintext, returns Identity', a
   );
 });
 
+test('an exchange asking for another identity fails unless authcid is an admin', async () => {
+  const log = memoryLogger();
+  const a = createAuthenticator(testConf({ admins: 'cyrus' }), log, { store: memoryStore(users) });
+  await assert.rejects(
+    a.start('PLAIN', ctx({ secure: true })).step(Buffer.from('joe\0fred\0pw')),
+    (e: unknown) => e instanceof SaslFailure && e.reason === 'authz',
+  );
+  assert.ok(log.lines.some((l) => /badlogin: .* PLAIN \[fred\] authz/.test(l)));
+  const ok = await a.start('PLAIN', ctx({ secure: true })).step(Buffer.from('joe\0cyrus\0adm'));
+  assert.deepEqual(ok, { done: { authcid: 'cyrus', authzid: 'joe' } });
+});
+
 test('identityFor: authorisation only for admins and proxyservers', () => {
   const a = createAuthenticator(testConf({ admins: 'cyrus', proxyservers: 'murder' }), memoryLogger(), {
     store: memoryStore(users),

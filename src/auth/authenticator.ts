@@ -201,7 +201,12 @@ export function createAuthenticator(
     return {
       step: async (resp) => {
         try {
-          return await ex.step(resp);
+          const r = await ex.step(resp);
+          // authorisation checked here too, so a protocol that forgot identityFor() still
+          // cannot let a user act as someone else
+          if ('done' in r && r.done.authzid !== '' && !mayAuthorize(conf, r.done.authcid, r.done.authzid))
+            throw new SaslFailure(`${r.done.authcid} may not act as ${r.done.authzid}`, 'authz');
+          return r;
         } catch (e) {
           if (e instanceof SaslFailure && e.reason !== 'mech')
             badlogin(ctx.remote, name, seen.user, `${e.reason}: ${e.message}`);
