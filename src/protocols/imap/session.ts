@@ -16,6 +16,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import { channelBindings, externalIdentity } from '../../net/tls.js';
 import type { ImapdConf } from '../../config/api.js';
 import type { Logger } from '../../log/logger.js';
 import type { Authenticator } from '../../auth/api.js';
@@ -157,13 +159,42 @@ export class ImapSession {
     return str(this.utf8 ? external : encodeMailboxName(external), this.utf8);
   }
 
+  /** What SASL may know about this connection: TLS channel bindings, certificate identity, peer. */
+  saslContext(): { service: string; secure: boolean; serverName: string; remote: string; channelBindings?: { type: string; data: Buffer }[]; externalId?: string } {
+    const ctx: ReturnType<ImapSession['saslContext']> = {
+      service: this.deps.service,
+      secure: this.secure,
+      serverName: this.serverName(),
+      // the authenticator logs failures with this: it carries our session id
+      remote: this.logRemote(),
+    };
+    if (this.sock instanceof TLSSocket) {
+      try {
+        ctx.channelBindings = channelBindings(this.sock);
+        ctx.externalId = externalIdentity(this.sock);
+      } catch {
+        // no bindings available: -PLUS and EXTERNAL are simply not offered
+      }
+    }
+    return ctx;
+  }
+
+  logRemote(): string {
+    return `${this.remote} session=${this.id}`;
+  }
+
+  mechanisms(): string[] {
+    const ctx = this.saslContext();
+    return this.deps.auth.mechanisms({ secure: this.secure, hasExternal: !!ctx.externalId, hasChannelBinding: !!ctx.channelBindings?.length });
+  }
+
   capabilities(): string[] {
     const authed = this.state.kind === 'authenticated' || this.state.kind === 'selected';
     return capabilities(this.conf, {
       authenticated: authed,
       secure: this.secure,
       tlsAvailable: !!this.deps.startTls,
-      mechanisms: authed ? [] : this.deps.auth.mechanisms({ secure: this.secure }),
+      mechanisms: authed ? [] : this.mechanisms(),
       plaintextAllowed: this.deps.auth.plaintextAllowed(this.secure),
     });
   }

@@ -27,12 +27,12 @@ const authenticate: Command = {
     }
     args.end();
     const auth = session.deps.auth;
-    if (!auth.mechanisms({ secure: session.secure }).includes(mech)) {
+    if (!session.mechanisms().includes(mech)) {
       return { status: 'NO', text: 'Authentication mechanism not supported' };
     }
     let exchange;
     try {
-      exchange = auth.start(mech, { service: session.deps.service, secure: session.secure, serverName: session.serverName() });
+      exchange = auth.start(mech, session.saslContext());
     } catch {
       return { status: 'NO', text: 'Authentication mechanism not supported' };
     }

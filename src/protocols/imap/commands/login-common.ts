@@ -9,7 +9,7 @@ import type { ImapSession } from '../session.js';
 
 export function loggedIn(session: ImapSession, who: Identity, how: string): Reply {
   session.state = { kind: 'authenticated', who };
-  session.log.notice(`login: ${who.userid} ${how}${session.secure ? ' tls' : ''}`);
+  session.log.notice(`login: ${session.logRemote().split(' ')[0]} ${who.userid} ${how}${session.secure ? ' tls' : ''}`);
   if (session.conf.getBytes('autocreate_quota') >= 0) {
     try {
       session.store.ensureInbox(who.userid);
@@ -22,7 +22,8 @@ export function loggedIn(session: ImapSession, who: Identity, how: string): Repl
 
 /** the failed-login pause (Cyrus: 3 s), then the reply */
 export async function failedLogin(session: ImapSession, what: string): Promise<void> {
-  session.log.notice(`badlogin: ${what}`);
+  // the authenticator already logged the failure (badlogin: ...); this only marks the delay
+  session.log.debug(`failed login (${what}), pausing`);
   const ms = session.deps.auth.failedLoginDelay();
   if (ms > 0) {
     session.out.flush();
