@@ -111,6 +111,12 @@ export default async function bench(args: string[]): Promise<void> {
     const e = store.mboxlist.get('user.fred')!;
     const idx = store.layout.indexPath(store.layout.indexKey(e.name, e.uniqueId));
     const indexBytes = dirBytes(dirname(idx), (f) => f.startsWith('fred.index.db'));
+    const idb = store.indexFor(e);
+    const text = idb.db
+      .prepare<[], { b: number | null; h: number | null }>(
+        'SELECT (SELECT sum(length(search_body)) FROM bodytext) AS b, (SELECT sum(length(search_headers)) FROM hdrtext) AS h',
+      )
+      .get()!;
     const files = dirBytes(join(base, 'spool', 'uuid'), () => true);
     const rows: [string, string][] = [
       [
@@ -132,6 +138,10 @@ export default async function bench(args: string[]): Promise<void> {
       [
         'index db (with search text)',
         `${(indexBytes / 2 ** 20).toFixed(1)} MiB = ${(indexBytes / count).toFixed(0)} bytes/msg`,
+      ],
+      [
+        '  of which search text',
+        `body ${((text.b ?? 0) / count).toFixed(0)} + header ${((text.h ?? 0) / count).toFixed(0)} bytes/msg`,
       ],
       ['message files', `${(files / 2 ** 20).toFixed(0)} MiB`],
     ];
