@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -37,6 +37,7 @@ let dir: string;
 let conf: ImapdConf;
 const log = memoryLogger();
 const logins: string[] = [];
+let clientName = '';
 
 /** One IMAP connection: only what imtest needs to authenticate. */
 async function session(sock: net.Socket, implicitTls: boolean): Promise<void> {
@@ -163,13 +164,20 @@ before(async () => {
     [
       `configdirectory: ${dir}`,
       `sasl_sasldb_path: ${join(dir, 'sasldb')}`,
-      'sasl_mech_list: SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN LOGIN',
+      'sasl_mech_list: EXTERNAL SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN LOGIN',
       `tls_server_cert: ${certs.serverCert}`,
       `tls_server_key: ${certs.serverKey}`,
+      `tls_client_ca_file: ${certs.caCert}`,
       'failedloginpause: 0',
     ].join('\n') + '\n',
     { path: join(dir, 'imapd.conf'), service: 'imap', warn: () => {} },
   );
+  // imtest -t takes one file holding the client certificate and its key
+  writeFileSync(
+    join(dir, 'client-combo.pem'),
+    readFileSync(certs.clientCert) + readFileSync(certs.clientKey, 'utf8'),
+  );
+  clientName = certs.clientName;
   const db = new SasldbStore(join(dir, 'sasldb'));
   await db.setPassword('user1', 'secret1', { keepCleartext: true });
   db.close();
@@ -232,5 +240,22 @@ test('implicit TLS (imaps) with PLAIN and SCRAM-SHA-256-PLUS', async () => {
     // the client-first message starts "p=tls-" (base64 "cD10bHMt"): channel binding in use
     assert.match(r.out, /AUTHENTICATE SCRAM-SHA-256\S* cD10bHMt/, r.out);
     assert.match(r.out, /Authenticated/, r.out);
+  });
+});
+
+test('a client certificate over STARTTLS logs in with EXTERNAL', async () => {
+  await withServer(false, async (port) => {
+    const r = await imtest([
+      '-p',
+      String(port),
+      '-t',
+      join(dir, 'client-combo.pem'),
+      '-m',
+      'EXTERNAL',
+      '127.0.0.1',
+    ]);
+    assert.match(r.out, /TLS connection established/, r.out);
+    assert.match(r.out, /Authenticated/, r.out);
+    assert.ok(logins.includes(`EXTERNAL ${clientName}`), logins.join(', '));
   });
 });
