@@ -486,3 +486,19 @@ test(
     );
   }),
 );
+
+test(
+  'special-use: set, replace, refuse unknown attributes; only with the a right',
+  withStore({ specialuse_extra: '\\Receipts' }, (s) => {
+    s.ensureInbox('fred');
+    s.createMailbox(fred, 'user.fred.Stuff');
+    s.setSpecialUse(fred, 'user.fred.Stuff', ['\\junk', '\\Receipts']);
+    assert.deepEqual(s.lookup('user.fred.Stuff')?.specialUse, ['\\Junk', '\\Receipts']);
+    assert.throws(() => s.setSpecialUse(fred, 'user.fred.Stuff', ['\\Bogus']), kind('badName'));
+    assert.throws(() => s.createMailbox(fred, 'user.fred.X', { specialUse: ['\\Bogus'] }), kind('badName'));
+    s.setAcl(fred, 'user.fred.Stuff', 'bob', 'lr');
+    assert.throws(() => s.setSpecialUse(bob, 'user.fred.Stuff', []), kind('perm'));
+    s.setSpecialUse(fred, 'user.fred.Stuff', []);
+    assert.deepEqual(s.lookup('user.fred.Stuff')?.specialUse, []);
+  }),
+);
