@@ -230,3 +230,16 @@ test('fuzz: random scripts and mutations give a result or a positioned error, ne
     }
   }
 });
+
+test('regex: back-references and look-around are refused at upload (not POSIX ERE, not linear)', () => {
+  assert.deepEqual(checkScript('require "regex"; if header :regex "a" "(x)\\\\1" { keep; }', ALL), [
+    'line 1: invalid regular expression "(x)\\1"',
+  ]);
+  assert.deepEqual(checkScript('require "regex"; if header :regex "a" "x(?=y)" { keep; }', ALL), [
+    'line 1: invalid regular expression "x(?=y)"',
+  ]);
+  assert.deepEqual(
+    checkScript('require "regex"; if header :regex "a" "^[[:digit:]]{3}-[^x]$" { keep; }', ALL),
+    [],
+  );
+});

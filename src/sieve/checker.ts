@@ -11,6 +11,7 @@
  */
 import { parseScript, SieveSyntaxError, type Arg, type Command, type Test } from './parser.js';
 import { IMPLEMENTED } from './extensions.js';
+import { compileSieveRegex } from './regex.js';
 
 export const COMPILED_VERSION = 1;
 
@@ -371,11 +372,7 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
     if (n.tags.regex && !has('variables')) {
       const keys = n.pos[n.pos.length - 1];
       for (const k of Array.isArray(keys) ? keys : []) {
-        try {
-          new RegExp(posixToJs(k));
-        } catch {
-          err(n.line, `invalid regular expression "${k}"`);
-        }
+        if (compileSieveRegex(k, false) === null) err(n.line, `invalid regular expression "${k}"`);
       }
     }
     if (n.tags.last && !('index' in n.tags) && n.name !== 'duplicate' && n.name !== 'addheader')
@@ -495,27 +492,4 @@ export function checkScript(src: string, enabled: Set<string>): string[] {
     if (e instanceof SieveCheckError) return e.errors;
     throw e;
   }
-}
-
-/**
- * POSIX extended regular expression → JavaScript RegExp source. Handles bracket classes
- * ([:alpha:] and friends); everything else in ERE has the same meaning in JS.
- */
-export function posixToJs(re: string): string {
-  const classes: Record<string, string> = {
-    alpha: 'A-Za-z',
-    digit: '0-9',
-    alnum: 'A-Za-z0-9',
-    upper: 'A-Z',
-    lower: 'a-z',
-    space: ' \\t\\r\\n\\v\\f',
-    punct: '!-\\/:-@\\[-`{-~',
-    xdigit: '0-9A-Fa-f',
-    blank: ' \\t',
-    cntrl: '\\x00-\\x1f\\x7f',
-    print: '\\x20-\\x7e',
-    graph: '\\x21-\\x7e',
-    word: 'A-Za-z0-9_',
-  };
-  return re.replace(/\[:([a-z]+):\]/g, (w, n: string) => classes[n] ?? w);
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runOn, MSG, ALL, type RunOpts } from './test-helpers.js';
 import type { Action } from './interpreter.js';
-import { SieveRuntimeError } from './interpreter.js';
+import { SieveRuntimeError, MAX_VARIABLE } from './interpreter.js';
 
 interface Case {
   name: string;
@@ -481,4 +481,35 @@ test('runtime: two vacation actions are an error', () => {
 
 test('runtime: ihave-guarded error command fails the script', () => {
   assert.throws(() => runOn('require "ihave"; error "boom";', MSG), /boom/);
+});
+
+test('regex: a catastrophic-backtracking pattern runs in linear time', () => {
+  const evil = 'a'.repeat(5000) + '!';
+  const t0 = Date.now();
+  const r = runOn(
+    'require "regex"; if header :regex "subject" "^(a+)+$" { discard; }',
+    `Subject: ${evil}\r\nFrom: x@y\r\n\r\n`,
+  );
+  assert.deepEqual(r.actions, []);
+  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+});
+
+test('regex: case-insensitive by default, captures keep the original case; classes', () => {
+  const r = runOn(
+    'require ["regex", "variables", "fileinto"];\nif header :regex "subject" "^\\\\[(CYRUS-[a-z]+)\\\\] ([[:alpha:]]+)" { fileinto "${1}/${2}"; }',
+    MSG,
+  );
+  assert.deepEqual(r.actions, [fi('cyrus-devel/Weekly')]);
+  const r2 = runOn(
+    'require "regex"; if header :comparator "i;octet" :regex "subject" "WEEKLY" { discard; }',
+    MSG,
+  );
+  assert.deepEqual(r2.actions, []);
+});
+
+test('variables: values are capped (a doubling script cannot exhaust memory)', () => {
+  const doubling = Array.from({ length: 40 }, () => 'set "a" "${a}${a}";').join('\n');
+  const r = runOn(`require ["variables", "reject"];\nset "a" "xy";\n${doubling}\nreject "\${a}";`, MSG);
+  const a = r.actions[0] as { reason: string };
+  assert.equal(a.reason.length, MAX_VARIABLE);
 });

@@ -104,6 +104,8 @@ export interface SieveEnv {
 
 /** Most nested includes (RFC 6609 leaves it to the implementation). */
 export const MAX_INCLUDE_DEPTH = 5;
+/** Longest variable value (RFC 5229 5: values may be truncated; at least 4000 octets) */
+export const MAX_VARIABLE = 64 * 1024;
 /** Most actions/loop iterations in one run: a script can never make delivery spin. */
 const MAX_ACTIONS = 1000;
 
@@ -141,7 +143,8 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
     if (f.globalNames.has(n)) return globals.get(n) ?? '';
     return f.locals.get(n) ?? '';
   };
-  const setVar = (f: Frame, name: string, value: string): void => {
+  const setVar = (f: Frame, name: string, full: string): void => {
+    const value = full.length > MAX_VARIABLE ? full.slice(0, MAX_VARIABLE) : full;
     const n = name.toLowerCase();
     if (n.startsWith('global.')) globals.set(n.slice(7), value);
     else if (f.globalNames.has(n)) globals.set(n, value);
@@ -149,10 +152,11 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
   };
   const expand = (f: Frame, s: string): string => {
     if (!f.has('variables') || !s.includes('${')) return s;
-    return s.replace(
+    const out = s.replace(
       /\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|[0-9]+)\}/g,
       (_w, name: string) => lookupVar(f, name),
     );
+    return out.length > MAX_VARIABLE ? out.slice(0, MAX_VARIABLE) : out;
   };
   const str = (f: Frame, v: Val | true | undefined): string =>
     typeof v === 'string'

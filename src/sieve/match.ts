@@ -5,7 +5,7 @@
  * Owns: `matchValues` (does any value match any key, with :matches / :regex captures for
  * variables) and the helpers it uses. Pure functions.
  */
-import { posixToJs } from './checker.js';
+import { compileSieveRegex } from './regex.js';
 
 export interface MatchSpec {
   /** 'is' | 'contains' | 'matches' | 'regex' | 'value' | 'count' */
@@ -74,22 +74,6 @@ function globToRegExp(pattern: string, caseless: boolean): RegExp {
   return new RegExp(`^${re}$`, caseless ? 'iu' : 'u');
 }
 
-const regexCache = new Map<string, RegExp | null>();
-function compileRegex(src: string, caseless: boolean): RegExp | null {
-  const key = (caseless ? 'i' : 's') + src;
-  let r = regexCache.get(key);
-  if (r === undefined) {
-    try {
-      r = new RegExp(posixToJs(src), caseless ? 'i' : '');
-    } catch {
-      r = null;
-    }
-    if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(key, r);
-  }
-  return r;
-}
-
 /** Match one value against one key. */
 export function matchOne(value: string, key: string, m: MatchSpec): MatchResult {
   const comparator = m.comparator;
@@ -108,7 +92,7 @@ export function matchOne(value: string, key: string, m: MatchSpec): MatchResult 
       return { ok: true, captures: [r[0], ...r.slice(1).map((x) => x ?? '')] };
     }
     case 'regex': {
-      const re = compileRegex(key, comparator === 'i;ascii-casemap');
+      const re = compileSieveRegex(key, comparator === 'i;ascii-casemap');
       if (!re) return { ok: false };
       const r = re.exec(value);
       if (!r) return { ok: false };
