@@ -43,33 +43,60 @@ export async function spoolData(
   prefix: Buffer,
   opts: FilterOptions,
 ): Promise<SpoolResult> {
+  const decoder = new DotDecoder();
+  let complete = false;
+  async function* decoded(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const chunk = await reader.readRaw();
+      if (chunk === null) return;
+      const fed = decoder.feed(chunk);
+      yield* fed.out;
+      if (fed.done) {
+        reader.unread(fed.rest);
+        complete = true;
+        return;
+      }
+    }
+  }
+  const r = await spoolMessage(decoded(), tempDir, prefix, opts);
+  return { ...r, complete };
+}
+
+/**
+ * Write a plain message (no dot-stuffing: `cyr_deliver` reading stdin) through the same checks
+ * into a new spool file. `complete` is always true.
+ */
+export async function spoolStream(
+  source: AsyncIterable<Buffer>,
+  tempDir: string,
+  prefix: Buffer,
+  opts: FilterOptions,
+): Promise<SpoolResult> {
+  return { ...(await spoolMessage(source, tempDir, prefix, opts)), complete: true };
+}
+
+async function spoolMessage(
+  source: AsyncIterable<Buffer>,
+  tempDir: string,
+  prefix: Buffer,
+  opts: FilterOptions,
+): Promise<{ path: string; verdict: FilterVerdict }> {
   const path = spoolPath(tempDir);
   const ws = createWriteStream(path, { flags: 'wx', mode: 0o600 });
   const failed = new Promise<never>((_, reject) => ws.once('error', reject));
   failed.catch(() => undefined);
-  const decoder = new DotDecoder();
   const filter = new MessageFilter(opts);
-  let complete = false;
   try {
     await Promise.race([write(ws, [prefix]), failed]);
-    for (;;) {
-      const chunk = await reader.readRaw();
-      if (chunk === null) break;
-      const fed = decoder.feed(chunk);
-      const out: Buffer[] = [];
-      for (const b of fed.out) out.push(...filter.push(b));
+    for await (const chunk of source) {
+      const out = filter.push(chunk);
       if (out.length > 0) await Promise.race([write(ws, out), failed]);
-      if (fed.done) {
-        reader.unread(fed.rest);
-        complete = true;
-        break;
-      }
     }
     const last = filter.end();
     if (last.out.length > 0) await Promise.race([write(ws, last.out), failed]);
     ws.end();
     await Promise.race([once(ws, 'finish'), failed]);
-    return { path, verdict: last.verdict, complete };
+    return { path, verdict: last.verdict };
   } catch (e) {
     ws.destroy();
     await removeSpool(path);
