@@ -94,6 +94,8 @@ export function compileSieveRegex(src: string, caseless: boolean): RegExp | null
   if (r === undefined) {
     const js = posixToJs(src);
     try {
+      // 'l' (linear engine) is a V8 flag eslint does not know
+      // eslint-disable-next-line no-invalid-regexp
       r = new RegExp(caseless ? caselessPattern(js) : js, 'l');
     } catch {
       r = null;
