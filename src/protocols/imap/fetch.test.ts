@@ -144,3 +144,31 @@ test('CONDSTORE: MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE', async () => {
   const s = await c.cmd(`SEARCH MODSEQ ${ms}`);
   assert.match(s.lines[0]!, /^\* SEARCH 1 \(MODSEQ \d+\)$/);
 });
+
+test('QRESYNC: ENABLE, SELECT with known state, VANISHED on expunge and in UID FETCH', async () => {
+  const q = await RawClient.connect(srv.port);
+  await q.login();
+  await q.cmd('CREATE Q');
+  for (const s of ['a', 'b', 'c']) {
+    const m = `Subject: ${s}\r\n\r\nx\r\n`;
+    q.write(`a APPEND Q {${m.length}+}\r\n${m}\r\n`);
+    await q.until('a');
+  }
+  assert.equal((await q.cmd('SELECT Q (QRESYNC (1 1))')).tagged, 'BAD QRESYNC not enabled');
+  assert.deepEqual((await q.cmd('ENABLE QRESYNC')).lines, ['* ENABLED CONDSTORE QRESYNC']);
+  const sel = await q.cmd('SELECT Q');
+  const uv = Number(/UIDVALIDITY (\d+)/.exec(sel.lines.join('\n'))![1]);
+  const hm = Number(/HIGHESTMODSEQ (\d+)/.exec(sel.lines.join('\n'))![1]);
+  const st = await q.cmd('STORE 1 +FLAGS.SILENT (\\Deleted)');
+  assert.match(st.lines[0] ?? '', /^\* 1 FETCH \(UID 1 MODSEQ \(\d+\)\)$/);
+  assert.deepEqual((await q.cmd('EXPUNGE')).lines, ['* VANISHED 1']);
+  await q.cmd('STORE 2 +FLAGS (\\Flagged)');
+  await q.cmd('UNSELECT');
+  const re = await q.cmd(`SELECT Q (QRESYNC (${uv} ${hm} 1:3))`);
+  assert.ok(re.lines.includes('* VANISHED (EARLIER) 1'), re.lines.join('\n'));
+  assert.ok(re.lines.some((l) => /^\* 2 FETCH \(UID 3 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/.test(l)), re.lines.join('\n'));
+  const f = await q.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${hm} VANISHED)`);
+  assert.equal(f.lines[0], '* VANISHED (EARLIER) 1');
+  assert.match(f.lines[1]!, /^\* 2 FETCH \(UID 3 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/);
+  q.close();
+});

@@ -1,11 +1,11 @@
 /**
  * ENABLE (RFC 5161): `tag ENABLE cap...` → `* ENABLED <the ones newly enabled>`.
- * Known: CONDSTORE (RFC 7162). Unknown names (and extensions we do not offer) are
+ * Known: CONDSTORE and QRESYNC (RFC 7162; QRESYNC implies CONDSTORE). Unknown names (and extensions we do not offer) are
  * ignored, as the RFC says.
  */
 import type { Command } from '../command.js';
 
-const SUPPORTED = ['CONDSTORE'];
+const SUPPORTED = ['CONDSTORE', 'QRESYNC'];
 
 const enable: Command = {
   names: ['ENABLE'],
@@ -21,7 +21,11 @@ const enable: Command = {
           newly.push(c);
         }
       };
-      if (SUPPORTED.includes(cap)) add(cap);
+      if (SUPPORTED.includes(cap)) {
+        // RFC 7162 §3.2.3: enabling QRESYNC implies CONDSTORE
+        if (cap === 'QRESYNC') add('CONDSTORE');
+        add(cap);
+      }
     }
     session.untagged(`ENABLED${newly.map((c) => ' ' + c).join('')}`);
   },

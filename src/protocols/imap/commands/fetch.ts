@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { decoderFor, isKnownEncoding } from '../../../mail/decode.js';
 import { formatImapDateTime } from '../../../mail/date.js';
 import type { MailboxView, MessageRecord } from '../../../store/api.js';
-import { ImapSyntaxError, indexOfUid, resolveSeqSet, seqOutOfRange } from '../args.js';
+import { formatSeqSet, ImapSyntaxError, indexOfUid, resolveSeqSet, seqOutOfRange } from '../args.js';
 import { bodyText, envelopeText } from '../bodystructure.js';
 import type { Command } from '../command.js';
 import { filterHeader, parseFetchItems, sectionRange, type FetchItem, type SectionItem } from '../fetch-items.js';
@@ -45,6 +45,7 @@ const fetch: Command = {
     const set = args.seqSet();
     const items = parseFetchItems(args.take(), uid ? 'UID Fetch' : 'Fetch');
     let changedSince: number | null = null;
+    let vanished = false;
     if (args.remaining > 0) {
       const t = args.take();
       if (t.t !== 'list') throw new ImapSyntaxError(`Missing required open parenthesis in ${uid ? 'UID Fetch' : 'Fetch'} modifiers`);
@@ -55,14 +56,29 @@ const fetch: Command = {
         if (w === 'CHANGEDSINCE' && v?.t === 'atom' && /^\d+$/.test(v.v)) {
           changedSince = Number(v.v);
           i++;
+        } else if (w === 'VANISHED' && uid && session.enabled.has('QRESYNC')) {
+          vanished = true;
         } else throw new ImapSyntaxError(`Invalid ${uid ? 'UID Fetch' : 'Fetch'} modifier`);
       }
       session.enabled.add('CONDSTORE');
     }
     args.end();
+    if (vanished && changedSince === null) throw new ImapSyntaxError('VANISHED needs CHANGEDSINCE in UID Fetch');
     const st = session.selected();
     const view = st.view;
     const all = view.uids();
+    if (vanished) {
+      // RFC 7162 §3.2.6: uids in the set expunged since CHANGEDSINCE
+      const max = view.uidNext() - 1;
+      const named: number[] = [];
+      for (const r of set.ranges) {
+        const a = r.from === Infinity ? max : r.from;
+        const b = r.to === Infinity ? max : Math.min(r.to, max);
+        for (let u = a; u <= b && named.length < 1_000_000; u++) named.push(u);
+      }
+      const gone = view.vanishedSince(changedSince!, named);
+      if (gone.length) session.untagged(`VANISHED (EARLIER) ${formatSeqSet([...gone].sort((x, y) => x - y))}`);
+    }
     let uids = resolveSeqSet(set, all, uid, session.savedSearch);
     if (!uid && uids.length === 0 && seqOutOfRange(set, all.length) && !set.ranges.some((r) => r.to === Infinity)) {
       return { status: 'NO', text: 'No matching messages' };
@@ -71,7 +87,7 @@ const fetch: Command = {
     const condstore = session.enabled.has('CONDSTORE');
     // RFC 7162: with CONDSTORE on, FETCH responses carry MODSEQ when CHANGEDSINCE asks for it
     const list: FetchItem[] = [...items];
-    if (uid && !list.some((i) => i.k === 'simple' && i.name === 'UID')) list.unshift({ k: 'simple', name: 'UID' });
+    if ((uid || session.enabled.has('QRESYNC')) && !list.some((i) => i.k === 'simple' && i.name === 'UID')) list.unshift({ k: 'simple', name: 'UID' });
     if (changedSince !== null && !list.some((i) => i.k === 'simple' && i.name === 'MODSEQ')) list.push({ k: 'simple', name: 'MODSEQ' });
     void condstore;
 

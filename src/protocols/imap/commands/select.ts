@@ -1,9 +1,31 @@
 /**
- * SELECT and EXAMINE (RFC 3501 §6.3.1-2, CONDSTORE parameter RFC 7162 §3.1.8):
- * `tag SELECT mailbox [(CONDSTORE)]`. A previously selected mailbox is closed first
- * (`* OK [CLOSED]`), even when the new one cannot be opened.
+ * SELECT and EXAMINE (RFC 3501 §6.3.1-2, CONDSTORE and QRESYNC parameters RFC 7162 §3.1.8,
+ * §3.2.5): `tag SELECT mailbox [(CONDSTORE | QRESYNC (uidvalidity modseq [known-uids]))]`.
+ * A previously selected mailbox is closed first (`* OK [CLOSED]`), even when the new one
+ * cannot be opened. With QRESYNC and a matching UIDVALIDITY the client gets
+ * `* VANISHED (EARLIER)` and FETCH FLAGS for what changed since its modseq.
  */
+import { formatSeqSet, ImapSyntaxError, indexOfUid, parseSeqSet, resolveSeqSet } from '../args.js';
 import type { Command } from '../command.js';
+import type { Token } from '../parser.js';
+
+interface Qresync {
+  uidValidity: number;
+  modseq: number;
+  known: string | null;
+}
+
+function parseQresync(t: Token | undefined): Qresync {
+  if (!t || t.t !== 'list' || t.v.length < 2 || t.v.length > 4) throw new ImapSyntaxError('Invalid QRESYNC parameters');
+  const [a, b, c] = t.v;
+  if (a!.t !== 'atom' || !/^[1-9]\d*$/.test(a!.v) || b!.t !== 'atom' || !/^\d+$/.test(b!.v)) throw new ImapSyntaxError('Invalid QRESYNC parameters');
+  let known: string | null = null;
+  if (c) {
+    if (c.t !== 'atom' || !parseSeqSet(c.v)) throw new ImapSyntaxError('Invalid QRESYNC parameters');
+    known = c.v;
+  }
+  return { uidValidity: Number(a!.v), modseq: Number(b!.v), known };
+}
 
 const SYSTEM = '\\Answered \\Flagged \\Draft \\Deleted \\Seen';
 
@@ -14,10 +36,16 @@ const select: Command = {
     const raw = args.astringBytes();
     const params = args.optList();
     args.end();
+    let qresync: Qresync | null = null;
     if (params) {
-      for (const p of params.v) {
-        if (p.t === 'atom' && p.v.toUpperCase() === 'CONDSTORE') session.enabled.add('CONDSTORE');
-        else return { status: 'BAD', text: `Invalid ${name === 'SELECT' ? 'Select' : 'Examine'} parameter` };
+      for (let i = 0; i < params.v.length; i++) {
+        const p = params.v[i]!;
+        const w = p.t === 'atom' ? p.v.toUpperCase() : '';
+        if (w === 'CONDSTORE') session.enabled.add('CONDSTORE');
+        else if (w === 'QRESYNC') {
+          if (!session.enabled.has('QRESYNC')) return { status: 'BAD', text: 'QRESYNC not enabled' };
+          qresync = parseQresync(params.v[++i]);
+        } else return { status: 'BAD', text: `Invalid ${name === 'SELECT' ? 'Select' : 'Examine'} parameter` };
       }
     }
     if (session.state.kind === 'selected') {
@@ -42,7 +70,33 @@ const select: Command = {
     session.untagged(`OK [UIDNEXT ${view.uidNext()}] Ok`);
     session.untagged(`OK [HIGHESTMODSEQ ${view.highestModseq()}] Ok`);
     session.untagged(`OK [MAILBOXID (${view.info.uniqueId})] Ok`);
+    if (qresync && qresync.uidValidity === view.info.uidValidity) {
+      const uids = view.uids();
+      const within = qresync.known ? resolveSeqSet(parseSeqSet(qresync.known)!, uids, true) : undefined;
+      // uids the client may know that are gone: from the store's expunge history
+      const gone = view.vanishedSince(qresync.modseq, qresync.known ? expand(qresync.known, view.uidNext()) : undefined);
+      if (gone.length) session.untagged(`VANISHED (EARLIER) ${formatSeqSet([...gone].sort((a, b) => a - b))}`);
+      const changed = view.search({ op: 'modseq', min: qresync.modseq + 1 });
+      const want = within ? new Set(within) : null;
+      const list = want ? changed.filter((u) => want.has(u)) : changed;
+      for (const rec of view.records(list)) {
+        const seq = indexOfUid(uids, rec.uid) + 1;
+        if (seq > 0) session.untagged(`${seq} FETCH (UID ${rec.uid} FLAGS (${rec.flags.join(' ')}) MODSEQ (${rec.modseq}))`);
+      }
+    }
     return { code: ro ? 'READ-ONLY' : 'READ-WRITE', text: 'Completed' };
   },
 };
 export default select;
+
+/** every uid of a uid set below `uidNext` (known-uids may name expunged uids) */
+function expand(set: string, uidNext: number): number[] {
+  const out: number[] = [];
+  for (const part of set.split(',')) {
+    const [a, b] = part.split(':');
+    const x = a === '*' ? uidNext - 1 : Number(a);
+    const y = b === undefined ? x : b === '*' ? uidNext - 1 : Number(b);
+    for (let u = Math.min(x, y); u <= Math.max(x, y) && u < uidNext && out.length < 1_000_000; u++) out.push(u);
+  }
+  return out;
+}

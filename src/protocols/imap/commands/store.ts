@@ -54,7 +54,8 @@ const store: Command = {
         const seq = indexOfUid(all, rec.uid) + 1;
         if (seq <= 0) continue;
         const parts: string[] = [];
-        if (uid) parts.push(`UID ${rec.uid}`);
+        // RFC 7162 §3.2.4: with QRESYNC every FETCH response carries the UID
+        if (uid || session.enabled.has('QRESYNC')) parts.push(`UID ${rec.uid}`);
         if (!silent) parts.push(`FLAGS (${rec.flags.join(' ')})`);
         if (condstore && (changedUids.has(rec.uid) || !silent)) parts.push(`MODSEQ (${rec.modseq})`);
         if (parts.length) session.untagged(`${seq} FETCH (${parts.join(' ')})`);
