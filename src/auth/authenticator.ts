@@ -47,6 +47,7 @@ import {
   type PasswordStore,
   type SaslContext,
   type SaslExchange,
+  type ScramHash,
   SaslFailure,
 } from './api.js';
 import { canonUser, isAdmin, mayAuthorize } from './identity.js';
@@ -93,7 +94,9 @@ export function createAuthenticator(
   const choice = opts.store
     ? { store: opts.store, hasSecrets: opts.storeHasSecrets ?? true }
     : openPasswordStore(conf, (m) => log.error(m));
-  const store = choice.store;
+  // a broken store (unreadable file, wrong format) fails closed: logged, never thrown at a
+  // protocol in the middle of a login
+  const store = failClosed(choice.store, log);
   // stable across worker processes (same salt for the same unknown user every time), so the
   // fake SCRAM salt does not reveal that a user is unknown
   const secret = createHash('sha256')
@@ -269,6 +272,32 @@ export function createAuthenticator(
     identityFor,
     failedLoginDelay: () => Math.max(0, conf.getDuration('failedloginpause')) * 1000,
     apop,
+  };
+}
+
+function failClosed(inner: PasswordStore, log: Logger): PasswordStore {
+  let last = '';
+  const report = (e: unknown): void => {
+    const m = `password store error: ${(e as Error).message}`;
+    // one line per distinct problem, not one per login attempt
+    if (m !== last) log.error(m);
+    last = m;
+  };
+  const guard =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>, dflt: R) =>
+    async (...a: A): Promise<R> => {
+      try {
+        return await fn(...a);
+      } catch (e) {
+        report(e);
+        return dflt;
+      }
+    };
+  return {
+    verify: guard((u: string, p: string, s: string) => inner.verify(u, p, s), false),
+    scram: guard((u: string, h: ScramHash) => inner.scram(u, h), null),
+    cleartext: guard((u: string) => inner.cleartext(u), null),
+    exists: guard((u: string) => inner.exists(u), false),
   };
 }
 

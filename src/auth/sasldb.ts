@@ -76,9 +76,20 @@ export class SasldbStore implements PasswordStore {
     if (this.#db) return this.#db;
     if (!existsSync(this.path)) return null;
     const db = new Database(this.path, { fileMustExist: true });
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+    } catch (e) {
+      db.close();
+      if ((e as { code?: string }).code === 'SQLITE_NOTADB') {
+        throw new Error(
+          `${this.path} is not a cyrus-ts sasldb (a Cyrus SASL Berkeley DB file?); ` +
+            `import its users with: cyr_saslpasswd -I ${this.path} -f <new sasldb>`,
+        );
+      }
+      throw e;
+    }
     this.#db = db;
     return db;
   }

@@ -16,6 +16,9 @@
  *   -n  do not store the cleartext password — our default already; accepted for scripts
  *   -k  ours: also keep the cleartext password, which CRAM-MD5 and POP3 APOP need
  *   -l  ours: list the users (sasldblistusers2)
+ *   -I file  ours: import every user of a Cyrus SASL sasldb (Berkeley DB, read with db_dump)
+ *       into ours; realms equal to the server name are dropped (with virtdomains off, all
+ *       realms are); -k keeps the cleartext as that file did
  *   -v  print the version
  * Without -p on a terminal the password is asked twice with echo off; from a pipe without -p
  * the first line is read, as with -p.
@@ -29,15 +32,20 @@
 import { EX_USAGE, loadConfigForTool } from '../config/tool.js';
 import type { LoadedImapdConf } from '../config/imapd-conf.js';
 import { canonUser } from '../auth/identity.js';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { SasldbStore, sasldbPath } from '../auth/passwords.js';
+import { readCyrusSasldb } from '../auth/sasldb-import.js';
 
 const USAGE = `usage: cyr_saslpasswd [-C imapd.conf] [-f sasldb] [-u realm] [-a app] [-p] [-c] [-n] [-k] user
        cyr_saslpasswd [-C imapd.conf] [-f sasldb] [-u realm] -d user
        cyr_saslpasswd [-C imapd.conf] [-f sasldb] -l
+       cyr_saslpasswd [-C imapd.conf] [-f sasldb] [-k] -I cyrus-sasldb
   -c create (or replace)   -d delete        -p password from stdin
   -f sasldb file           -u realm         -a appname (ignored)
   -n no cleartext (default) -k keep cleartext (CRAM-MD5, APOP)
   -l list users            -v version       -h help
+  -I import the users of a Cyrus SASL (Berkeley DB) sasldb
 `;
 
 export interface SaslpasswdIO {
@@ -117,6 +125,47 @@ function loadToolConf(
   }
 }
 
+async function importCyrus(
+  conf: LoadedImapdConf,
+  store: SasldbStore,
+  from: string,
+  keepCleartext: boolean,
+  io: SaslpasswdIO,
+): Promise<number> {
+  if (resolve(from) === resolve(store.path)) {
+    io.stderr('cyr_saslpasswd: -I needs a different target file (-f or sasl_sasldb_path)\n');
+    return EX_USAGE;
+  }
+  const entries = await readCyrusSasldb(from);
+  const serverRealm = (conf.getString('servername') ?? hostname()).toLowerCase();
+  const virt = conf.getEnum('virtdomains') !== 'off';
+  const seen = new Set<string>();
+  let imported = 0;
+  for (const e of entries) {
+    if (e.property !== 'userPassword') continue;
+    const r = e.realm.toLowerCase();
+    const name = virt && r !== '' && r !== serverRealm ? `${e.user}@${e.realm}` : e.user;
+    const userid = canonUser(conf, name);
+    if (userid === null) {
+      io.stderr(`cyr_saslpasswd: skipped "${name}": not a valid user name under this configuration\n`);
+      continue;
+    }
+    if (seen.has(userid)) {
+      io.stderr(
+        `cyr_saslpasswd: skipped ${e.user}@${e.realm}: ${userid} was already imported from another realm\n`,
+      );
+      continue;
+    }
+    const password = e.value.toString('utf8');
+    if (password === '') continue;
+    seen.add(userid);
+    await store.setPassword(userid, password, { keepCleartext });
+    imported++;
+  }
+  io.stdout(`imported ${imported} user${imported === 1 ? '' : 's'} into ${store.path}\n`);
+  return 0;
+}
+
 export async function main(argv: string[], io: SaslpasswdIO = defaultIO): Promise<number> {
   if (argv.includes('-h') || argv.includes('--help')) {
     io.stdout(USAGE);
@@ -129,10 +178,11 @@ export async function main(argv: string[], io: SaslpasswdIO = defaultIO): Promis
   const flags = new Set<string>();
   let file: string | undefined;
   let realm: string | undefined;
+  let importFrom: string | undefined;
   const users: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
-    if (a === '-f' || a === '-u' || a === '-a') {
+    if (a === '-f' || a === '-u' || a === '-a' || a === '-I') {
       const v = rest[++i];
       if (v === undefined) {
         io.stderr(`cyr_saslpasswd: option ${a} needs a value\n${USAGE}`);
@@ -140,6 +190,7 @@ export async function main(argv: string[], io: SaslpasswdIO = defaultIO): Promis
       }
       if (a === '-f') file = v;
       else if (a === '-u') realm = v;
+      else if (a === '-I') importFrom = v;
     } else if (/^-[cdpnklv]+$/.test(a)) {
       for (const ch of a.slice(1)) flags.add(ch);
     } else if (a.startsWith('-')) {
@@ -160,6 +211,13 @@ export async function main(argv: string[], io: SaslpasswdIO = defaultIO): Promis
       }
       for (const u of store.list()) io.stdout(`${u}\n`);
       return 0;
+    }
+    if (importFrom !== undefined) {
+      if (users.length > 0 || flags.has('c') || flags.has('d') || flags.has('p')) {
+        io.stderr(`cyr_saslpasswd: -I takes no user and no -c, -d or -p\n`);
+        return EX_USAGE;
+      }
+      return await importCyrus(conf, store, importFrom, flags.has('k'), io);
     }
     if (users.length !== 1) {
       io.stderr(`cyr_saslpasswd: exactly one user name is needed\n${USAGE}`);

@@ -92,3 +92,45 @@ test('usage and configuration errors: clear message, no stack trace, non-zero ex
   assert.equal(help.code, 0);
   assert.match(help.out, /^usage: cyr_saslpasswd/);
 });
+
+test('-I imports the users of a Cyrus SASL (Berkeley DB) sasldb made by saslpasswd2', async () => {
+  const bdb = join(dir, 'cyrus-sasldb2');
+  const saslpasswd2 = (args: string[], pw: string): Promise<number | null> =>
+    new Promise((resolve) => {
+      const p = spawn('saslpasswd2', ['-f', bdb, '-p', ...args], { stdio: ['pipe', 'ignore', 'ignore'] });
+      p.on('close', resolve);
+      p.stdin.end(pw + '\n');
+    });
+  assert.equal(await saslpasswd2(['-c', 'olduser'], 'old pass:1'), 0);
+  assert.equal(await saslpasswd2(['-c', '-u', 'other.org', 'remote'], 'r3mote'), 0);
+  const importConf = join(dir, 'import.conf');
+  const target = join(dir, 'imported.db');
+  writeFileSync(
+    importConf,
+    `configdirectory: ${join(dir, 'lib')}\nsasl_sasldb_path: ${target}\nvirtdomains: userid\ndefaultdomain: example.com\n`,
+  );
+  const r = await run(['-C', importConf, '-k', '-I', bdb]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /imported 2 users/);
+  const s = new SasldbStore(target);
+  try {
+    assert.equal(await s.verify('olduser', 'old pass:1'), true);
+    assert.equal(await s.verify('remote@other.org', 'r3mote'), true);
+    assert.equal(await s.cleartext('olduser'), 'old pass:1');
+  } finally {
+    s.close();
+  }
+  // pointing the servers at the Berkeley DB file itself fails closed with a clear log line
+  const { createAuthenticator } = await import('../../src/auth/authenticator.js');
+  const { testConf } = await import('../../src/auth/test-conf.js');
+  const { memoryLogger } = await import('../../src/log/logger.js');
+  const log = memoryLogger();
+  const auth = createAuthenticator(testConf({ sasl_sasldb_path: bdb, allowplaintext: 'yes' }), log);
+  assert.equal(await auth.checkPassword('olduser', 'old pass:1', { service: 'imap', secure: false }), null);
+  assert.ok(
+    log.lines.some((l) => /is not a cyrus-ts sasldb .*cyr_saslpasswd -I/.test(l)),
+    log.lines.join('\n'),
+  );
+  // importing into the same file is refused
+  assert.equal((await run(['-C', importConf, '-f', bdb, '-I', bdb])).code, 64);
+});
