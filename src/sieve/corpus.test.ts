@@ -513,3 +513,15 @@ test('variables: values are capped (a doubling script cannot exhaust memory)', (
   const a = r.actions[0] as { reason: string };
   assert.equal(a.reason.length, MAX_VARIABLE);
 });
+
+test(':matches globs run in linear time too', () => {
+  const t0 = Date.now();
+  const r = runOn(
+    'if header :matches "subject" "*a*a*a*a*a*a*a*b" { discard; }',
+    `Subject: ${'a'.repeat(20000)}\r\n\r\n`,
+  );
+  assert.deepEqual(r.actions, []);
+  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+  const r2 = runOn('if header :matches "subject" "\\[*\\]?WEEKLY*" { discard; }', MSG);
+  assert.deepEqual(r2.actions, [{ type: 'discard' }]);
+});

@@ -5,7 +5,7 @@
  * Owns: `matchValues` (does any value match any key, with :matches / :regex captures for
  * variables) and the helpers it uses. Pure functions.
  */
-import { compileSieveRegex } from './regex.js';
+import { caselessPattern, compileSieveRegex } from './regex.js';
 
 export interface MatchSpec {
   /** 'is' | 'contains' | 'matches' | 'regex' | 'value' | 'count' */
@@ -60,8 +60,18 @@ function relational(c: number, op: string): boolean {
   return false;
 }
 
-/** Glob with '*' and '?' and '\' escapes → anchored RegExp with a group per wildcard. */
+const globCache = new Map<string, RegExp>();
+
+/**
+ * Glob with '*' and '?' and '\' escapes → anchored RegExp with a lazy group per wildcard
+ * (RFC 5229 3.2: match variables take the leftmost-shortest match). Compiled for V8's
+ * linear-time engine like :regex, so "*a*a*a*a*b" cannot backtrack exponentially. ('?' counts
+ * UTF-16 code units: the linear engine has no 'u' flag.)
+ */
 function globToRegExp(pattern: string, caseless: boolean): RegExp {
+  const key = (caseless ? 'i' : 's') + pattern;
+  const hit = globCache.get(key);
+  if (hit) return hit;
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
@@ -71,7 +81,12 @@ function globToRegExp(pattern: string, caseless: boolean): RegExp {
     else if (c === '?') re += '([\\s\\S])';
     else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`, caseless ? 'iu' : 'u');
+  const src = `^${caseless ? caselessPattern(re) : re}$`;
+  // eslint-disable-next-line no-invalid-regexp
+  const out = new RegExp(src, 'l');
+  if (globCache.size > 1000) globCache.clear();
+  globCache.set(key, out);
+  return out;
 }
 
 /** Match one value against one key. */
