@@ -1,0 +1,121 @@
+/**
+ * End to end with fetchmail (package fetchmail) against the suite under cyr_master: retrieval
+ * over IMAP (STARTTLS, certificate checked against the suite's self-signed one) and over POP3
+ * (plain, then STLS), each message handed to an MDA that writes one file per message. Without
+ * --keep fetchmail deletes what it fetched; with --keep the server keeps it (checked with
+ * Python's imaplib and poplib).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSuite, type Suite } from './lib/suite.js';
+import { run } from './lib/run.js';
+import { imapMailbox, lmtpDeliver, message, popList } from './lib/clients.js';
+
+let suite: Suite;
+let n = 0;
+
+before(async () => {
+  suite = await startSuite({ services: ['imap', 'pop3', 'lmtpunix'] });
+});
+after(async () => {
+  await suite.stop();
+});
+
+/** a fresh user with `count` delivered messages */
+async function userWith(count: number): Promise<{ user: string; pass: string }> {
+  const user = `fm${++n}`;
+  const pass = `pw-${user}-x`;
+  await suite.addUser(user, pass);
+  for (let i = 1; i <= count; i++)
+    await lmtpDeliver(suite.lmtpSocket, user, message(`fetch me ${i}`, `body ${i} of ${user}`));
+  return { user, pass };
+}
+
+/** run fetchmail once with a poll line; returns the fetched messages (one MDA file each) */
+async function fetchmail(
+  poll: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; msgs: string[]; log: string }> {
+  const home = join(suite.dir, `fetchmail-${++n}`);
+  const out = join(home, 'out');
+  mkdirSync(out, { recursive: true });
+  const rcfile = join(home, 'fetchmailrc');
+  // one file per message: the MDA gets the message on stdin
+  writeFileSync(rcfile, `set no bouncemail\n${poll} mda "/bin/sh -c 'cat > ${out}/msg.$$$$'"\n`);
+  chmodSync(rcfile, 0o600);
+  const r = await run(
+    'fetchmail',
+    [
+      '-f',
+      rcfile,
+      '--nodetach',
+      '--nosyslog',
+      '-v',
+      '--idfile',
+      join(home, 'ids'),
+      '--pidfile',
+      join(home, 'pid'),
+      ...extra,
+    ],
+    { env: { ...process.env, FETCHMAILHOME: home, HOME: home }, timeoutMs: 60_000 },
+  );
+  const msgs = readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8'));
+  return { code: r.code, msgs, log: r.out + r.err };
+}
+
+const subjects = (msgs: string[]): string[] =>
+  msgs.map((m) => /^Subject: (.*)$/m.exec(m)?.[1]?.trim() ?? '?').sort();
+
+test('fetchmail over IMAP with STARTTLS retrieves every message and deletes them', async () => {
+  const { user, pass } = await userWith(2);
+  const r = await fetchmail(
+    `poll localhost port ${suite.ports.imap} protocol IMAP user "${user}" password "${pass}" sslproto 'tls1.2+' sslcertck sslcertfile "${suite.certFile}"`,
+  );
+  assert.equal(r.code, 0, r.log);
+  assert.match(r.log, /STARTTLS/, 'the session was upgraded');
+  assert.deepEqual(subjects(r.msgs), ['fetch me 1', 'fetch me 2'], r.log);
+  assert.ok(r.msgs.every((m) => m.includes(`of ${user}`)));
+  assert.deepEqual(await imapMailbox(suite.ports.imap!, user, pass), [], 'deleted on the server');
+});
+
+test('fetchmail over IMAP with --keep leaves the messages, marked \\Seen', async () => {
+  const { user, pass } = await userWith(2);
+  const r = await fetchmail(
+    `poll localhost port ${suite.ports.imap} protocol IMAP user "${user}" password "${pass}" sslproto 'tls1.2+' sslcertck sslcertfile "${suite.certFile}"`,
+    ['--keep'],
+  );
+  assert.equal(r.code, 0, r.log);
+  assert.equal(r.msgs.length, 2, r.log);
+  const left = await imapMailbox(suite.ports.imap!, user, pass);
+  assert.equal(left.length, 2);
+  assert.ok(
+    left.every((m) => m.flags.includes('\\Seen')),
+    left.map((m) => m.flags.join(' ')).join(' | '),
+  );
+});
+
+test('fetchmail over POP3 retrieves every message and deletes them (no --keep)', async () => {
+  const { user, pass } = await userWith(3);
+  const r = await fetchmail(
+    `poll 127.0.0.1 port ${suite.ports.pop3} protocol POP3 user "${user}" password "${pass}" sslproto ''`,
+  );
+  assert.equal(r.code, 0, r.log);
+  assert.deepEqual(subjects(r.msgs), ['fetch me 1', 'fetch me 2', 'fetch me 3'], r.log);
+  const bodies = r.msgs.map((m) => /body (\d) of/.exec(m)?.[1]).sort();
+  assert.deepEqual(bodies, ['1', '2', '3'], 'bodies intact');
+  assert.deepEqual(await popList(suite.ports.pop3!, user, pass), [], 'maildrop empty after QUIT');
+});
+
+test('fetchmail over POP3 with STLS and --keep leaves the maildrop as it was', async () => {
+  const { user, pass } = await userWith(2);
+  const r = await fetchmail(
+    `poll localhost port ${suite.ports.pop3} protocol POP3 user "${user}" password "${pass}" sslproto 'tls1.2+' sslcertck sslcertfile "${suite.certFile}"`,
+    ['--keep'],
+  );
+  assert.equal(r.code, 0, r.log);
+  assert.match(r.log, /STLS/);
+  assert.deepEqual(subjects(r.msgs), ['fetch me 1', 'fetch me 2'], r.log);
+  assert.equal((await popList(suite.ports.pop3!, user, pass)).length, 2);
+});
