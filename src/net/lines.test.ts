@@ -102,3 +102,42 @@ test('a destroyed socket ends a waiting read', async () => {
   p.destroy();
   assert.equal(await pr, null);
 });
+
+test('random input split at random points gives the same lines as a whole-buffer split', async () => {
+  const alphabet = ['a', 'b', '\r', '\n', '\r\n', 'xyz'];
+  for (let round = 0; round < 200; round++) {
+    let text = '';
+    for (let i = Math.floor(Math.random() * 40); i > 0; i--)
+      text += alphabet[Math.floor(Math.random() * alphabet.length)];
+    const input = Buffer.from(text, 'latin1');
+    // reference: split at LF, drop one CR before it, cap 5 bytes; text after the last LF is dropped at EOF
+    const want: string[] = [];
+    let rest = text;
+    for (let lf = rest.indexOf('\n'); lf >= 0; lf = rest.indexOf('\n')) {
+      let line = rest.slice(0, lf);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      want.push(line.length > 5 ? 'TOOLONG' : line);
+      rest = rest.slice(lf + 1);
+    }
+    want.push('EOF');
+    const p = new PassThrough();
+    const r = new LineReader(p, { maxLine: 5, highWater: 8 });
+    (async () => {
+      let off = 0;
+      while (off < input.length) {
+        const n = 1 + Math.floor(Math.random() * 4);
+        p.write(input.subarray(off, off + n));
+        off += n;
+        await new Promise((res) => setImmediate(res));
+      }
+      p.end();
+    })();
+    const got: string[] = [];
+    for (;;) {
+      const l = await r.readLine();
+      got.push(s(l));
+      if (l === null) break;
+    }
+    assert.deepEqual(got, want, JSON.stringify(text));
+  }
+});
