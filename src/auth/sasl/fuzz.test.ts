@@ -11,8 +11,9 @@ import { scram } from './scram.js';
 import { external } from './external.js';
 import { decodeResponse } from './wire.js';
 
+// one store for all rounds: deriving SCRAM secrets costs two PBKDF2 runs
+const st = memoryStore({ fred: { password: 'pw', cleartext: true } });
 const be = (): MechBackend => {
-  const st = memoryStore({ fred: { password: 'pw', cleartext: true } });
   return {
     canon: (r) => (r === '' || /\s/.test(r) ? null : r),
     verify: (u, p) => st.verify(u, p, 'imap'),
