@@ -34,6 +34,8 @@ export interface SieveDeliveryInput {
   createMailbox?: (internalName: string) => void;
   /** RFC 8579: internal names of the user's mailboxes carrying a special-use attribute (`\\Junk`) */
   mailboxesWithSpecialUse?: (use: string) => string[];
+  /** RFC 9042: the internal name of the user's mailbox with this MAILBOXID (Cyrus uniqueid) */
+  mailboxById?: (id: string) => string | undefined;
   /** RFC 5490 metadata: value of `entry` on an internal mailbox name, or on the server (mailbox null) */
   getMetadata?: (mailbox: string | null, entry: string) => string | undefined;
   /**

@@ -359,6 +359,14 @@ const CASES: Case[] = [
     keep: false,
   },
   {
+    name: 'mailboxid: fileinto :mailboxid, mailboxidexists',
+    script:
+      'require ["mailboxid", "fileinto"];\nif mailboxidexists "F2212-id" { fileinto :mailboxid "F2212-id" "Old"; }\nif mailboxidexists ["F2212-id", "nope"] { keep; }',
+    opts: { env: { mailboxIdExists: (id: string) => id === 'F2212-id' } },
+    actions: [fi('Old', [], { mailboxId: 'F2212-id' })],
+    keep: false,
+  },
+  {
     name: 'ihave: unavailable capability block is skipped, available one runs',
     script:
       'require ["ihave", "fileinto"];\nif ihave "x-nothing" { frobnicate "a"; }\nif ihave "variables" { set "a" "b"; fileinto "${a}"; }',

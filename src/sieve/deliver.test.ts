@@ -463,3 +463,22 @@ test('redirect after editheader sends the edited header and the original body', 
     site.cleanup();
   }
 });
+
+test('fileinto :mailboxid prefers the mailbox with that id, else the name (RFC 9042)', async () => {
+  const site = tempSite();
+  try {
+    activate(
+      site,
+      'require ["mailboxid", "fileinto", "copy"];\nfileinto :copy :mailboxid "id-junk" "Renamed";\nfileinto :mailboxid "id-gone" "lists";',
+    );
+    const plan = await sieveForDelivery(
+      await input(site, { mailboxById: (id) => (id === 'id-junk' ? 'user.fred.Junk' : undefined) }),
+    );
+    assert.deepEqual(plan?.deliveries, [
+      { mailbox: 'user.fred.Junk', flags: [] },
+      { mailbox: 'user.fred.lists', flags: [] },
+    ]);
+  } finally {
+    site.cleanup();
+  }
+});

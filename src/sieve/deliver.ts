@@ -185,6 +185,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       const internal = toInternal(name);
       return internal !== null && input.mailboxExists(internal);
     },
+    mailboxIdExists: (id) => input.mailboxById?.(id) !== undefined,
     specialUseExists: (uses, mailbox) => {
       if (!input.mailboxesWithSpecialUse) return false;
       const target = mailbox === undefined ? null : toInternal(mailbox);
@@ -290,7 +291,9 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       const box = input.mailboxesWithSpecialUse(a.specialUse)[0];
       if (box) return deliver(box, a.flags, a.specialUse);
     }
-    const internal = toInternal(a.mailbox);
+    // RFC 9042: an existing mailbox with the id wins over the name
+    const byId = a.mailboxId !== undefined ? input.mailboxById?.(a.mailboxId) : undefined;
+    const internal = byId ?? toInternal(a.mailbox);
     if (internal === null) {
       errors.push(`sieve: fileinto "${a.mailbox}": invalid mailbox name, kept in INBOX`);
       return deliver(inbox, a.flags);

@@ -48,6 +48,7 @@ const BY_BIT: [string, string[]][] = [
   ['variables', ['variables']],
   ['special-use', ['special-use']],
   ['fcc', ['fcc']],
+  ['mailboxid', ['mailboxid']],
 ];
 
 /** Every capability word the interpreter implements, whatever the configuration. */

@@ -34,6 +34,8 @@ export type Action =
       flags: string[];
       create: boolean;
       specialUse?: string;
+      /** RFC 9042 :mailboxid: file here when a mailbox with this id exists */
+      mailboxId?: string;
       copy: boolean;
     }
   | { type: 'redirect'; address: string; copy: boolean }
@@ -92,6 +94,8 @@ export interface SieveEnv {
   now: Date;
   environment: Record<string, string>;
   mailboxExists(name: string): boolean;
+  /** RFC 9042: does a mailbox of the user have this MAILBOXID */
+  mailboxIdExists?(id: string): boolean;
   specialUseExists?(uses: string[], mailbox?: string): boolean;
   metadata?(mailbox: string | null, entry: string): string | undefined;
   /** duplicate test (RFC 7352): true when the id was seen; records it (unless `last` semantics say otherwise) */
@@ -336,6 +340,8 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
       }
       case 'mailboxexists':
         return list(f, n.pos[0]).every((m) => env.mailboxExists(m));
+      case 'mailboxidexists':
+        return list(f, n.pos[0]).every((id) => env.mailboxIdExists?.(id) ?? false);
       case 'metadata': {
         const v = env.metadata?.(str(f, n.pos[0]), str(f, n.pos[1]));
         return v !== undefined && doMatch(f, n, [v], list(f, n.pos[2]));
@@ -470,6 +476,7 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
             copy: !!n.tags.copy,
           };
           if (typeof n.tags.specialuse === 'string') a.specialUse = expand(f, n.tags.specialuse);
+          if (typeof n.tags.mailboxid === 'string') a.mailboxId = expand(f, n.tags.mailboxid);
           addAction(n, a);
           if (!n.tags.copy) implicitKeep = false;
           break;

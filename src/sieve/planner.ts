@@ -51,6 +51,7 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
     fileCopy: async (name, message, flags) => {
       await input.store.append(owner, name, message, { flags });
     },
+    mailboxById: (id) => input.store.list(owner, r.inbox!).find((m) => m.uniqueId === id)?.name,
     getMetadata: (mailbox, entry) => {
       try {
         return input.store.getAnnotation(
