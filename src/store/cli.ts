@@ -157,3 +157,15 @@ export function patternRegExp(p: string): RegExp {
     .replace(/%/g, '[^.]*');
   return new RegExp(`^${esc}$`);
 }
+
+/**
+ * A mailbox name typed to a tool: internal form (`user.fred.Sent`); with unixhierarchysep
+ * the '/' form is accepted too (`user/fred/Sent`, `user/john.doe` → `user.john^doe`), as Cyrus's tools do.
+ */
+export function toolMailboxName(conf: LoadedImapdConf, arg: string): string {
+  if (!arg.includes('/') || !conf.getSwitch('unixhierarchysep')) return arg;
+  return arg
+    .split('/')
+    .map((c) => c.replace(/\./g, '^'))
+    .join('.');
+}

@@ -96,6 +96,9 @@ test('cyr_mbpath prints the data directory; cyr_dbtool shows and edits a databas
       o.out.trim(),
       join(site.dir, 'spool', 'uuid', info.uniqueId[0]!, info.uniqueId[1]!, info.uniqueId),
     );
+    const slash = io();
+    assert.equal(await mbpath(['-C', site.confPath, 'user/fred'], slash), 0);
+    assert.equal(slash.out, o.out);
     const u = io();
     assert.equal(await mbpath(['-C', site.confPath, '-u', '-M', 'fred'], u), 0);
     assert.match(u.out, /user\/f\/fred\.index\.db\n$/);

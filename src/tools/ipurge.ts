@@ -20,6 +20,7 @@ import {
   toolStore,
   UsageError,
   type ToolIO,
+  toolMailboxName,
 } from '../store/cli.js';
 import { selectForPurge, type PurgeSelection } from '../store/expire.js';
 import { ownerOf } from '../store/names.js';
@@ -57,7 +58,9 @@ export async function main(argv: string[], io: ToolIO = defaultIO): Promise<numb
       throw new UsageError('exactly one of -d, -b, -k, -m is required');
     }
     const exact = o.flags.has('x') || o.flags.has('M');
-    const pats = (o.args.length ? o.args : ['*']).map((p) => ({ re: patternRegExp(p), prefix: p + '.' }));
+    const pats = (o.args.length ? o.args : ['*'])
+      .map((p) => toolMailboxName(conf, p))
+      .map((p) => ({ re: patternRegExp(p), prefix: p + '.' }));
     const store = toolStore(conf);
     try {
       const names: string[] = [];

@@ -10,7 +10,7 @@
  * Owns: this program's behaviour.
  */
 import { EX_NOINPUT } from '../config/tool.js';
-import { defaultIO, getopt, runTool, toolStore, type ToolIO } from '../store/cli.js';
+import { defaultIO, getopt, runTool, toolMailboxName, toolStore, type ToolIO } from '../store/cli.js';
 import { ownerOf, userInbox } from '../store/names.js';
 
 const USAGE = `usage: cyr_mbpath [-C imapd.conf] [-u] [-m|-M|-U|-S|-a] [-q] [-s] name...
@@ -35,7 +35,9 @@ export async function main(argv: string[], io: ToolIO = defaultIO): Promise<numb
     try {
       const virt = conf.getEnum('virtdomains') !== 'off';
       for (const a of o.args) {
-        const name = o.flags.has('u') ? userInbox(a, virt, conf.getString('defaultdomain') ?? '') : a;
+        const name = o.flags.has('u')
+          ? userInbox(a, virt, conf.getString('defaultdomain') ?? '')
+          : toolMailboxName(conf, a);
         const e = store.mboxlist.get(name);
         if (!e) {
           if (!o.flags.has('q')) io.stderr(`cyr_mbpath: ${name}: Mailbox does not exist\n`);

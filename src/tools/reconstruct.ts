@@ -9,7 +9,7 @@
  *
  * Owns: this program's behaviour; the work is store/reconstruct.ts.
  */
-import { defaultIO, getopt, runTool, toolStore, type ToolIO } from '../store/cli.js';
+import { defaultIO, getopt, runTool, toolMailboxName, toolStore, type ToolIO } from '../store/cli.js';
 import { cleanStage, reconstructMailbox } from '../store/reconstruct.js';
 import { userInbox } from '../store/names.js';
 import { MailError } from '../store/api.js';
@@ -31,7 +31,9 @@ export async function main(argv: string[], io: ToolIO = defaultIO): Promise<numb
       let names: string[] = [];
       const virt = conf.getEnum('virtdomains') !== 'off';
       const args = o.args.map((a) =>
-        o.flags.has('u') ? userInbox(a, virt, conf.getString('defaultdomain') ?? '') : a,
+        o.flags.has('u')
+          ? userInbox(a, virt, conf.getString('defaultdomain') ?? '')
+          : toolMailboxName(conf, a),
       );
       if (args.length === 0) {
         store.mboxlist.foreach('', (e) => {
