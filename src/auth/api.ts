@@ -104,6 +104,12 @@ export interface Authenticator {
   identityFor(authcid: string, authzid: string): import('../store/api.js').Identity;
   /** ms to wait after a failed login (failedloginpause) */
   failedLoginDelay(): number;
+  /**
+   * After a successful cleartext login (LOGIN, USER/PASS, PLAIN, LOGIN mechanism) on a
+   * connection without TLS: ms to pause (plaintextloginpause) and an ALERT text to send
+   * (plaintextloginalert), as Cyrus does to make cleartext passwords felt. Zero/null on TLS.
+   */
+  plaintextLoginPolicy?(secure: boolean): { pauseMs: number; alert: string | null };
   /** POP3 APOP (RFC 1939 §7): digest = hex MD5(timestampBanner + password). */
   apop(
     user: string,

@@ -203,3 +203,15 @@ test('failedLoginDelay and APOP', async () => {
   assert.equal(await a.apop('fred', banner, 'c4c9334bac560ecc979e58001b3e22fb'), null);
   assert.equal(await a.apop('joe@example.com', banner, '0'.repeat(32)), null);
 });
+
+test('plaintext login pause and alert apply only without TLS', () => {
+  const a = createAuthenticator(
+    testConf({ plaintextloginpause: '2', plaintextloginalert: 'Use TLS, please' }),
+    memoryLogger(),
+    { store: memoryStore(users) },
+  );
+  assert.deepEqual(a.plaintextLoginPolicy?.(false), { pauseMs: 2000, alert: 'Use TLS, please' });
+  assert.deepEqual(a.plaintextLoginPolicy?.(true), { pauseMs: 0, alert: null });
+  const d = createAuthenticator(testConf(), memoryLogger(), { store: memoryStore(users) });
+  assert.deepEqual(d.plaintextLoginPolicy?.(false), { pauseMs: 0, alert: null });
+});

@@ -271,6 +271,13 @@ export function createAuthenticator(
     checkPassword,
     identityFor,
     failedLoginDelay: () => Math.max(0, conf.getDuration('failedloginpause')) * 1000,
+    plaintextLoginPolicy: (secure) =>
+      secure
+        ? { pauseMs: 0, alert: null }
+        : {
+            pauseMs: Math.max(0, conf.getDuration('plaintextloginpause')) * 1000,
+            alert: conf.getString('plaintextloginalert'),
+          },
     apop,
   };
 }
