@@ -482,3 +482,55 @@ test('fileinto :mailboxid prefers the mailbox with that id, else the name (RFC 9
     site.cleanup();
   }
 });
+
+test('body :text / :content read decoded MIME parts with their case; :raw the undecoded body', async () => {
+  const site = tempSite();
+  try {
+    const mime = [
+      'From: alice@example.org',
+      'To: fred@example.com',
+      'Subject: parts',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=iso-8859-1',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      'Caf=E9 Budget APPROVED',
+      '--b1',
+      'Content-Type: application/pdf',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('%PDF-1.4 secret-plan').toString('base64'),
+      '--b1--',
+      '',
+    ].join('\r\n');
+    activate(
+      site,
+      'require ["body", "fileinto", "copy"];\n' +
+        'if body :comparator "i;octet" :contains "Café Budget APPROVED" { fileinto :copy "octet"; }\n' +
+        'if body :content "application/pdf" :contains "secret-plan" { fileinto :copy "pdf"; }\n' +
+        'if body :content "text" :contains "secret-plan" { fileinto :copy "never"; }\n' +
+        'if body :raw :contains "Caf=E9" { fileinto :copy "raw"; }\n' +
+        'if body :text :contains "%PDF" { fileinto :copy "never2"; }',
+    );
+    const existing = new Set([
+      'user.fred',
+      'user.fred.octet',
+      'user.fred.pdf',
+      'user.fred.raw',
+      'user.fred.never',
+      'user.fred.never2',
+    ]);
+    const plan = await sieveForDelivery(
+      await input(site, { message: mime, mailboxExists: (n) => existing.has(n) }),
+    );
+    assert.deepEqual(
+      plan?.deliveries.map((d) => d.mailbox),
+      ['user.fred.octet', 'user.fred.pdf', 'user.fred.raw', 'user.fred'],
+    );
+  } finally {
+    site.cleanup();
+  }
+});

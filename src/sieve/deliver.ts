@@ -40,6 +40,7 @@ import {
 } from './message.js';
 import { MAX_REDIRECTS } from './extensions.js';
 import { sendMail } from './sendmail.js';
+import { bodyParts } from './body.js';
 import { decodeMailboxName } from '../mail/utf7.js';
 
 export type { SieveDeliveryInput, SieveDeliveryPlan } from './api.js';
@@ -171,6 +172,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
     size: input.parsed.size,
     bodyText: input.parsed.searchBody,
     rawBody: () => readRawBody(input.messagePath, input.parsed.headerSize),
+    bodyParts: (types) => bodyParts(input.messagePath, input.parsed.body, types),
     now: new Date(nowMs),
     environment: {
       domain: serverName(conf).split('.').slice(1).join('.') || serverName(conf),

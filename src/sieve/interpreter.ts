@@ -89,6 +89,8 @@ export interface SieveEnv {
   size: number;
   /** decoded text of the text parts (body :text) */
   bodyText: string;
+  /** decoded parts for body :text (types null) / :content types; optional (else bodyText) */
+  bodyParts?(types: string[] | null): string[];
   /** the raw body, bounded (body :raw); optional */
   rawBody?: () => string;
   now: Date;
@@ -292,13 +294,16 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
         return doMatch(f, n, vals, list(f, n.pos[1]));
       }
       case 'body': {
-        const text = n.tags.raw ? (env.rawBody?.() ?? env.bodyText) : env.bodyText;
-        if (n.tags.content) {
-          const types = list(f, n.tags.content).map((t) => t.toLowerCase());
-          if (!types.some((t) => t === '' || t === 'text' || t.startsWith('text/'))) return false;
+        // RFC 5173: the same match types as header, default :is; any part may match
+        let texts: string[];
+        if (n.tags.raw) texts = [env.rawBody?.() ?? env.bodyText];
+        else {
+          const types = n.tags.content !== undefined ? list(f, n.tags.content) : null;
+          if (env.bodyParts) texts = env.bodyParts(types);
+          else if (types && !types.some((t) => t === '' || /^text(\/|$)/i.test(t))) texts = [];
+          else texts = [env.bodyText];
         }
-        // RFC 5173: the same match types as header, default :is, against the whole text
-        return doMatch(f, n, [text], list(f, n.pos[0]));
+        return doMatch(f, n, texts, list(f, n.pos[0]));
       }
       case 'date':
       case 'currentdate': {
