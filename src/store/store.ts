@@ -578,8 +578,7 @@ export class StoreImpl implements Store {
     const view = this.open({ ...who, isAdmin: true }, inbox.name, { readOnly: false });
     try {
       const uids = Array.from(view.uids());
-      if (uids.length)
-        this.moveMessages(who, inbox, uids, destEntry, { move: true, view: view as View, skipRights: true });
+      if (uids.length) this.moveMessages(who, inbox, uids, destEntry, { move: true, skipRights: true });
     } finally {
       view.close();
     }
@@ -678,12 +677,7 @@ export class StoreImpl implements Store {
   ): Promise<AppendResult> {
     const e = this.need(who, name, 'i');
     const flagsIn = encodeFlags(opts.flags ?? []);
-    if (
-      (flagsIn.bits & SEEN) !== 0 ||
-      (flagsIn.bits & DELETED) !== 0 ||
-      flagsIn.bits !== 0 ||
-      flagsIn.keywords.length
-    ) {
+    if (flagsIn.bits !== 0 || flagsIn.keywords.length) {
       // flags at APPEND follow STORE's rights; drop the ones the user may not set
       const r = this.rightsOn(who, e);
       if (!r.includes('s')) flagsIn.bits &= ~SEEN;
@@ -802,7 +796,7 @@ export class StoreImpl implements Store {
     src: MboxEntry,
     uids: ArrayLike<number>,
     dest: MboxEntry,
-    o: { move: boolean; view?: View; skipRights?: boolean },
+    o: { move: boolean; skipRights?: boolean },
   ): { uidValidity: number; src: number[]; dst: number[] } {
     if (!o.skipRights) {
       this.need(who, dest.name, 'i');
@@ -879,12 +873,11 @@ export class StoreImpl implements Store {
       return out;
     };
     const expungeAll = (): void => {
-      const modseq = expungeRows(
+      expungeRows(
         sdb,
         srow.id,
         rows.map((r) => r.uid),
       );
-      void modseq;
     };
     let dst: number[];
     try {

@@ -459,7 +459,7 @@ export class View implements MailboxView {
     if (this.readOnly) throw new MailError('perm', 'Mailbox is read-only');
     const d = this.store.need(this.who, dest, 'i');
     const inView = Array.from(uids).filter((u) => bsearch(this.#uids, u) >= 0);
-    const r = this.store.moveMessages(this.who, this.entry, inView, d, { move: true, view: this });
+    const r = this.store.moveMessages(this.who, this.entry, inView, d, { move: true });
     return r;
   }
 
