@@ -39,7 +39,8 @@ interface Worker {
   sessions: Set<{ socket: Duplex }>;
 }
 
-let worker: Worker | null = null;
+/** per service context: one worker process may run several listeners (and tests do) */
+const workers = new WeakMap<ServiceContext, Worker>();
 
 /** Build the dependencies of LMTP sessions from a service context (also used by cyr_deliver -l). */
 export function lmtpDeps(ctx: ServiceContext, store: Store, dup: DuplicateDb | null): LmtpDeps {
@@ -71,19 +72,19 @@ const lmtpd: BuiltinService = {
   init(ctx) {
     const store = openStore(ctx.config, { log: ctx.log });
     const dup = openDuplicateDb(ctx);
-    worker = {
+    workers.set(ctx, {
       deps: lmtpDeps(ctx, store, dup),
       store,
       dup,
       preauthTcp: ctx.argv.includes('-a'),
       implicitTls: ctx.argv.includes('-s'),
       sessions: new Set(),
-    };
+    });
   },
 
   async serve(socket: Socket, ctx) {
-    if (!worker) lmtpd.init!(ctx);
-    const w = worker!;
+    if (!workers.has(ctx)) lmtpd.init!(ctx);
+    const w = workers.get(ctx)!;
     const log = ctx.log.child(`session=${newSessionId(ctx.config).split('-').slice(-2).join('-')}`);
     const unix = !socket.remoteAddress;
     let stream: Duplex = socket;
@@ -120,13 +121,13 @@ const lmtpd: BuiltinService = {
     }
   },
 
-  shutdown() {
-    const w = worker;
+  shutdown(ctx) {
+    const w = workers.get(ctx);
     if (!w) return;
+    workers.delete(ctx);
     for (const s of w.sessions) s.socket.end(formatReply(R.shuttingDown));
     w.dup?.close();
     w.store.close();
-    worker = null;
   },
 };
 

@@ -3,7 +3,7 @@
  * (imapd.conf + store directories, loaded by the real config reader) and a line client that
  * reads replies by protocol rules.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,4 +156,84 @@ export class LineClient {
 /** a message with a Message-ID */
 export function mail(id: string, body = 'hello\r\n', subject = 'test'): string {
   return `From: a@example.org\r\nTo: b@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\n\r\n${body}`;
+}
+
+export interface RunningSite {
+  site: Site;
+  store: import('../../store/api.js').Store;
+  /** lmtpd on a unix socket (pre-authorised) */
+  lmtpSocket: string;
+  /** lmtpd on TCP, `-a` (pre-authorised) */
+  lmtpPort: number;
+  /** lmtpd on TCP, AUTH required */
+  lmtpAuthPort: number;
+  pop3Port: number;
+  smmapPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole delivery site for the interop tests: users fred/secret (cleartext kept, for APOP),
+ * bob/bobpw and the admin cyrus/adminpw in sasldb, INBOXes for fred and bob, and lmtpd, pop3d
+ * and smmapd listening. The site directory is world-searchable and the LMTP socket
+ * world-writable, so an MTA running as another user (Postfix) can connect.
+ */
+export async function startDeliverySite(extra: Record<string, string | number | boolean> = {}): Promise<RunningSite> {
+  const { chmodSync } = await import('node:fs');
+  const { SasldbStore } = await import('../../auth/sasldb.js');
+  const { serveForTest } = await import('../../services/harness.js');
+  const { openStore } = await import('../../store/index.js');
+  const lmtpd = (await import('./service.js')).default;
+  const pop3d = (await import('../pop3/service.js')).default;
+  const smmapd = (await import('../smmap/service.js')).default;
+  const site = makeSite({ allowplaintext: true, admins: 'cyrus', ...extra });
+  chmodSync(site.dir, 0o755);
+  const db = new SasldbStore(join(site.dir, 'sasldb2'));
+  await db.setPassword('fred', 'secret', { keepCleartext: true });
+  await db.setPassword('bob', 'bobpw');
+  await db.setPassword('cyrus', 'adminpw');
+  db.close();
+  const store = openStore(site.conf('lmtp'));
+  store.ensureInbox('fred');
+  store.ensureInbox('bob');
+  const clients = trackClients();
+  const lmtpSocket = join(site.dir, 'lmtp.sock');
+  const servers = [
+    await serveForTest(lmtpd, { config: site.conf('lmtpunix'), path: lmtpSocket }),
+    await serveForTest(lmtpd, { config: site.conf('lmtp'), argv: ['-a'] }),
+    await serveForTest(lmtpd, { config: site.conf('lmtp') }),
+    await serveForTest(pop3d, { config: site.conf('pop3') }),
+    await serveForTest(smmapd, { config: site.conf('smmap') }),
+  ];
+  chmodSync(lmtpSocket, 0o777);
+  return {
+    site,
+    store,
+    lmtpSocket,
+    lmtpPort: servers[1]!.port,
+    lmtpAuthPort: servers[2]!.port,
+    pop3Port: servers[3]!.port,
+    smmapPort: servers[4]!.port,
+    async stop() {
+      clients.destroyAll();
+      for (const s of servers) await s.stop();
+      store.close();
+      site.cleanup();
+    },
+  };
+}
+
+/** number of messages in an internal mailbox */
+export function messageCount(store: import('../../store/api.js').Store, box: string): number {
+  return store.status({ userid: 'cyrus', isAdmin: true, groups: [] }, box).messages;
+}
+
+/** the raw text of every message of an internal mailbox, oldest first */
+export function messageTexts(store: import('../../store/api.js').Store, box: string): string[] {
+  const v = store.open({ userid: 'cyrus', isAdmin: true, groups: [] }, box, { readOnly: true });
+  try {
+    return [...v.uids()].map((uid) => readFileSync(v.path(uid), 'latin1'));
+  } finally {
+    v.close();
+  }
 }

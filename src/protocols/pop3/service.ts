@@ -23,7 +23,8 @@ interface Worker {
   sessions: Set<PopSession>;
 }
 
-let worker: Worker | null = null;
+/** per service context: one worker process may run several listeners (and tests do) */
+const workers = new WeakMap<ServiceContext, Worker>();
 
 export function popDeps(ctx: ServiceContext, store: Store): PopDeps {
   const conf = ctx.config;
@@ -43,12 +44,12 @@ export function popDeps(ctx: ServiceContext, store: Store): PopDeps {
 const pop3d: BuiltinService = {
   init(ctx) {
     const store = openStore(ctx.config, { log: ctx.log });
-    worker = { deps: popDeps(ctx, store), store, implicitTls: ctx.argv.includes('-s'), sessions: new Set() };
+    workers.set(ctx, { deps: popDeps(ctx, store), store, implicitTls: ctx.argv.includes('-s'), sessions: new Set() });
   },
 
   async serve(socket: Socket, ctx) {
-    if (!worker) pop3d.init!(ctx);
-    const w = worker!;
+    if (!workers.has(ctx)) pop3d.init!(ctx);
+    const w = workers.get(ctx)!;
     const sessionId = newSessionId(ctx.config);
     const log = ctx.log.child(`session=${sessionId.split('-').slice(-2).join('-')}`);
     socket.on('error', (e) => log.debug(`socket: ${e.message}`));
@@ -79,15 +80,15 @@ const pop3d: BuiltinService = {
     }
   },
 
-  shutdown() {
-    const w = worker;
+  shutdown(ctx) {
+    const w = workers.get(ctx);
     if (!w) return;
+    workers.delete(ctx);
     for (const s of w.sessions) {
       s.end();
       s.conn.stream.end(E.shutdown + '\r\n');
     }
     w.store.close();
-    worker = null;
   },
 };
 
