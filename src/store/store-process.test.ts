@@ -103,6 +103,38 @@ test('kill -9 in the middle of appends: every acknowledged message survives; rec
   }
 });
 
+test('kill -9 while appending and expunging: every row has its file, kept messages intact', async () => {
+  const site = tempSite({ expunge_mode: 'immediate' });
+  let store = openStore(site.conf) as StoreImpl;
+  try {
+    store.ensureInbox('fred');
+    store.close();
+    const kept = new Map<number, number>();
+    let killed = false;
+    const c = child([site.confPath, 'churn', 'user.fred', 'C'], (m) => {
+      if (m.uid) kept.set(m.uid, m.n!);
+      if (kept.size === 25 && !killed) {
+        killed = true;
+        c.proc.kill('SIGKILL');
+      }
+    });
+    await c.exited;
+    store = openStore(site.conf) as StoreImpl;
+    const rep = await reconstructMailbox(store, 'user.fred');
+    assert.deepEqual(rep.missing, [], 'index rows without files');
+    const v = store.open(fred, 'user.fred', { readOnly: true });
+    for (const [uid, n] of kept) assert.equal(v.cache(uid).envelope.subject, `C-${n}`);
+    for (const u of v.uids()) assert.ok(existsSync(v.path(u)));
+    // every message that was expunged and acknowledged is gone from the view
+    const live = new Set(v.uids());
+    for (const uid of kept.keys()) assert.ok(!live.has(uid + 1), `expunged uid ${uid + 1} still listed`);
+    v.close();
+  } finally {
+    store.close();
+    site.cleanup();
+  }
+});
+
 test('watch wakes within 100 ms when another process appends', async () => {
   const site = tempSite();
   const store = openStore(site.conf);

@@ -2,6 +2,7 @@
  * A helper process for the store's multi-process tests (not a test itself):
  *   node test-child.js <imapd.conf> append <mailbox> <count> <tag>   append count messages, report each uid
  *   node test-child.js <imapd.conf> forever <mailbox> <tag>         append until killed, report each uid
+ *   node test-child.js <imapd.conf> churn <mailbox> <tag>           append two, expunge one, until killed
  * Reports go to the parent over IPC: { uid, n, at } per message, then { done: true }.
  */
 import { loadImapdConf } from '../config/imapd-conf.js';
@@ -33,5 +34,15 @@ if (cmd === 'append') {
   for (let n = 0; ; n++) {
     const r = await store.append(who, mailbox!, msg(a!, n));
     await send({ uid: r.uid, n, at: Date.now() });
+  }
+} else if (cmd === 'churn') {
+  const view = store.open(who, mailbox!, { readOnly: false });
+  for (let n = 0; ; n += 2) {
+    const keep = await store.append(who, mailbox!, msg(a!, n));
+    const drop = await store.append(who, mailbox!, msg(a!, n + 1));
+    view.sync();
+    view.storeFlags([drop.uid], 'add', ['\\Deleted']);
+    view.applyExpunges(view.expunge([drop.uid]));
+    await send({ uid: keep.uid, n, at: Date.now() });
   }
 }
