@@ -76,7 +76,14 @@ const COMMANDS: Record<string, Spec> = {
   stop: { pos: [] },
   keep: { pos: [], tags: { flags: { arg: 'l', ext: 'imap4flags' } } },
   discard: { pos: [] },
-  redirect: { pos: ['s'], tags: { copy: { ext: 'copy' } } },
+  redirect: {
+    pos: ['s'],
+    tags: {
+      copy: { ext: 'copy' },
+      notify: { arg: 's', ext: 'redirect-dsn' },
+      ret: { arg: 's', ext: 'redirect-dsn' },
+    },
+  },
   fileinto: {
     ext: ['fileinto'],
     pos: ['s'],

@@ -534,3 +534,31 @@ test('body :text / :content read decoded MIME parts with their case; :raw the un
     site.cleanup();
   }
 });
+
+test('redirect-dsn: :notify and :ret become sendmail -N / -R', async () => {
+  const site = tempSite();
+  try {
+    activate(
+      site,
+      'require ["redirect-dsn", "copy"];\nredirect :copy :notify "success,failure" :ret "hdrs" "boss@example.net";',
+    );
+    const plan = await sieveForDelivery(await input(site));
+    assert.deepEqual(plan?.deliveries, [{ mailbox: 'user.fred', flags: [] }]);
+    assert.deepEqual(site.sent()[0]!.args, [
+      '-N',
+      'SUCCESS,FAILURE',
+      '-R',
+      'HDRS',
+      '-f',
+      'alice@example.org',
+      '--',
+      'boss@example.net',
+    ]);
+    activate(site, 'require "redirect-dsn";\nredirect :notify "sometimes" "boss@example.net";');
+    const bad = await sieveForDelivery(await input(site));
+    assert.deepEqual(bad?.deliveries, [{ mailbox: 'user.fred', flags: [] }]);
+    assert.match(bad!.errors[0]!, /invalid :notify value/);
+  } finally {
+    site.cleanup();
+  }
+});

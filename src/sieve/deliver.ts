@@ -259,7 +259,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
           fileinto(a);
           break;
         case 'redirect':
-          if (!(await redirect(a.address))) implicitKeep = true;
+          if (!(await redirect(a))) implicitKeep = true;
           break;
         case 'reject':
           if (a.ereject || conf.getSwitch('sieve_use_lmtp_reject'))
@@ -327,7 +327,9 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
     deliver(internal, a.flags, a.specialUse);
   }
 
-  async function redirect(address: string): Promise<boolean> {
+  async function redirect(a: Extract<Action, { type: 'redirect' }>): Promise<boolean> {
+    const address = a.address;
+    const dsn = [...(a.dsnNotify ? ['-N', a.dsnNotify] : []), ...(a.dsnRet ? ['-R', a.dsnRet] : [])];
     const me = baseAddress(input.envelopeTo).toLowerCase();
     const marks = originalHeaders.filter((h) => h.name.toLowerCase() === REDIRECT_HEADER.toLowerCase());
     if (marks.some((h) => h.value.toLowerCase() === me) || marks.length >= MAX_REDIRECTS) {
@@ -348,6 +350,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       head,
       input.messagePath,
       edited ? input.parsed.headerSize : 0,
+      dsn,
     );
     if (!r.ok) {
       errors.push(`sieve: redirect to ${address} failed: ${r.error}`);

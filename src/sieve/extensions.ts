@@ -3,7 +3,7 @@
  *
  * Owns: the config-bit → capability-word map, the SIEVE capability string timsieved announces,
  * and `enabledExtensions(conf)`. A capability is usable in `require` only when enabled.
- * Config bits we do not implement (extlists, redirect-dsn, redirect-deliverby, mailboxid,
+ * Config bits we do not implement (extlists, redirect-deliverby,
  * vnd.cyrus.*, snooze) are never announced, so a script requiring them is refused at upload.
  *
  * Imports: config api only.
@@ -49,6 +49,7 @@ const BY_BIT: [string, string[]][] = [
   ['special-use', ['special-use']],
   ['fcc', ['fcc']],
   ['mailboxid', ['mailboxid']],
+  ['redirect-dsn', ['redirect-dsn']],
 ];
 
 /** Every capability word the interpreter implements, whatever the configuration. */

@@ -38,7 +38,15 @@ export type Action =
       mailboxId?: string;
       copy: boolean;
     }
-  | { type: 'redirect'; address: string; copy: boolean }
+  | {
+      type: 'redirect';
+      address: string;
+      copy: boolean;
+      /** RFC 6009 redirect-dsn: "NEVER" or a comma list of SUCCESS, FAILURE, DELAY */
+      dsnNotify?: string;
+      /** RFC 6009: "FULL" or "HDRS" */
+      dsnRet?: string;
+    }
   | { type: 'discard' }
   | { type: 'reject'; reason: string; ereject: boolean }
   | {
@@ -494,7 +502,22 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           );
           if (!dup) {
             if (++redirects > MAX_REDIRECTS) fail(n.line, `too many redirect actions (max ${MAX_REDIRECTS})`);
-            addAction(n, { type: 'redirect', address, copy: !!n.tags.copy });
+            const a: Action = { type: 'redirect', address, copy: !!n.tags.copy };
+            if (n.tags.notify !== undefined) {
+              const v = str(f, n.tags.notify).toUpperCase();
+              const parts = v.split(',').map((p) => p.trim());
+              const ok =
+                v === 'NEVER' ||
+                (parts.length > 0 && parts.every((p) => ['SUCCESS', 'FAILURE', 'DELAY'].includes(p)));
+              if (!ok) fail(n.line, `invalid :notify value "${v}"`);
+              a.dsnNotify = parts.join(',');
+            }
+            if (n.tags.ret !== undefined) {
+              const v = str(f, n.tags.ret).toUpperCase();
+              if (v !== 'FULL' && v !== 'HDRS') fail(n.line, `invalid :ret value "${v}"`);
+              a.dsnRet = v;
+            }
+            addAction(n, a);
           }
           if (!n.tags.copy) implicitKeep = false;
           break;

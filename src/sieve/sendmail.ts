@@ -1,6 +1,7 @@
 /**
  * Outgoing mail for Sieve (redirect, vacation, notify, reject MDN): runs imapd.conf's
- * `sendmail` program as Cyrus does, `sendmail -f <from> -- <rcpt>`, message on stdin.
+ * `sendmail` program as Cyrus does, `sendmail -f <from> -- <rcpt>`, message on stdin
+ * (redirect-dsn adds sendmail's `-N <notify>` and `-R <ret>` in front).
  *
  * Owns: `sendMail`. The body is streamed (a Buffer head plus, for redirect, the message file);
  * the child gets 30 s before it is killed. Resolves to true when sendmail exited 0.
@@ -20,6 +21,8 @@ export function sendMail(
   bodyFile?: string,
   /** start reading bodyFile at this offset (to replace its header block with `head`) */
   bodyStart = 0,
+  /** extra sendmail options before `-f` (RFC 6009 redirect-dsn: `-N notify`, `-R ret`) */
+  options: string[] = [],
 ): Promise<{ ok: boolean; error?: string }> {
   const prog = conf.getString('sendmail') ?? '/usr/lib/sendmail';
   const env = { ...process.env };
@@ -33,7 +36,10 @@ export function sendMail(
       clearTimeout(timer);
       resolve(r);
     };
-    const child = spawn(prog, ['-f', from, '--', rcpt], { stdio: ['pipe', 'ignore', 'pipe'], env });
+    const child = spawn(prog, [...options, '-f', from, '--', rcpt], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env,
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       if (stderr.length < 1000) stderr += d.toString();
