@@ -160,6 +160,7 @@ const COMMANDS: Record<string, Spec> = {
     tags: { ...CM, index: { arg: 'n' }, last: {} },
   },
   error: { ext: ['ihave'], pos: ['s'] },
+  log: { ext: ['vnd.cyrus.log'], pos: ['s'] },
 };
 
 const TESTS: Record<string, Spec> = {

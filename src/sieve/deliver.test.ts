@@ -562,3 +562,21 @@ test('redirect-dsn: :notify and :ret become sendmail -N / -R', async () => {
     site.cleanup();
   }
 });
+
+test('vnd.cyrus.log writes a line to the server log', async () => {
+  const site = tempSite();
+  try {
+    activate(
+      site,
+      'require ["vnd.cyrus.log", "variables"];\nif header :matches "subject" "*" { log "got ${1}"; }',
+    );
+    const log = memoryLogger('lmtp');
+    await sieveForDelivery(await input(site, { log }));
+    assert.ok(
+      log.lines.some((l) => l.includes('sieve log: fred: got [cyrus-devel] Weekly report')),
+      log.lines.join('\n'),
+    );
+  } finally {
+    site.cleanup();
+  }
+});

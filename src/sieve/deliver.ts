@@ -211,6 +211,7 @@ export async function sieveForDelivery(input: SieveDeliveryInput): Promise<Sieve
       if (!seen || last) dupDb().mark(key, trackRcpt, 0, now);
       return seen;
     },
+    log: (text) => log.info(`sieve log: ${userid}: ${text}`),
     include: (name, global) => (useHome && !global ? null : store.compiled(global ? null : userid, name)),
     messageId: header(headers, 'message-id'),
   };

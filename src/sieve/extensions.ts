@@ -50,6 +50,7 @@ const BY_BIT: [string, string[]][] = [
   ['fcc', ['fcc']],
   ['mailboxid', ['mailboxid']],
   ['redirect-dsn', ['redirect-dsn']],
+  ['vnd.cyrus.log', ['vnd.cyrus.log']],
 ];
 
 /** Every capability word the interpreter implements, whatever the configuration. */

@@ -112,6 +112,8 @@ export interface SieveEnv {
   duplicate?(id: string, handle: string, seconds: number, last: boolean): boolean;
   /** the compiled script `name` (personal or global), or null when it does not exist */
   include?(name: string, global: boolean): Compiled | null;
+  /** vnd.cyrus.log: a line for the server log */
+  log?(text: string): void;
   /** Message-ID (for duplicate) */
   messageId?: string;
 }
@@ -654,6 +656,9 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           if (targets.length) edits.push({ op: 'delete', name, values });
           break;
         }
+        case 'log':
+          env.log?.(str(f, n.pos[0]));
+          break;
         case 'error':
           fail(n.line, `script error: ${str(f, n.pos[0])}`);
           break;
