@@ -10,12 +10,15 @@ let srv: TestImapd;
 before(async () => {
   srv = await startTestImapd({ fred: 'secret', bob: 'bobpw', cyrus: 'adminpw' }, { admins: 'cyrus' });
 });
+const clients: RawClient[] = [];
 after(async () => {
+  for (const c of clients) c.close(); // also those a failed assertion left open
   await srv.stop();
 });
 
 async function login(user: string, pass: string): Promise<RawClient> {
   const c = await RawClient.connect(srv.port);
+  clients.push(c);
   await c.login(user, pass);
   return c;
 }
@@ -85,19 +88,19 @@ test('RFC 5464 §4.2.2 DEPTH 0, 1 and infinity', async () => {
 
 test('private entries belong to one user, shared ones to everyone with access', async () => {
   const fred = await login('fred', 'secret');
-  assert.match((await fred.cmd('CREATE INBOX.team')).tagged, /^OK/);
-  assert.match((await fred.cmd('SETACL INBOX.team bob lr')).tagged, /^OK/);
-  assert.equal((await fred.cmd('SETMETADATA INBOX.team (/shared/comment "for all" /private/comment "fred only")')).tagged, 'OK Completed');
+  assert.match((await fred.cmd('CREATE team')).tagged, /^OK/);
+  assert.match((await fred.cmd('SETACL team bob lr')).tagged, /^OK/);
+  assert.equal((await fred.cmd('SETMETADATA team (/shared/comment "for all" /private/comment "fred only")')).tagged, 'OK Completed');
   const bob = await login('bob', 'bobpw');
-  const r = await bob.cmd('GETMETADATA user.fred.team (/shared/comment /private/comment)');
-  assert.deepEqual(r.lines, ['* METADATA user.fred.team (/shared/comment "for all" /private/comment NIL)']);
+  const r = await bob.cmd('GETMETADATA "Other Users/fred/team" (/shared/comment /private/comment)');
+  assert.deepEqual(r.lines, ['* METADATA "Other Users/fred/team" (/shared/comment "for all" /private/comment NIL)']);
   // bob has no 'n': he may write private entries only
-  assert.match((await bob.cmd('SETMETADATA user.fred.team (/shared/comment "bob was here")')).tagged, /^NO \[NOPERM\]/);
-  assert.equal((await bob.cmd('SETMETADATA user.fred.team (/private/comment "bob note")')).tagged, 'OK Completed');
-  assert.deepEqual((await fred.cmd('GETMETADATA INBOX.team /private/comment')).lines, ['* METADATA INBOX.team (/private/comment "fred only")']);
+  assert.match((await bob.cmd('SETMETADATA "Other Users/fred/team" (/shared/comment "bob was here")')).tagged, /^NO \[NOPERM\]/);
+  assert.equal((await bob.cmd('SETMETADATA "Other Users/fred/team" (/private/comment "bob note")')).tagged, 'OK Completed');
+  assert.deepEqual((await fred.cmd('GETMETADATA team /private/comment')).lines, ['* METADATA team (/private/comment "fred only")']);
   // no rights at all: the mailbox does not exist for him
-  assert.match((await bob.cmd('GETMETADATA user.fred /shared/comment')).tagged, /^NO \[NONEXISTENT\]/);
-  assert.match((await bob.cmd('SETMETADATA user.fred (/private/comment "x")')).tagged, /^NO \[NONEXISTENT\]/);
+  assert.match((await bob.cmd('GETMETADATA "Other Users/fred" /shared/comment')).tagged, /^NO \[NONEXISTENT\]/);
+  assert.match((await bob.cmd('SETMETADATA "Other Users/fred" (/private/comment "x")')).tagged, /^NO \[NONEXISTENT\]/);
   fred.close();
   bob.close();
 });
@@ -132,10 +135,10 @@ test('Cyrus computed entries and wildcards (what cyradm info asks)', async () =>
 
 test('/private/specialuse is the mailbox special-use attribute (RFC 6154 §5)', async () => {
   const c = await login('fred', 'secret');
-  assert.match((await c.cmd('CREATE INBOX.Sent')).tagged, /^OK/);
-  assert.equal((await c.cmd('SETMETADATA INBOX.Sent (/private/specialuse "\\\\Sent")')).tagged, 'OK Completed');
-  assert.deepEqual((await c.cmd('GETMETADATA INBOX.Sent /private/specialuse')).lines, ['* METADATA INBOX.Sent (/private/specialuse "\\\\Sent")']);
-  const l = await c.cmd('LIST "" INBOX.Sent');
+  assert.match((await c.cmd('CREATE Sent')).tagged, /^OK/);
+  assert.equal((await c.cmd('SETMETADATA Sent (/private/specialuse "\\\\Sent")')).tagged, 'OK Completed');
+  assert.deepEqual((await c.cmd('GETMETADATA Sent /private/specialuse')).lines, ['* METADATA Sent (/private/specialuse "\\\\Sent")']);
+  const l = await c.cmd('LIST "" Sent');
   assert.match(l.lines[0]!, /\\Sent/);
   c.close();
 });
@@ -150,6 +153,6 @@ test('errors: bad entries are BAD, big values NO [METADATA MAXSIZE]', async () =
   assert.match((await c.cmd('GETMETADATA (FOO 1) INBOX /private/a')).tagged, /^BAD /);
   const big = 'y'.repeat(70000);
   assert.match((await c.cmd(`SETMETADATA INBOX (/private/big {${big.length}+}\r\n${big})`)).tagged, /^NO \[METADATA MAXSIZE 65536\]/);
-  assert.match((await c.cmd('GETMETADATA INBOX.nosuch /private/comment')).tagged, /^NO \[NONEXISTENT\]/);
+  assert.match((await c.cmd('GETMETADATA nosuch /private/comment')).tagged, /^NO \[NONEXISTENT\]/);
   c.close();
 });
