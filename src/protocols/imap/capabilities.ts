@@ -30,6 +30,8 @@ export const POST_AUTH = [
   'SAVEDATE',
   'PREVIEW',
   'SORT',
+  'THREAD=ORDEREDSUBJECT', // commands/thread.ts, thread.ts
+  'THREAD=REFERENCES',
   'WITHIN',
   'ACL', // acl.ts: SETACL DELETEACL GETACL LISTRIGHTS MYRIGHTS
   'RIGHTS=kxten',

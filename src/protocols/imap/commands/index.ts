@@ -29,13 +29,14 @@ import starttls from './starttls.js';
 import status from './status.js';
 import store from './store.js';
 import subscribe from './subscribe.js';
+import thread from './thread.js';
 import acl from './acl.js';
 import quota from './quota.js';
 import metadata from './metadata.js';
 
 export const ALL_COMMANDS: Command[] = [
   append, authenticate, capability, check, close, copy, create, del, enable, expunge, fetch, id, idle,
-  list, login, logout, namespace, noop, rename, search, select, sort, starttls, status, store, subscribe,
+  list, login, logout, namespace, noop, rename, search, select, sort, starttls, status, store, subscribe, thread,
   ...acl, ...quota, ...metadata,
 ];
 
