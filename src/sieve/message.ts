@@ -22,19 +22,22 @@ export interface HeaderField {
 export function readHeaderBlock(path: string, limit = MAX_HEADER_BYTES): string {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(limit);
+    // most header blocks are a few KiB: read in growing chunks, never more than `limit`
+    const chunks: Buffer[] = [];
     let n = 0;
+    let size = 16 * 1024;
     while (n < limit) {
-      const r = readSync(fd, buf, n, Math.min(65536, limit - n), n);
+      const buf = Buffer.allocUnsafe(Math.min(size, limit - n));
+      const r = readSync(fd, buf, 0, buf.length, n);
       if (r <= 0) break;
+      chunks.push(buf.subarray(0, r));
       n += r;
-      const text = buf.subarray(0, n);
+      const text = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n);
       const end = findHeaderEnd(text);
       if (end >= 0) return text.subarray(0, end).toString('latin1');
+      size *= 2;
     }
-    const text = buf.subarray(0, n);
-    const end = findHeaderEnd(text);
-    return text.subarray(0, end >= 0 ? end : n).toString('latin1');
+    return Buffer.concat(chunks, n).toString('latin1');
   } finally {
     closeSync(fd);
   }
