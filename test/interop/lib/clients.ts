@@ -76,10 +76,11 @@ export async function imapMailbox(
 
 const IMAP_APPEND = String.raw`
 import imaplib, json, sys
-port, user, pw, box, flags, msg = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+port, user, pw, box, flags = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+msg = sys.stdin.buffer.read()
 M = imaplib.IMAP4('127.0.0.1', port)
 M.login(user, pw)
-typ, data = M.append('"' + box + '"', flags or None, None, msg.encode())
+typ, data = M.append('"' + box + '"', flags or None, None, msg)
 M.logout()
 print(json.dumps([typ, data[0].decode() if data and data[0] else '']))
 `;
@@ -90,10 +91,10 @@ export function imapAppend(
   user: string,
   pass: string,
   mailbox: string,
-  msg: string,
+  msg: string | Buffer,
   flags = '',
 ): Promise<[string, string]> {
-  return python<[string, string]>(IMAP_APPEND, [port, user, pass, mailbox, flags, msg]);
+  return python<[string, string]>(IMAP_APPEND, [port, user, pass, mailbox, flags], 60_000, msg);
 }
 
 const IMAP_LIST = String.raw`
@@ -112,24 +113,30 @@ export function imapList(port: number, user: string, pass: string): Promise<stri
 
 const LMTP_DELIVER = String.raw`
 import json, smtplib, sys
-target, rcpt, msg = sys.argv[1], sys.argv[2], sys.argv[3]
+target, rcpt = sys.argv[1], sys.argv[2]
+msg = sys.stdin.buffer.read()
 if target.startswith('/'):
     L = smtplib.LMTP(target)
 else:
     L = smtplib.LMTP('127.0.0.1', int(target))
 L.ehlo('e2e.example.org')
-refused = L.sendmail('sender@example.org', [rcpt], msg.encode())
+refused = L.sendmail('sender@example.org', [rcpt], msg)
 L.quit()
 print(json.dumps({'refused': {k: [v[0], v[1].decode()] for k, v in refused.items()}}))
 `;
 
 /** Deliver over LMTP (a TCP port or the unix socket path) with smtplib.LMTP; throws when refused. */
-export async function lmtpDeliver(target: number | string, rcpt: string, msg: string): Promise<void> {
-  const r = await python<{ refused: Record<string, [number, string]> }>(LMTP_DELIVER, [
-    String(target),
-    rcpt,
+export async function lmtpDeliver(
+  target: number | string,
+  rcpt: string,
+  msg: string | Buffer,
+): Promise<void> {
+  const r = await python<{ refused: Record<string, [number, string]> }>(
+    LMTP_DELIVER,
+    [String(target), rcpt],
+    60_000,
     msg,
-  ]);
+  );
   if (Object.keys(r.refused).length > 0) throw new Error(`LMTP refused: ${JSON.stringify(r.refused)}`);
 }
 

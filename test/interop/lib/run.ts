@@ -51,13 +51,14 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
   });
 }
 
-/** Run a python3 script (`python3 -c script args...`) that prints one JSON value. */
+/** Run a python3 script (`python3 -c script args...`, `input` on stdin) that prints one JSON value. */
 export async function python<T = unknown>(
   script: string,
   args: (string | number)[],
   timeoutMs = 30_000,
+  input?: string | Buffer,
 ): Promise<T> {
-  const r = await run('python3', ['-c', script, ...args.map(String)], { timeoutMs });
+  const r = await run('python3', ['-c', script, ...args.map(String)], { timeoutMs, input });
   if (r.code !== 0) throw new Error(`python3 exited ${r.code ?? r.signal}:\n${r.err}\n${r.out}`);
   try {
     return JSON.parse(r.out) as T;
