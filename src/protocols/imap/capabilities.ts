@@ -45,6 +45,8 @@ export const POST_AUTH = [
 
 export interface CapabilityState {
   authenticated: boolean;
+  /** COMPRESS=DEFLATE already active (then it is not offered again) */
+  compressed?: boolean;
   secure: boolean;
   /** TLS can be started on this connection */
   tlsAvailable: boolean;
@@ -61,6 +63,7 @@ export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
     caps.push('SASL-IR');
   } else {
     caps.push(...POST_AUTH);
+    if (!st.compressed) caps.push('COMPRESS=DEFLATE');
     if (conf.getDuration('imapidlepoll') > 0) caps.push('IDLE');
     const max = conf.getBytes('maxmessagesize');
     caps.push(`APPENDLIMIT=${max > 0 ? Math.min(max, 4294967295) : 4294967295}`);

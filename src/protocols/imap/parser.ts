@@ -196,6 +196,14 @@ export class ImapParser {
     return this.buf.length - this.pos;
   }
 
+  /** Hand over unread input (COMPRESS: it is compressed, the new transport must decode it). */
+  takeBuffered(): Buffer {
+    const rest = Buffer.from(this.buf.subarray(this.pos));
+    this.buf = Buffer.alloc(0);
+    this.pos = 0;
+    return rest;
+  }
+
   /** Drop unread input (STARTTLS: anything sent before the handshake must be ignored, RFC 3501 §6.2.1). */
   discardBuffered(): void {
     this.buf = Buffer.alloc(0);

@@ -215,3 +215,30 @@ test('a 3 MB APPEND is spooled to disk while it arrives and comes back byte for 
   assert.equal(r.lines[0], `* 1 FETCH (RFC822.SIZE ${msg.length} BODY[] {${msg.length}}\r\n${msg})`);
   c.close();
 });
+
+test('COMPRESS DEFLATE: both directions compressed after OK; not offered twice', async () => {
+  const { createDeflateRaw, createInflateRaw, constants } = await import('node:zlib');
+  const c = await RawClient.connect(srv.port);
+  await c.login();
+  assert.match((await c.cmd('CAPABILITY')).lines[0]!, / COMPRESS=DEFLATE/);
+  c.write('z COMPRESS DEFLATE\r\n');
+  assert.equal(await c.line(), 'z OK DEFLATE active');
+  const sock = c.release();
+  const inf = createInflateRaw();
+  const def = createDeflateRaw();
+  sock.pipe(inf);
+  def.on('data', (d: Buffer) => sock.write(d));
+  let text = '';
+  inf.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  const send = async (line: string, tag: string): Promise<string> => {
+    text = '';
+    def.write(line + '\r\n');
+    def.flush(constants.Z_SYNC_FLUSH);
+    for (let i = 0; i < 200 && !new RegExp(`^${tag} `, 'm').test(text); i++) await new Promise((r) => setTimeout(r, 10));
+    return text;
+  };
+  assert.match(await send('c1 CAPABILITY', 'c1'), /^\* CAPABILITY (?!.*COMPRESS=DEFLATE).*\r\nc1 OK Completed\r\n$/);
+  assert.match(await send('c2 COMPRESS DEFLATE', 'c2'), /^c2 NO \[COMPRESSIONACTIVE\]/);
+  assert.match(await send('c3 LIST "" INBOX', 'c3'), /\* LIST \(.*\) "\/" INBOX\r\nc3 OK/);
+  sock.destroy();
+});

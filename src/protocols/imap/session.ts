@@ -77,6 +77,10 @@ export class ImapSession {
   private pendingExpunge = new Set<number>();
   /** flag changes this session made and already reported (uid → modseq) */
   readonly selfChanged = new Map<number, number>();
+  /** COMPRESS=DEFLATE is active */
+  compressed = false;
+  /** the TLS socket under any compression layer (channel bindings, client certificate) */
+  tlsSocket: TLSSocket | null = null;
   private badInRow = 0;
   private closed = false;
   private inputWaiter: (() => void) | null = null;
@@ -89,6 +93,7 @@ export class ImapSession {
     this.log = deps.log.child(`session=${this.id} `);
     this.out = this.makeOutput(sock);
     this.secure = deps.implicitTls;
+    if (sock instanceof TLSSocket) this.tlsSocket = sock;
     const conf = deps.conf;
     this.parser = new ImapParser({
       maxWord: conf.getBytes('maxword'),
@@ -168,10 +173,11 @@ export class ImapSession {
       // the authenticator logs failures with this: it carries our session id
       remote: this.logRemote(),
     };
-    if (this.sock instanceof TLSSocket) {
+    const t = this.sock instanceof TLSSocket ? this.sock : this.tlsSocket;
+    if (t) {
       try {
-        ctx.channelBindings = channelBindings(this.sock);
-        ctx.externalId = externalIdentity(this.sock);
+        ctx.channelBindings = channelBindings(t);
+        ctx.externalId = externalIdentity(t);
       } catch {
         // no bindings available: -PLUS and EXTERNAL are simply not offered
       }
@@ -196,6 +202,7 @@ export class ImapSession {
       tlsAvailable: !!this.deps.startTls,
       mechanisms: authed ? [] : this.mechanisms(),
       plaintextAllowed: this.deps.auth.plaintextAllowed(this.secure),
+      compressed: this.compressed,
     });
   }
 
@@ -506,12 +513,13 @@ export class ImapSession {
   }
 
   /** replace the transport after STARTTLS */
-  replaceSocket(s: Duplex): void {
+  replaceSocket(s: Duplex, how: { compressed?: boolean } = {}): void {
     this.detach(this.sock);
     this.sock = s;
     this.out = this.makeOutput(s);
     this.attach(s);
-    this.secure = true;
+    if (how.compressed) this.compressed = true;
+    else this.secure = true;
   }
 }
 

@@ -8,6 +8,7 @@ import authenticate from './authenticate.js';
 import capability from './capability.js';
 import check from './check.js';
 import close from './close.js';
+import compress from './compress.js';
 import copy from './copy.js';
 import create from './create.js';
 import del from './delete.js';
@@ -35,7 +36,7 @@ import quota from './quota.js';
 import metadata from './metadata.js';
 
 export const ALL_COMMANDS: Command[] = [
-  append, authenticate, capability, check, close, copy, create, del, enable, expunge, fetch, id, idle,
+  append, authenticate, capability, check, close, compress, copy, create, del, enable, expunge, fetch, id, idle,
   list, login, logout, namespace, noop, rename, search, select, sort, starttls, status, store, subscribe, thread,
   ...acl, ...quota, ...metadata,
 ];

@@ -19,6 +19,7 @@ const starttls: Command = {
     session.detach(old);
     try {
       const tls = await start(old);
+      session.tlsSocket = tls as import('node:tls').TLSSocket;
       session.replaceSocket(tls);
     } catch (e) {
       session.log.notice(`STARTTLS failed: ${e instanceof Error ? e.message : String(e)}`);
