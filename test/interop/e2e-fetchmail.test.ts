@@ -37,9 +37,9 @@ async function userWith(count: number): Promise<{ user: string; pass: string }> 
 async function fetchmail(
   poll: string,
   extra: string[] = [],
+  home = join(suite.dir, `fetchmail-${++n}`),
 ): Promise<{ code: number | null; msgs: string[]; log: string }> {
-  const home = join(suite.dir, `fetchmail-${++n}`);
-  const out = join(home, 'out');
+  const out = join(home, `out-${++n}`);
   mkdirSync(out, { recursive: true });
   const rcfile = join(home, 'fetchmailrc');
   // one file per message: the MDA gets the message on stdin
@@ -118,4 +118,21 @@ test('fetchmail over POP3 with STLS and --keep leaves the maildrop as it was', a
   assert.match(r.log, /STLS/);
   assert.deepEqual(subjects(r.msgs), ['fetch me 1', 'fetch me 2'], r.log);
   assert.equal((await popList(suite.ports.pop3!, user, pass)).length, 2);
+});
+
+test('fetchmail over POP3 with --keep and UIDL: a second run fetches only the new message', async () => {
+  const { user, pass } = await userWith(2);
+  const home = join(suite.dir, `fetchmail-uidl-${user}`);
+  const poll = `poll 127.0.0.1 port ${suite.ports.pop3} protocol POP3 uidl user "${user}" password "${pass}" sslproto ''`;
+  const first = await fetchmail(poll, ['--keep'], home);
+  assert.equal(first.code, 0, first.log);
+  assert.equal(first.msgs.length, 2, first.log);
+  await lmtpDeliver(suite.lmtpSocket, user, message('fetch me later', 'the third one'));
+  const second = await fetchmail(poll, ['--keep'], home);
+  assert.equal(second.code, 0, second.log);
+  assert.deepEqual(subjects(second.msgs), ['fetch me later'], second.log);
+  const third = await fetchmail(poll, ['--keep'], home);
+  // fetchmail exits 1 when there was no new mail
+  assert.equal(third.code, 1, third.log);
+  assert.equal(third.msgs.length, 0, third.log);
 });
