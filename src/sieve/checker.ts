@@ -163,6 +163,38 @@ const COMMANDS: Record<string, Spec> = {
   log: { ext: ['vnd.cyrus.log'], pos: ['s'] },
 };
 
+/**
+ * The pre-RFC notify of draft-martin-sieve-notify (Cyrus's `notify` capability): used when a
+ * script requires "notify" and not "enotify"; compiled as `notify_legacy` / `denotify`.
+ */
+const LEGACY_NOTIFY: Spec = {
+  ext: ['notify'],
+  pos: [],
+  tags: {
+    method: { arg: 's' },
+    id: { arg: 's' },
+    options: { arg: 'l' },
+    low: { group: 'priority' },
+    normal: { group: 'priority' },
+    high: { group: 'priority' },
+    message: { arg: 's' },
+  },
+};
+const DENOTIFY: Spec = {
+  ext: ['notify'],
+  pos: [],
+  tags: {
+    is: { arg: 's', group: 'match' },
+    contains: { arg: 's', group: 'match' },
+    matches: { arg: 's', group: 'match' },
+    regex: { arg: 's', group: 'match', ext: 'regex' },
+    comparator: { arg: 's', group: 'comparator' },
+    low: { group: 'priority' },
+    normal: { group: 'priority' },
+    high: { group: 'priority' },
+  },
+};
+
 const TESTS: Record<string, Spec> = {
   address: { pos: ['l', 'l'], tags: { ...CM, ...ADDRPART, ...INDEX } },
   envelope: { ext: ['envelope'], pos: ['l', 'l'], tags: { ...CM, ...ADDRPART } },
@@ -425,7 +457,13 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
         continue;
       }
       requireAllowed = false;
-      const spec = COMMANDS[c.name];
+      const legacyNotify = requires.has('notify') && !requires.has('enotify');
+      const spec =
+        c.name === 'notify' && legacyNotify
+          ? LEGACY_NOTIFY
+          : c.name === 'denotify'
+            ? DENOTIFY
+            : COMMANDS[c.name];
       if (!spec) {
         err(line, `unknown command "${c.name}"`);
         prev = c.name;
@@ -436,6 +474,7 @@ export function compileScript(src: string, enabled: Set<string>): Compiled {
       if (spec.block && !c.block) err(line, `${c.name} needs a block`);
       if (!spec.block && c.block) err(line, `${c.name} takes no block`);
       const n = node(c.name, c.args, c.tests, line, spec, 'command');
+      if (spec === LEGACY_NOTIFY) n.name = 'notify_legacy';
       if (c.block) {
         // RFC 5463: a block guarded by an ihave of unavailable capabilities is not checked
         const guard = n.tests[0];

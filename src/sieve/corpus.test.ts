@@ -367,6 +367,26 @@ const CASES: Case[] = [
     keep: false,
   },
   {
+    name: 'legacy notify (draft-martin) and denotify, as Cyrus scripts from the 2.x days use them',
+    script:
+      'require "notify";\n' +
+      'notify :method "mailto" :id "a" :options ["pager@example.com", "x@example.com"] :high :message "$from$ wrote: $subject$";\n' +
+      'notify :id "b" :options "y@example.com";\n' +
+      'notify :method "zephyr" :options "z";\n' +
+      'denotify :is "b";',
+    actions: [
+      {
+        type: 'notify',
+        method: 'mailto:pager@example.com?to=x%40example.com',
+        importance: '1',
+        options: [],
+        message: 'Alice Example <alice@example.org> wrote: [cyrus-devel] Weekly report café',
+        id: 'a',
+      },
+    ],
+    keep: true,
+  },
+  {
     name: 'ihave: unavailable capability block is skipped, available one runs',
     script:
       'require ["ihave", "fileinto"];\nif ihave "x-nothing" { frobnicate "a"; }\nif ihave "variables" { set "a" "b"; fileinto "${a}"; }',

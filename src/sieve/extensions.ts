@@ -27,7 +27,7 @@ const BY_BIT: [string, string[]][] = [
   ['reject', ['reject', 'ereject']],
   ['vacation', ['vacation']],
   ['vacation-seconds', ['vacation-seconds']],
-  ['notify', ['enotify']],
+  ['notify', ['notify', 'enotify']],
   ['include', ['include']],
   ['editheader', ['editheader']],
   ['envelope', ['envelope']],

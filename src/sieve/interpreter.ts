@@ -68,6 +68,8 @@ export type Action =
       options: string[];
       message?: string;
       fcc?: Fcc;
+      /** legacy notify (draft-martin-sieve-notify) :id, for denotify */
+      id?: string;
     };
 
 /** RFC 8580: where to file a copy of a generated message */
@@ -569,6 +571,61 @@ export function runScript(script: Compiled, env: SieveEnv): SieveResult {
           if (typeof t.message === 'string') a.message = expand(f, t.message);
           if (typeof t.fcc === 'string') a.fcc = fccOf(f, t);
           addAction(n, a);
+          break;
+        }
+        case 'notify_legacy': {
+          // draft-martin-sieve-notify: only the mailto method, to the :options addresses
+          const t = n.tags;
+          const method = (typeof t.method === 'string' ? expand(f, t.method) : 'mailto').toLowerCase();
+          const to = list(f, t.options);
+          if (method !== 'mailto' || to.length === 0) {
+            env.log?.(`notify method "${method}" without addresses is not supported; ignored`);
+            break;
+          }
+          const hdr = (name: string): string =>
+            decodeHeader(env.headers.find((h) => h.name.toLowerCase() === name)?.value ?? '');
+          const raw = typeof t.message === 'string' ? expand(f, t.message) : '$from$: $subject$';
+          const message = raw
+            .replace(/\$from\$/gi, hdr('from'))
+            .replace(/\$env-from\$/gi, env.envelopeFrom)
+            .replace(/\$subject\$/gi, hdr('subject'))
+            .replace(/\$text(\[\d+\])?\$/gi, '');
+          const a: Action = {
+            type: 'notify',
+            method: `mailto:${to[0]}${to.length > 1 ? `?to=${to.slice(1).map(encodeURIComponent).join(',')}` : ''}`,
+            importance: t.high ? '1' : t.low ? '3' : '2',
+            options: [],
+            message,
+          };
+          if (typeof t.id === 'string') a.id = expand(f, t.id);
+          addAction(n, a);
+          break;
+        }
+        case 'denotify': {
+          const t = n.tags;
+          const type =
+            t.is !== undefined
+              ? 'is'
+              : t.contains !== undefined
+                ? 'contains'
+                : t.matches !== undefined
+                  ? 'matches'
+                  : t.regex !== undefined
+                    ? 'regex'
+                    : null;
+          const key = type ? str(f, t[type]) : '';
+          const prio = t.high ? '1' : t.low ? '3' : t.normal ? '2' : null;
+          const spec: MatchSpec = {
+            type: type ?? 'is',
+            comparator: typeof t.comparator === 'string' ? t.comparator.toLowerCase() : 'i;ascii-casemap',
+          };
+          for (let i = actions.length - 1; i >= 0; i--) {
+            const a = actions[i]!;
+            if (a.type !== 'notify' || a.id === undefined) continue;
+            if (prio && a.importance !== prio) continue;
+            if (type && !matchValues([a.id], [key], spec).ok) continue;
+            actions.splice(i, 1);
+          }
           break;
         }
         case 'setflag':

@@ -65,7 +65,7 @@ test('greeting: capability block then OK, as timsieved; no STARTTLS without TLS'
     assert.match(lines[2]!, /^"SASL" ".*\bPLAIN\b.*"$/);
     assert.match(
       lines[3]!,
-      /^"SIEVE" "encoded-character comparator-i;ascii-numeric fileinto reject ereject vacation vacation-seconds enotify include /,
+      /^"SIEVE" "encoded-character comparator-i;ascii-numeric fileinto reject ereject vacation vacation-seconds notify enotify include /,
     );
     assert.ok(lines.includes('"NOTIFY" "mailto"'));
     assert.ok(lines.includes('"MAXREDIRECTS" "5"'));
