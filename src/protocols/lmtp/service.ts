@@ -89,6 +89,8 @@ const lmtpd: BuiltinService = {
     const unix = !socket.remoteAddress;
     let stream: Duplex = socket;
     socket.on('error', (e) => log.debug(`socket: ${e.message}`));
+    // replies are small and pipelined: Nagle + the peer's delayed ACK would add ~40 ms each
+    socket.setNoDelay(true);
     socket.setTimeout(IDLE_TIMEOUT_MS, () => {
       socket.end(formatReply(R.timeout));
       socket.destroy();

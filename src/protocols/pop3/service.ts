@@ -53,6 +53,8 @@ const pop3d: BuiltinService = {
     const sessionId = newSessionId(ctx.config);
     const log = ctx.log.child(`session=${sessionId.split('-').slice(-2).join('-')}`);
     socket.on('error', (e) => log.debug(`socket: ${e.message}`));
+    // replies are small and pipelined: Nagle + the peer's delayed ACK would add ~40 ms each
+    socket.setNoDelay(true);
     const timeout = Math.max(600, ctx.config.getDuration('poptimeout')) * 1000;
     let session: PopSession | null = null;
     socket.setTimeout(timeout, () => {
