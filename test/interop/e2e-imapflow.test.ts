@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImapFlow } from 'imapflow';
 import { startSuite, type Suite } from './lib/suite.js';
-import { imapMailbox, lmtpDeliver, message } from './lib/clients.js';
+import { imapList, imapMailbox, lmtpDeliver, message } from './lib/clients.js';
 
 const USER = 'flo';
 const PASS = 'fl0w-pass';
@@ -158,4 +158,28 @@ test('IDLE wakes within 1 s when lmtpd (another process) delivers', async (t) =>
   t.diagnostic(`IDLE wake-up after an LMTP delivery: ${r.ms} ms (includes python3 start-up)`);
   assert.equal(r.after, r.before + 1);
   assert.ok(r.ms < 1000, `took ${r.ms} ms`);
+});
+
+test('a non-ASCII folder made by ImapFlow is modified UTF-7 on the wire to imaplib, and usable', async () => {
+  const c = client();
+  await c.connect();
+  try {
+    await c.mailboxCreate('Entwürfe');
+    await c.append('Entwürfe', message('Grüße', 'ein Entwurf'));
+    const boxes = await c.list();
+    assert.ok(
+      boxes.some((b) => b.path === 'Entwürfe'),
+      boxes.map((b) => b.path).join(' '),
+    );
+  } finally {
+    await c.logout();
+  }
+  const list = await imapList(suite.ports.imap!, USER, PASS);
+  assert.ok(
+    list.some((l) => /"?Entw&APw-rfe"?$/.test(l)),
+    `LIST to a client without UTF8=ACCEPT: ${list.join(' | ')}`,
+  );
+  const msgs = await imapMailbox(suite.ports.imap!, USER, PASS, 'Entw&APw-rfe');
+  assert.equal(msgs.length, 1);
+  assert.match(msgs[0]!.text, /ein Entwurf/);
 });
