@@ -28,13 +28,13 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { LineReader } from '../net/lines.js';
 import { openStore } from '../store/index.js';
 import { MailError } from '../store/api.js';
-import { deliverOne, defaultPlanner } from '../protocols/lmtp/deliver.js';
+import { deliverOne } from '../protocols/lmtp/deliver.js';
 import { resolveRecipient, type ResolvedRecipient } from '../protocols/lmtp/recipient.js';
 import { removeSpool, spoolStream } from '../protocols/lmtp/spool.js';
 import { receivedHeader } from '../protocols/lmtp/trace.js';
 import { newSessionId, product, serverName } from '../protocols/lmtp/identity.js';
 import { LmtpSession } from '../protocols/lmtp/session.js';
-import { lmtpDeps, openDuplicateDb } from '../protocols/lmtp/service.js';
+import { lmtpDeps, openDuplicateDb, plannerFor } from '../protocols/lmtp/service.js';
 import { PopStuffer } from '../protocols/pop3/stuffer.js';
 
 export const EX_NOUSER = 67;
@@ -346,7 +346,7 @@ export async function direct(conf: ImapdConf, log: Logger, o: DeliverOptions, me
       }
       try {
         const out = await deliverOne(
-          { conf, log, store, dup, planner: defaultPlanner },
+          { conf, log, store, dup, planner: plannerFor(ctx) },
           r,
           { from: o.from, poster: o.authId ?? 'postman' },
           spool.path,

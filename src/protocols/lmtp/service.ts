@@ -16,7 +16,8 @@ import type { BuiltinService, ServiceContext } from '../../master/service-api.js
 import { startTls, tlsAvailable } from '../../net/tls.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
-import { defaultPlanner, type DeliveryPlanner } from './deliver.js';
+import type { DeliveryPlanner } from './deliver.js';
+import { sievePlanner } from '../../sieve/planner.js';
 import { newSessionId, product, remoteOf, serverName } from './identity.js';
 import { R, formatReply } from './replies.js';
 import { LmtpSession, type LmtpDeps } from './session.js';
@@ -24,10 +25,13 @@ import { LmtpSession, type LmtpDeps } from './session.js';
 /** RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for the next command */
 const IDLE_TIMEOUT_MS = 5 * 60 * 1000;
 
-/** The DeliveryPlanner this service uses. Sieve replaces `defaultPlanner` here. */
+/**
+ * The DeliveryPlanner this service uses: Sieve (src/sieve/planner.ts), which falls back to
+ * `defaultPlanner`'s answer (INBOX or the +detail folder) for users without an active script.
+ */
 export function plannerFor(ctx: ServiceContext): DeliveryPlanner {
   void ctx;
-  return defaultPlanner;
+  return sievePlanner;
 }
 
 interface Worker {
