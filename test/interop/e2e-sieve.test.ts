@@ -65,15 +65,16 @@ print('"' + typ + '"')
 `;
 
 test('a script uploaded with sieve-connect files LMTP deliveries into folders imapd shows', async () => {
-  // a first login autocreates INBOX; the target folder exists before delivery
-  assert.equal(await python(CREATE, [suite.ports.imap!, USER, PASS, 'INBOX.lists']), 'OK');
+  // Cyrus 3 defaults (altnamespace, unixhierarchysep): personal folders sit beside INBOX and
+  // Sieve names them as IMAP does. A first login autocreates INBOX; 'lists' exists before delivery
+  assert.equal(await python(CREATE, [suite.ports.imap!, USER, PASS, 'lists']), 'OK');
   const local = join(suite.dir, 'rules.siv');
   writeFileSync(
     local,
     [
       'require ["fileinto", "mailbox"];',
-      'if header :contains "subject" "[list]" { fileinto "INBOX.lists"; stop; }',
-      'if header :contains "subject" "[new]" { fileinto :create "INBOX.fresh"; stop; }',
+      'if header :contains "subject" "[list]" { fileinto "lists"; stop; }',
+      'if header :contains "subject" "[new]" { fileinto :create "fresh"; stop; }',
       '',
     ].join('\n'),
   );
@@ -93,14 +94,14 @@ test('a script uploaded with sieve-connect files LMTP deliveries into folders im
     inbox.map((m) => /^Subject: (.*)$/m.exec(m.text)?.[1]?.trim()),
     ['hello there'],
   );
-  const lists = await imapMailbox(suite.ports.imap!, USER, PASS, 'INBOX.lists');
+  const lists = await imapMailbox(suite.ports.imap!, USER, PASS, 'lists');
   assert.equal(lists.length, 1);
   assert.match(lists[0]!.text, /Subject: \[list\] weekly digest/);
   assert.ok(
-    (await imapList(suite.ports.imap!, USER, PASS)).some((l) => /INBOX\.fresh"?$/.test(l)),
+    (await imapList(suite.ports.imap!, USER, PASS)).some((l) => /fresh"?$/.test(l)),
     'fileinto :create',
   );
-  const fresh = await imapMailbox(suite.ports.imap!, USER, PASS, 'INBOX.fresh');
+  const fresh = await imapMailbox(suite.ports.imap!, USER, PASS, 'fresh');
   assert.equal(fresh.length, 1);
   assert.match(fresh[0]!.text, /created by sieve/);
 });
