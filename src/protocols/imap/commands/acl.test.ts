@@ -51,12 +51,16 @@ test('SETACL grants, adds and removes rights; the grantee sees them with MYRIGHT
   assert.match((await bob.cmd('MYRIGHTS "Other Users/fred/shared1"')).tagged, /^NO \[NONEXISTENT\]/);
 
   assert.equal((await fred.cmd('SETACL shared1 bob lrs')).tagged, 'OK Completed');
-  assert.deepEqual((await bob.cmd('MYRIGHTS "Other Users/fred/shared1"')).lines, ['* MYRIGHTS "Other Users/fred/shared1" lrs']);
+  assert.deepEqual((await bob.cmd('MYRIGHTS "Other Users/fred/shared1"')).lines, [
+    '* MYRIGHTS "Other Users/fred/shared1" lrs',
+  ]);
   assert.equal((await fred.cmd('SETACL shared1 bob +wi')).tagged, 'OK Completed');
   assert.equal((await fred.cmd('SETACL shared1 bob -s')).tagged, 'OK Completed');
   const g = await fred.cmd('GETACL shared1');
   assert.deepEqual(g.lines, ['* ACL shared1 fred lrswipkxtecdan bob lrwi']);
-  assert.deepEqual((await bob.cmd('MYRIGHTS "Other Users/fred/shared1"')).lines, ['* MYRIGHTS "Other Users/fred/shared1" lrwi']);
+  assert.deepEqual((await bob.cmd('MYRIGHTS "Other Users/fred/shared1"')).lines, [
+    '* MYRIGHTS "Other Users/fred/shared1" lrwi',
+  ]);
 
   // bob may now use the mailbox as his rights allow, but not administer it
   assert.match((await bob.cmd('SELECT "Other Users/fred/shared1"')).tagged, /^OK/);
@@ -87,9 +91,13 @@ test('negative rights and "anyone" (RFC 4314 §2)', async () => {
   const bob = await login('bob', 'bobpw');
   assert.match((await fred.cmd('CREATE pub')).tagged, /^OK/);
   assert.equal((await fred.cmd('SETACL pub anyone lr')).tagged, 'OK Completed');
-  assert.deepEqual((await bob.cmd('MYRIGHTS "Other Users/fred/pub"')).lines, ['* MYRIGHTS "Other Users/fred/pub" lr']);
+  assert.deepEqual((await bob.cmd('MYRIGHTS "Other Users/fred/pub"')).lines, [
+    '* MYRIGHTS "Other Users/fred/pub" lr',
+  ]);
   assert.equal((await fred.cmd('SETACL pub -bob r')).tagged, 'OK Completed');
-  assert.deepEqual((await bob.cmd('MYRIGHTS "Other Users/fred/pub"')).lines, ['* MYRIGHTS "Other Users/fred/pub" l']);
+  assert.deepEqual((await bob.cmd('MYRIGHTS "Other Users/fred/pub"')).lines, [
+    '* MYRIGHTS "Other Users/fred/pub" l',
+  ]);
   // only 'l': visible, not readable
   assert.match((await bob.cmd('SELECT "Other Users/fred/pub"')).tagged, /^NO \[NOPERM\]/);
   assert.deepEqual((await fred.cmd('GETACL pub')).lines, ['* ACL pub fred lrswipkxtecdan anyone lr -bob r']);
@@ -108,7 +116,13 @@ test('LISTRIGHTS: the owner keeps implicit rights, others may get any right (RFC
 
 test('unknown mailboxes read as nonexistent', async () => {
   const c = await login('fred', 'secret');
-  for (const cmd of ['GETACL nosuch', 'MYRIGHTS nosuch', 'SETACL nosuch bob lr', 'DELETEACL nosuch bob', 'LISTRIGHTS nosuch bob']) {
+  for (const cmd of [
+    'GETACL nosuch',
+    'MYRIGHTS nosuch',
+    'SETACL nosuch bob lr',
+    'DELETEACL nosuch bob',
+    'LISTRIGHTS nosuch bob',
+  ]) {
     assert.match((await c.cmd(cmd)).tagged, /^NO \[NONEXISTENT\] Mailbox does not exist/, cmd);
   }
   c.close();
@@ -119,9 +133,13 @@ test('an administrator reads and changes any ACL', async () => {
   const g = await admin.cmd('GETACL "Other Users/fred"');
   assert.deepEqual(g.lines, ['* ACL "Other Users/fred" fred lrswipkxtecdan']);
   assert.equal((await admin.cmd('SETACL "Other Users/fred" cyrus lrswipkxtea')).tagged, 'OK Completed');
-  assert.deepEqual((await admin.cmd('GETACL "Other Users/fred"')).lines, ['* ACL "Other Users/fred" fred lrswipkxtecdan cyrus lrswipkxtecda']);
+  assert.deepEqual((await admin.cmd('GETACL "Other Users/fred"')).lines, [
+    '* ACL "Other Users/fred" fred lrswipkxtecdan cyrus lrswipkxtecda',
+  ]);
   assert.equal((await admin.cmd('DELETEACL "Other Users/fred" cyrus')).tagged, 'OK Completed');
-  assert.deepEqual((await admin.cmd('GETACL "Other Users/fred"')).lines, ['* ACL "Other Users/fred" fred lrswipkxtecdan']);
+  assert.deepEqual((await admin.cmd('GETACL "Other Users/fred"')).lines, [
+    '* ACL "Other Users/fred" fred lrswipkxtecdan',
+  ]);
   admin.close();
 });
 

@@ -107,9 +107,14 @@ const listrights: Command = {
     const info = session.store.lookup(name);
     if (!info) return { status: 'NO', code: 'NONEXISTENT', text: 'Mailbox does not exist' };
     // the owner always keeps implicit_owner_rights: those cannot be taken away
-    const required = info.owner !== null && info.owner === id ? (session.conf.getString('implicit_owner_rights') ?? 'lkxan') : '';
+    const required =
+      info.owner !== null && info.owner === id
+        ? (session.conf.getString('implicit_owner_rights') ?? 'lkxan')
+        : '';
     const optional = GRANTABLE.filter((r) => !required.includes(r));
-    session.untagged(`LISTRIGHTS ${wire} ${astr(id, true)} ${required ? astr(required) : '""'} ${optional.join(' ')}`);
+    session.untagged(
+      `LISTRIGHTS ${wire} ${astr(id, true)} ${required ? astr(required) : '""'} ${optional.join(' ')}`,
+    );
   },
 };
 

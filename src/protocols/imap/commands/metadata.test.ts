@@ -24,8 +24,19 @@ async function login(user: string, pass: string): Promise<RawClient> {
 }
 
 test('entry names (RFC 5464 §3.2.1)', () => {
-  for (const ok of ['/private/comment', '/shared/vendor/x/y', '/Shared/Comment']) assert.ok(validEntry(ok), ok);
-  for (const bad of ['/comment', 'private/comment', '/private/', '/private//x', '/private/a*', '/private/a%', '/private/caf\u00e9', '/private/a b', '/private']) {
+  for (const ok of ['/private/comment', '/shared/vendor/x/y', '/Shared/Comment'])
+    assert.ok(validEntry(ok), ok);
+  for (const bad of [
+    '/comment',
+    'private/comment',
+    '/private/',
+    '/private//x',
+    '/private/a*',
+    '/private/a%',
+    '/private/caf\u00e9',
+    '/private/a b',
+    '/private',
+  ]) {
     assert.ok(!validEntry(bad), bad);
   }
   for (const ok of ['/private/*', '/shared/%', '/shared', '*']) assert.ok(validEntry(ok, true), ok);
@@ -48,19 +59,30 @@ test('RFC 5464 §4.3 examples: set a literal value, read it back, delete with NI
   const g = await c.cmd('GETMETADATA INBOX /private/comment');
   assert.deepEqual(g.lines, [`* METADATA INBOX (/private/comment {${value.length}}\r\n${value})`]);
 
-  assert.equal((await c.cmd('SETMETADATA INBOX (/shared/comment "Shared comment" /private/comment "My own comment")')).tagged, 'OK Completed');
+  assert.equal(
+    (await c.cmd('SETMETADATA INBOX (/shared/comment "Shared comment" /private/comment "My own comment")'))
+      .tagged,
+    'OK Completed',
+  );
   const both = await c.cmd('GETMETADATA INBOX (/shared/comment /private/comment)');
-  assert.deepEqual(both.lines, ['* METADATA INBOX (/shared/comment "Shared comment" /private/comment "My own comment")']);
+  assert.deepEqual(both.lines, [
+    '* METADATA INBOX (/shared/comment "Shared comment" /private/comment "My own comment")',
+  ]);
 
   assert.equal((await c.cmd('SETMETADATA INBOX (/private/comment NIL)')).tagged, 'OK Completed');
-  assert.deepEqual((await c.cmd('GETMETADATA INBOX (/private/comment)')).lines, ['* METADATA INBOX (/private/comment NIL)']);
+  assert.deepEqual((await c.cmd('GETMETADATA INBOX (/private/comment)')).lines, [
+    '* METADATA INBOX (/private/comment NIL)',
+  ]);
   c.close();
 });
 
 test('RFC 5464 §4.2.1 MAXSIZE: long values are left out and reported with LONGENTRIES', async () => {
   const c = await login('fred', 'secret');
   const long = 'x'.repeat(2199);
-  assert.equal((await c.cmd(`SETMETADATA INBOX (/shared/long {2199+}\r\n${long} /shared/short "tiny")`)).tagged, 'OK Completed');
+  assert.equal(
+    (await c.cmd(`SETMETADATA INBOX (/shared/long {2199+}\r\n${long} /shared/short "tiny")`)).tagged,
+    'OK Completed',
+  );
   const r = await c.cmd('GETMETADATA (MAXSIZE 1024) INBOX (/shared/long /shared/short)');
   assert.deepEqual(r.lines, ['* METADATA INBOX (/shared/short "tiny")']);
   assert.equal(r.tagged, 'OK [METADATA LONGENTRIES 2199] Completed');
@@ -73,7 +95,9 @@ test('RFC 5464 §4.2.2 DEPTH 0, 1 and infinity', async () => {
     'SETMETADATA INBOX (/private/filters/values/small "SMALLER than 10K" /private/filters/values/boss "from:boss@example.com" /private/filters/values/boss/deep "below")',
   );
   assert.equal(set.tagged, 'OK Completed');
-  assert.deepEqual((await c.cmd('GETMETADATA (DEPTH 0) INBOX (/private/filters/values)')).lines, ['* METADATA INBOX (/private/filters/values NIL)']);
+  assert.deepEqual((await c.cmd('GETMETADATA (DEPTH 0) INBOX (/private/filters/values)')).lines, [
+    '* METADATA INBOX (/private/filters/values NIL)',
+  ]);
   const one = await c.cmd('GETMETADATA (DEPTH 1) INBOX (/private/filters/values)');
   assert.equal(one.lines.length, 1);
   assert.match(one.lines[0]!, /^\* METADATA INBOX \(/);
@@ -90,17 +114,36 @@ test('private entries belong to one user, shared ones to everyone with access', 
   const fred = await login('fred', 'secret');
   assert.match((await fred.cmd('CREATE team')).tagged, /^OK/);
   assert.match((await fred.cmd('SETACL team bob lr')).tagged, /^OK/);
-  assert.equal((await fred.cmd('SETMETADATA team (/shared/comment "for all" /private/comment "fred only")')).tagged, 'OK Completed');
+  assert.equal(
+    (await fred.cmd('SETMETADATA team (/shared/comment "for all" /private/comment "fred only")')).tagged,
+    'OK Completed',
+  );
   const bob = await login('bob', 'bobpw');
   const r = await bob.cmd('GETMETADATA "Other Users/fred/team" (/shared/comment /private/comment)');
-  assert.deepEqual(r.lines, ['* METADATA "Other Users/fred/team" (/shared/comment "for all" /private/comment NIL)']);
+  assert.deepEqual(r.lines, [
+    '* METADATA "Other Users/fred/team" (/shared/comment "for all" /private/comment NIL)',
+  ]);
   // bob has no 'n': he may write private entries only
-  assert.match((await bob.cmd('SETMETADATA "Other Users/fred/team" (/shared/comment "bob was here")')).tagged, /^NO \[NOPERM\]/);
-  assert.equal((await bob.cmd('SETMETADATA "Other Users/fred/team" (/private/comment "bob note")')).tagged, 'OK Completed');
-  assert.deepEqual((await fred.cmd('GETMETADATA team /private/comment')).lines, ['* METADATA team (/private/comment "fred only")']);
+  assert.match(
+    (await bob.cmd('SETMETADATA "Other Users/fred/team" (/shared/comment "bob was here")')).tagged,
+    /^NO \[NOPERM\]/,
+  );
+  assert.equal(
+    (await bob.cmd('SETMETADATA "Other Users/fred/team" (/private/comment "bob note")')).tagged,
+    'OK Completed',
+  );
+  assert.deepEqual((await fred.cmd('GETMETADATA team /private/comment')).lines, [
+    '* METADATA team (/private/comment "fred only")',
+  ]);
   // no rights at all: the mailbox does not exist for him
-  assert.match((await bob.cmd('GETMETADATA "Other Users/fred" /shared/comment')).tagged, /^NO \[NONEXISTENT\]/);
-  assert.match((await bob.cmd('SETMETADATA "Other Users/fred" (/private/comment "x")')).tagged, /^NO \[NONEXISTENT\]/);
+  assert.match(
+    (await bob.cmd('GETMETADATA "Other Users/fred" /shared/comment')).tagged,
+    /^NO \[NONEXISTENT\]/,
+  );
+  assert.match(
+    (await bob.cmd('SETMETADATA "Other Users/fred" (/private/comment "x")')).tagged,
+    /^NO \[NONEXISTENT\]/,
+  );
   fred.close();
   bob.close();
 });
@@ -109,7 +152,14 @@ test('METADATA-SERVER: only administrators set server entries, everyone reads th
   const fred = await login('fred', 'secret');
   assert.match((await fred.cmd('SETMETADATA "" (/shared/comment "hello")')).tagged, /^NO \[NOPERM\]/);
   const admin = await login('cyrus', 'adminpw');
-  assert.equal((await admin.cmd('SETMETADATA "" (/shared/comment "Shared comment" /shared/admin "mailto:admin@example.org")')).tagged, 'OK Completed');
+  assert.equal(
+    (
+      await admin.cmd(
+        'SETMETADATA "" (/shared/comment "Shared comment" /shared/admin "mailto:admin@example.org")',
+      )
+    ).tagged,
+    'OK Completed',
+  );
   const r = await fred.cmd('GETMETADATA "" /shared/comment');
   assert.deepEqual(r.lines, ['* METADATA "" (/shared/comment "Shared comment")']);
   const all = await fred.cmd('GETMETADATA (DEPTH 1) "" (/shared)');
@@ -129,7 +179,10 @@ test('Cyrus computed entries and wildcards (what cyradm info asks)', async () =>
   assert.match(r.lines[0]!, /\/shared\/vendor\/cmu\/cyrus-imapd\/size "\d+"/);
   assert.match(r.lines[0]!, /\/shared\/vendor\/cmu\/cyrus-imapd\/uniqueid "[^"]+"/);
   assert.doesNotMatch(r.lines[0]!, /\/private\//);
-  assert.match((await c.cmd('SETMETADATA INBOX (/shared/vendor/cmu/cyrus-imapd/partition "x")')).tagged, /^NO \[NOPERM\]/);
+  assert.match(
+    (await c.cmd('SETMETADATA INBOX (/shared/vendor/cmu/cyrus-imapd/partition "x")')).tagged,
+    /^NO \[NOPERM\]/,
+  );
   c.close();
 });
 
@@ -137,7 +190,9 @@ test('/private/specialuse is the mailbox special-use attribute (RFC 6154 §5)', 
   const c = await login('fred', 'secret');
   assert.match((await c.cmd('CREATE Sent')).tagged, /^OK/);
   assert.equal((await c.cmd('SETMETADATA Sent (/private/specialuse "\\\\Sent")')).tagged, 'OK Completed');
-  assert.deepEqual((await c.cmd('GETMETADATA Sent /private/specialuse')).lines, ['* METADATA Sent (/private/specialuse "\\\\Sent")']);
+  assert.deepEqual((await c.cmd('GETMETADATA Sent /private/specialuse')).lines, [
+    '* METADATA Sent (/private/specialuse "\\\\Sent")',
+  ]);
   const l = await c.cmd('LIST "" Sent');
   assert.match(l.lines[0]!, /\\Sent/);
   c.close();
@@ -152,7 +207,10 @@ test('errors: bad entries are BAD, big values NO [METADATA MAXSIZE]', async () =
   assert.match((await c.cmd('GETMETADATA INBOX')).tagged, /^BAD Missing required argument/);
   assert.match((await c.cmd('GETMETADATA (FOO 1) INBOX /private/a')).tagged, /^BAD /);
   const big = 'y'.repeat(70000);
-  assert.match((await c.cmd(`SETMETADATA INBOX (/private/big {${big.length}+}\r\n${big})`)).tagged, /^NO \[METADATA MAXSIZE 65536\]/);
+  assert.match(
+    (await c.cmd(`SETMETADATA INBOX (/private/big {${big.length}+}\r\n${big})`)).tagged,
+    /^NO \[METADATA MAXSIZE 65536\]/,
+  );
   assert.match((await c.cmd('GETMETADATA nosuch /private/comment')).tagged, /^NO \[NONEXISTENT\]/);
   c.close();
 });

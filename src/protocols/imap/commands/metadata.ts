@@ -61,7 +61,8 @@ function mailboxOrServer(session: ImapSession, args: ArgReader): { name: string;
 function allEntries(session: ImapSession, name: string): Map<string, string> {
   const who = session.who();
   const out = new Map<string, string>();
-  for (const a of session.store.listAnnotations(who, name, '')) out.set((a.shared ? '/shared' : '/private') + a.entry, a.value);
+  for (const a of session.store.listAnnotations(who, name, ''))
+    out.set((a.shared ? '/shared' : '/private') + a.entry, a.value);
   if (name !== '') {
     const info = session.store.lookup(name);
     if (info) {
@@ -100,7 +101,8 @@ function parseOptions(list: Token[], cmd: string): { maxSize: number; depth: num
     const key = k?.t === 'atom' ? k.v.toUpperCase() : '';
     const val = v?.t === 'atom' ? v.v.toLowerCase() : '';
     if (key === 'MAXSIZE' && /^\d{1,15}$/.test(val)) maxSize = Number(val);
-    else if (key === 'DEPTH' && (val === '0' || val === '1' || val === 'infinity')) depth = val === 'infinity' ? Infinity : Number(val);
+    else if (key === 'DEPTH' && (val === '0' || val === '1' || val === 'infinity'))
+      depth = val === 'infinity' ? Infinity : Number(val);
     else throw new ImapReplyError('BAD', `Invalid ${cmd} option`);
   }
   return { maxSize, depth };
@@ -116,15 +118,18 @@ const getmetadata: Command = {
   names: ['GETMETADATA'],
   states: ['authenticated', 'selected'],
   run({ session }, args) {
-    const opts = args.peek()?.t === 'list' ? parseOptions(args.list().v, args.cmd) : { maxSize: Infinity, depth: 0 };
+    const opts =
+      args.peek()?.t === 'list' ? parseOptions(args.list().v, args.cmd) : { maxSize: Infinity, depth: 0 };
     const { name, wire } = mailboxOrServer(session, args);
     const first = args.take();
-    const reqs = first.t === 'list' ? first.v.map((t) => entryText(t, args.cmd)) : [entryText(first, args.cmd)];
+    const reqs =
+      first.t === 'list' ? first.v.map((t) => entryText(t, args.cmd)) : [entryText(first, args.cmd)];
     // Cyrus also accepts the entries one by one without parentheses
     while (first.t !== 'list' && args.remaining > 0) reqs.push(entryText(args.take(), args.cmd));
     args.end();
     if (reqs.length === 0) throw new ImapReplyError('BAD', `Missing entry name in ${args.cmd}`);
-    for (const r of reqs) if (!validEntry(r, true)) throw new ImapReplyError('BAD', `Invalid entry name ${r} in ${args.cmd}`);
+    for (const r of reqs)
+      if (!validEntry(r, true)) throw new ImapReplyError('BAD', `Invalid entry name ${r} in ${args.cmd}`);
     const have = allEntries(session, name);
     const pairs: string[] = [];
     const seen = new Set<string>();
@@ -161,7 +166,8 @@ const setmetadata: Command = {
     const { name } = mailboxOrServer(session, args);
     const list = args.list().v;
     args.end();
-    if (list.length === 0 || list.length % 2 !== 0) throw new ImapReplyError('BAD', `Invalid entry list in ${args.cmd}`);
+    if (list.length === 0 || list.length % 2 !== 0)
+      throw new ImapReplyError('BAD', `Invalid entry list in ${args.cmd}`);
     if (list.length / 2 > MAX_ENTRIES) throw new ImapReplyError('NO', 'Too many entries', 'METADATA TOOMANY');
     const changes: { entry: string; value: string | null }[] = [];
     for (let i = 0; i < list.length; i += 2) {
@@ -171,7 +177,8 @@ const setmetadata: Command = {
       let value: string | null;
       if (v.t === 'atom' && v.v.toUpperCase() === 'NIL') value = null;
       else if (v.t === 'string') {
-        if (v.size > MAX_VALUE_SIZE) throw new ImapReplyError('NO', 'Value too long', `METADATA MAXSIZE ${MAX_VALUE_SIZE}`);
+        if (v.size > MAX_VALUE_SIZE)
+          throw new ImapReplyError('NO', 'Value too long', `METADATA MAXSIZE ${MAX_VALUE_SIZE}`);
         value = bytesOf(v).toString('utf8');
       } else if (v.t === 'atom') value = v.v;
       else throw new ImapReplyError('BAD', `Invalid value in ${args.cmd}`);

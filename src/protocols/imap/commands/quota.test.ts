@@ -6,7 +6,10 @@ import { RawClient, startTestImapd, type TestImapd } from '../test-helpers.js';
 
 let srv: TestImapd;
 before(async () => {
-  srv = await startTestImapd({ fred: 'secret', bob: 'bobpw', cyrus: 'adminpw', carol: 'carolpw' }, { admins: 'cyrus' });
+  srv = await startTestImapd(
+    { fred: 'secret', bob: 'bobpw', cyrus: 'adminpw', carol: 'carolpw' },
+    { admins: 'cyrus' },
+  );
 });
 const clients: RawClient[] = [];
 after(async () => {
@@ -32,7 +35,8 @@ function append(c: RawClient, mailbox: string, msg: string): ReturnType<RawClien
 test('CAPABILITY after login lists QUOTA, QUOTA=RES-STORAGE, QUOTA=RES-MESSAGE and QUOTASET', async () => {
   const c = await login('fred', 'secret');
   const caps = (await c.cmd('CAPABILITY')).lines[0]!.split(' ');
-  for (const w of ['QUOTA', 'QUOTA=RES-STORAGE', 'QUOTA=RES-MESSAGE', 'QUOTASET']) assert.ok(caps.includes(w), w);
+  for (const w of ['QUOTA', 'QUOTA=RES-STORAGE', 'QUOTA=RES-MESSAGE', 'QUOTASET'])
+    assert.ok(caps.includes(w), w);
   c.close();
 });
 
@@ -52,7 +56,9 @@ test('only administrators may SETQUOTA; the owner then sees the limits (RFC 9208
   const s = await admin.cmd('SETQUOTA "Other Users/fred" (STORAGE 512)');
   assert.deepEqual(s.lines, ['* QUOTA "Other Users/fred" (STORAGE 0 512)']);
   assert.equal(s.tagged, 'OK Completed');
-  assert.deepEqual((await admin.cmd('GETQUOTA "Other Users/fred"')).lines, ['* QUOTA "Other Users/fred" (STORAGE 0 512)']);
+  assert.deepEqual((await admin.cmd('GETQUOTA "Other Users/fred"')).lines, [
+    '* QUOTA "Other Users/fred" (STORAGE 0 512)',
+  ]);
 
   assert.match((await fred.cmd('CREATE sub')).tagged, /^OK/);
   const r = await fred.cmd('GETQUOTAROOT sub');
@@ -73,7 +79,9 @@ test('MESSAGE and STORAGE limits refuse APPEND and COPY with [OVERQUOTA]; removi
   const carol = await login('carol', 'carolpw');
   assert.match((await carol.cmd('CREATE other')).tagged, /^OK/);
   // a resource left out of SETQUOTA loses its limit
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (STORAGE 100 MESSAGE 2)')).lines, ['* QUOTA "Other Users/carol" (STORAGE 0 100 MESSAGE 0 2)']);
+  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (STORAGE 100 MESSAGE 2)')).lines, [
+    '* QUOTA "Other Users/carol" (STORAGE 0 100 MESSAGE 0 2)',
+  ]);
   assert.match((await append(carol, 'INBOX', message(1))).tagged, /^OK/);
   assert.match((await append(carol, 'INBOX', message(2))).tagged, /^OK/);
   assert.match((await append(carol, 'INBOX', message(3))).tagged, /^NO \[OVERQUOTA\]/);
@@ -83,13 +91,19 @@ test('MESSAGE and STORAGE limits refuse APPEND and COPY with [OVERQUOTA]; removi
   assert.deepEqual(q.lines, ['* QUOTAROOT INBOX INBOX', '* QUOTA INBOX (STORAGE 0 100 MESSAGE 2 2)']);
 
   // storage only: 2 KiB limit, a 3 KiB message does not fit
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (STORAGE 2)')).lines, ['* QUOTA "Other Users/carol" (STORAGE 0 2)']);
+  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (STORAGE 2)')).lines, [
+    '* QUOTA "Other Users/carol" (STORAGE 0 2)',
+  ]);
   assert.match((await carol.cmd('COPY 1 other')).tagged, /^OK/);
   assert.match((await append(carol, 'INBOX', message(4, 3000))).tagged, /^NO \[OVERQUOTA\]/);
 
   // "()" removes every limit (and -1 is accepted as "no limit")
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" ()')).lines, ['* QUOTA "Other Users/carol" ()']);
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (MESSAGE -1)')).lines, ['* QUOTA "Other Users/carol" ()']);
+  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" ()')).lines, [
+    '* QUOTA "Other Users/carol" ()',
+  ]);
+  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (MESSAGE -1)')).lines, [
+    '* QUOTA "Other Users/carol" ()',
+  ]);
   assert.match((await append(carol, 'INBOX', message(5, 3000))).tagged, /^OK/);
   admin.close();
   carol.close();
@@ -97,10 +111,21 @@ test('MESSAGE and STORAGE limits refuse APPEND and COPY with [OVERQUOTA]; removi
 
 test('SETQUOTA grammar errors', async () => {
   const admin = await login('cyrus', 'adminpw');
-  assert.match((await admin.cmd('SETQUOTA "Other Users/bob" (STORAGE x)')).tagged, /^BAD Invalid quota limit/);
+  assert.match(
+    (await admin.cmd('SETQUOTA "Other Users/bob" (STORAGE x)')).tagged,
+    /^BAD Invalid quota limit/,
+  );
   assert.match((await admin.cmd('SETQUOTA "Other Users/bob" (STORAGE)')).tagged, /^BAD /);
   assert.match((await admin.cmd('SETQUOTA "Other Users/bob" STORAGE 5')).tagged, /^BAD /);
-  assert.match((await admin.cmd('SETQUOTA "Other Users/bob" (FROBS 5)')).tagged, /^NO \[CANNOT\] Unsupported quota resource/);
+  // what cyradm sends for "setquota user.bob STORAGE 1000 MESSAGE 50" (no space after a limit)
+  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/bob" (MESSAGE 50STORAGE 1000 )')).lines, [
+    '* QUOTA "Other Users/bob" (STORAGE 0 1000 MESSAGE 0 50)',
+  ]);
+  assert.match((await admin.cmd('SETQUOTA "Other Users/bob" (STORAGE 5x)')).tagged, /^BAD Invalid quota/);
+  assert.match(
+    (await admin.cmd('SETQUOTA "Other Users/bob" (FROBS 5)')).tagged,
+    /^NO \[CANNOT\] Unsupported quota resource/,
+  );
   assert.match((await admin.cmd('SETQUOTA "Other Users/nosuch" (STORAGE 5)')).tagged, /^NO \[NONEXISTENT\]/);
   assert.match((await admin.cmd('GETQUOTA "Other Users/nosuch"')).tagged, /^NO \[NONEXISTENT\]/);
   admin.close();

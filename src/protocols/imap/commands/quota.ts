@@ -20,6 +20,7 @@
  */
 import { MailError, type QuotaInfo } from '../../../store/api.js';
 import type { Command } from '../command.js';
+import type { Token } from '../parser.js';
 import type { ImapSession } from '../session.js';
 import { ImapReplyError } from '../errors.js';
 import { mailboxArg } from './acl.js';
@@ -72,12 +73,26 @@ const getquotaroot: Command = {
 
 const RESOURCES: Record<string, 'storage' | 'message'> = { STORAGE: 'storage', MESSAGE: 'message' };
 
+/**
+ * cyradm (Cyrus::IMAP's "%v") sends several resources without a space between a limit and
+ * the next name: `(MESSAGE 50STORAGE 1000 )`. Such an atom is read as the two it stands for.
+ */
+function glued(list: Token[]): Token[] {
+  const out: Token[] = [];
+  for (const t of list) {
+    const m = t.t === 'atom' ? /^(-?\d+)([A-Za-z][A-Za-z0-9-]*)$/.exec(t.v) : null;
+    if (m) out.push({ t: 'atom', v: m[1]! }, { t: 'atom', v: m[2]! });
+    else out.push(t);
+  }
+  return out;
+}
+
 const setquota: Command = {
   names: ['SETQUOTA'],
   states: ['authenticated', 'selected'],
   run({ session }, args) {
     const { name, wire } = mailboxArg(session, args);
-    const list = args.list().v;
+    const list = glued(args.list().v);
     args.end();
     if (list.length % 2 !== 0) throw new ImapReplyError('BAD', `Invalid quota list in ${args.cmd}`);
     const limits: { storage: number | null; message: number | null } = { storage: null, message: null };
@@ -87,7 +102,8 @@ const setquota: Command = {
       if (r.t !== 'atom') throw new ImapReplyError('BAD', `Invalid quota resource in ${args.cmd}`);
       const key = RESOURCES[r.v.toUpperCase()];
       if (!key) throw new ImapReplyError('NO', `Unsupported quota resource ${r.v}`, 'CANNOT');
-      if (v.t !== 'atom' || !/^(?:-1|\d{1,19})$/.test(v.v)) throw new ImapReplyError('BAD', `Invalid quota limit in ${args.cmd}`);
+      if (v.t !== 'atom' || !/^(?:-1|\d{1,19})$/.test(v.v))
+        throw new ImapReplyError('BAD', `Invalid quota limit in ${args.cmd}`);
       const n = Number(v.v);
       if (n > Number.MAX_SAFE_INTEGER) throw new ImapReplyError('BAD', `Invalid quota limit in ${args.cmd}`);
       limits[key] = n < 0 ? null : n;
