@@ -27,6 +27,8 @@ export interface ImapTarget {
   pass: string;
   /** resident memory of the whole server, KiB */
   rssKiB(): number;
+  /** let the server collect garbage before a memory reading, when it can */
+  settle?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ const CHILD_FLAG = '--imap-bench-child';
 
 /** our imapd in a child process */
 async function startOurs(): Promise<ImapTarget> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port));
     child.once('exit', (c) => reject(new Error(`bench server exited ${c}`)));
@@ -60,6 +62,10 @@ async function startOurs(): Promise<ImapTarget> {
     user: 'bench',
     pass: 'benchpw',
     rssKiB: () => rssOf(child.pid!),
+    async settle() {
+      child.send('gc');
+      await new Promise((r) => child.once('message', r));
+    },
     async stop() {
       child.send('stop');
       await new Promise((r) => child.once('exit', r));
@@ -70,7 +76,12 @@ async function startOurs(): Promise<ImapTarget> {
 if (process.argv.includes(CHILD_FLAG)) {
   const srv = await startTestImapd({ bench: 'benchpw' }, { timeout: '60m' });
   process.send!({ port: srv.port });
-  process.on('message', async () => {
+  process.on('message', async (m) => {
+    if (m === 'gc') {
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send!('done');
+      return;
+    }
     await srv.stop();
     process.exit(0);
   });
@@ -201,6 +212,10 @@ export async function mixed(t: ImapTarget, clients: number, seconds: number): Pr
 
 /** memory per idle authenticated connection (with INBOX selected), KiB */
 export async function idleRss(t: ImapTarget, n: number): Promise<{ baseKiB: number; withKiB: number; perConnKiB: number }> {
+  // one session first, so per-process costs (store, auth, code paths) are in the base
+  const warm = await login(t);
+  await warm.cmd('SELECT INBOX');
+  await t.settle?.();
   const base = t.rssKiB();
   const conns: RawClient[] = [];
   for (let i = 0; i < n; i++) {
@@ -209,8 +224,10 @@ export async function idleRss(t: ImapTarget, n: number): Promise<{ baseKiB: numb
     conns.push(c);
   }
   await new Promise((r) => setTimeout(r, 500));
+  await t.settle?.();
   const withN = t.rssKiB();
   for (const c of conns) c.close();
+  warm.close();
   return { baseKiB: base, withKiB: withN, perConnKiB: (withN - base) / n };
 }
 
