@@ -162,7 +162,13 @@ export interface RunResult {
 }
 
 /** Deliver `count` messages of `size` bytes with `concurrency` connections to `users` (round-robin). */
-export async function deliverMany(t: LmtpTarget, count: number, size: number, concurrency: number, users: string[]): Promise<RunResult> {
+export async function deliverMany(
+  t: LmtpTarget,
+  count: number,
+  size: number,
+  concurrency: number,
+  users: string[],
+): Promise<RunResult> {
   const conns = await Promise.all(Array.from({ length: concurrency }, () => LmtpConn.open(t.host, t.port)));
   let next = 0;
   const started = process.hrtime.bigint();
@@ -177,7 +183,12 @@ export async function deliverMany(t: LmtpTarget, count: number, size: number, co
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { messages: count, seconds, perSecond: count / seconds, mbPerSecond: (count * size) / 1e6 / seconds };
+  return {
+    messages: count,
+    seconds,
+    perSecond: count / seconds,
+    mbPerSecond: (count * size) / 1e6 / seconds,
+  };
 }
 
 export default async function bench(args: string[]): Promise<void> {

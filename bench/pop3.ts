@@ -90,7 +90,9 @@ class PopConn {
   }
 }
 
-export async function retrieveAll(t: Pop3Target): Promise<{ login: number; uidl: number; retr: number; bytes: number; count: number }> {
+export async function retrieveAll(
+  t: Pop3Target,
+): Promise<{ login: number; uidl: number; retr: number; bytes: number; count: number }> {
   const c = await PopConn.open(t);
   await c.line();
   let t0 = performance.now();
@@ -128,8 +130,16 @@ export default async function bench(args: string[]): Promise<void> {
   try {
     const lmtp: LmtpTarget = ours;
     const load = await deliverMany(lmtp, count, size, 8, [ours.users[0]!]);
-    console.log(`loaded ${count} messages of ~${size} bytes over LMTP in ${load.seconds.toFixed(1)} s (${load.perSecond.toFixed(0)} msg/s)`);
-    const target: Pop3Target = { name: ours.name, host: ours.host, port: ours.pop3Port, user: ours.users[0]!, pass: 'benchpw' };
+    console.log(
+      `loaded ${count} messages of ~${size} bytes over LMTP in ${load.seconds.toFixed(1)} s (${load.perSecond.toFixed(0)} msg/s)`,
+    );
+    const target: Pop3Target = {
+      name: ours.name,
+      host: ours.host,
+      port: ours.pop3Port,
+      user: ours.users[0]!,
+      pass: 'benchpw',
+    };
     const r = await retrieveAll(target);
     console.log(
       `${target.name.padEnd(9)} ${r.count} msgs  login+STAT ${r.login.toFixed(0)} ms  UIDL ${r.uidl.toFixed(0)} ms  ` +

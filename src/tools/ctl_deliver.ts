@@ -76,7 +76,9 @@ export async function main(argv: string[], io: CtlDeliverIO = defaultIO): Promis
     }
     try {
       if (dump) {
-        db.foreach((id, to, mark) => io.stdout(`id: ${id.padEnd(40)}\tto: ${to.padEnd(20)}\tat: ${mark.time}\tuid: ${mark.uid}\n`));
+        db.foreach((id, to, mark) =>
+          io.stdout(`id: ${id.padEnd(40)}\tto: ${to.padEnd(20)}\tat: ${mark.time}\tuid: ${mark.uid}\n`),
+        );
       } else {
         const cutoff = Math.floor(Date.now() / 1000 - days! * 86400);
         const n = db.prune(cutoff);

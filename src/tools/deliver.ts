@@ -74,7 +74,14 @@ export interface DeliverOptions {
 
 /** Parse argv (after -C was taken out). Throws UsageError. */
 export function parseArgs(argv: string[]): DeliverOptions | 'help' {
-  const o: DeliverOptions = { from: '', mailbox: null, authId: null, ignoreQuota: false, lmtp: false, users: [] };
+  const o: DeliverOptions = {
+    from: '',
+    mailbox: null,
+    authId: null,
+    ignoreQuota: false,
+    lmtp: false,
+    users: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -228,7 +235,11 @@ async function lmtpOnStdio(conf: ImapdConf, log: Logger, io: DeliverIO): Promise
 }
 
 /** Client side of one LMTP transaction over an open socket; one result per recipient. */
-export async function viaLmtp(sock: Socket, o: DeliverOptions, message: NodeJS.ReadableStream): Promise<RcptResult[]> {
+export async function viaLmtp(
+  sock: Socket,
+  o: DeliverOptions,
+  message: NodeJS.ReadableStream,
+): Promise<RcptResult[]> {
   const rcpts = recipients(o);
   const reader = new LineReader(sock, { maxLine: 64 * 1024 });
   sock.on('error', () => undefined);
@@ -293,11 +304,19 @@ function serverNameForLhlo(): string {
 
 /** RFC 3461 4 xtext */
 function xtext(s: string): string {
-  return s.replace(/[^\x21-\x2a\x2c-\x3c\x3e-\x7e]/g, (c) => '+' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+  return s.replace(
+    /[^\x21-\x2a\x2c-\x3c\x3e-\x7e]/g,
+    (c) => '+' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'),
+  );
 }
 
 /** No lmtpd reachable: deliver in this process, with lmtpd's own delivery code. */
-export async function direct(conf: ImapdConf, log: Logger, o: DeliverOptions, message: NodeJS.ReadableStream): Promise<RcptResult[]> {
+export async function direct(
+  conf: ImapdConf,
+  log: Logger,
+  o: DeliverOptions,
+  message: NodeJS.ReadableStream,
+): Promise<RcptResult[]> {
   const rcpts = recipients(o);
   const store = openStore(conf, { log });
   const ctx = { service: 'deliver', argv: [], config: conf, log, signal: new AbortController().signal };
@@ -326,11 +345,16 @@ export async function direct(conf: ImapdConf, log: Logger, o: DeliverOptions, me
         return { err: e };
       }
     });
-    spool = await spoolStream(message as AsyncIterable<Buffer>, conf.getString('temp_path') ?? '/tmp', Buffer.from(prefix, 'latin1'), {
-      maxSize: conf.getBytes('maxmessagesize'),
-      munge8bit: conf.getSwitch('munge8bit'),
-      reject8bit: conf.getSwitch('reject8bit'),
-    });
+    spool = await spoolStream(
+      message as AsyncIterable<Buffer>,
+      conf.getString('temp_path') ?? '/tmp',
+      Buffer.from(prefix, 'latin1'),
+      {
+        maxSize: conf.getBytes('maxmessagesize'),
+        munge8bit: conf.getSwitch('munge8bit'),
+        reject8bit: conf.getSwitch('reject8bit'),
+      },
+    );
     const problem = spool.verdict.problem;
     for (let i = 0; i < rcpts.length; i++) {
       const rcpt = rcpts[i]!;
@@ -341,7 +365,11 @@ export async function direct(conf: ImapdConf, log: Logger, o: DeliverOptions, me
       }
       const r = res.ok;
       if (problem) {
-        results.push({ rcpt, code: problem === 'tooBig' ? 552 : 554, text: `5.6.0 message refused (${problem})` });
+        results.push({
+          rcpt,
+          code: problem === 'tooBig' ? 552 : 554,
+          text: `5.6.0 message refused (${problem})`,
+        });
         continue;
       }
       try {
@@ -352,7 +380,11 @@ export async function direct(conf: ImapdConf, log: Logger, o: DeliverOptions, me
           spool.path,
           spool.verdict.messageId,
         );
-        results.push(out.kind === 'rejected' ? { rcpt, code: 550, text: `5.7.1 ${out.reason}` } : { rcpt, code: 250, text: '2.1.5 ok' });
+        results.push(
+          out.kind === 'rejected'
+            ? { rcpt, code: 550, text: `5.7.1 ${out.reason}` }
+            : { rcpt, code: 250, text: '2.1.5 ok' },
+        );
       } catch (e) {
         results.push({ rcpt, ...codeFor(e, perm) });
       }
@@ -372,7 +404,9 @@ function codeFor(e: unknown, overQuotaPerm: boolean): { code: number; text: stri
       case 'perm':
         return { code: 550, text: '5.1.1 User unknown' };
       case 'overQuota':
-        return overQuotaPerm ? { code: 552, text: '5.2.2 Over quota' } : { code: 452, text: '4.2.2 Over quota' };
+        return overQuotaPerm
+          ? { code: 552, text: '5.2.2 Over quota' }
+          : { code: 452, text: '4.2.2 Over quota' };
       case 'badName':
         return { code: 550, text: '5.1.3 Invalid mailbox name' };
       case 'tooBig':

@@ -20,7 +20,9 @@ const admin = { userid: 'cyrus', isAdmin: true, groups: [] };
 
 function run(tool: string, args: string[], input = ''): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(BIN, `${tool}.js`), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [join(BIN, `${tool}.js`), ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -55,7 +57,11 @@ function siteWithUsers(extra: Record<string, string | boolean | number> = {}): {
 test('cyr_deliver delivers directly when no lmtpd listens; exit codes', async () => {
   const { site, store } = siteWithUsers();
   try {
-    const ok = await run('cyr_deliver', ['-C', site.confPath, '-r', 'sender@example.org', 'fred', 'bob'], mail('d1', 'bare LF\nlines\n'));
+    const ok = await run(
+      'cyr_deliver',
+      ['-C', site.confPath, '-r', 'sender@example.org', 'fred', 'bob'],
+      mail('d1', 'bare LF\nlines\n'),
+    );
     assert.equal(ok.code, 0, ok.err);
     assert.equal(store.status(admin, 'user.fred').messages, 1);
     assert.equal(store.status(admin, 'user.bob').messages, 1);
@@ -88,10 +94,17 @@ test('cyr_deliver delivers directly when no lmtpd listens; exit codes', async ()
 test('cyr_deliver goes through lmtpd on lmtpsocket; duplicate suppression there; ctl_deliver -d/-E', async () => {
   // lmtpsocket defaults to {configdirectory}/socket/lmtp
   const { site, store } = siteWithUsers();
-  const srv = await serveForTest(lmtpd, { config: site.conf('lmtpunix'), path: join(site.dir, 'conf', 'socket', 'lmtp') });
+  const srv = await serveForTest(lmtpd, {
+    config: site.conf('lmtpunix'),
+    path: join(site.dir, 'conf', 'socket', 'lmtp'),
+  });
   try {
     for (let i = 0; i < 2; i++) {
-      const r = await run('cyr_deliver', ['-C', site.confPath, '-f', 'a@b.c', 'fred'], mail('via-lmtp', '.dot first\r\n'));
+      const r = await run(
+        'cyr_deliver',
+        ['-C', site.confPath, '-f', 'a@b.c', 'fred'],
+        mail('via-lmtp', '.dot first\r\n'),
+      );
       assert.equal(r.code, 0, r.err);
     }
     assert.equal(store.status(admin, 'user.fred').messages, 1, 'second copy suppressed by lmtpd');
@@ -104,7 +117,10 @@ test('cyr_deliver goes through lmtpd on lmtpsocket; duplicate suppression there;
     const dump = await run('cyr_ctl_deliver', ['-C', site.confPath, '-d']);
     assert.equal(dump.code, 0, dump.err);
     const uid = store.lookup('user.fred')!.uniqueId;
-    assert.match(dump.out, new RegExp(`^id: <via-lmtp@example\\.org>\\s+\\tto: ${uid}\\s*\\tat: \\d+\\tuid: 1$`, 'm'));
+    assert.match(
+      dump.out,
+      new RegExp(`^id: <via-lmtp@example\\.org>\\s+\\tto: ${uid}\\s*\\tat: \\d+\\tuid: 1$`, 'm'),
+    );
     const keep = await run('cyr_ctl_deliver', ['-C', site.confPath, '-E', '1']);
     assert.match(keep.out, /deleted 0 entries/);
     const prune = await run('cyr_ctl_deliver', ['-C', site.confPath, '-E', '0']);
@@ -124,10 +140,15 @@ test('cyr_deliver -l speaks LMTP on stdin/stdout', async () => {
     const r = await run(
       'cyr_deliver',
       ['-C', site.confPath, '-l'],
-      'LHLO me\r\nMAIL FROM:<a@b>\r\nRCPT TO:<bob>\r\nRCPT TO:<nobody>\r\nDATA\r\n' + mail('l1') + '.\r\nQUIT\r\n',
+      'LHLO me\r\nMAIL FROM:<a@b>\r\nRCPT TO:<bob>\r\nRCPT TO:<nobody>\r\nDATA\r\n' +
+        mail('l1') +
+        '.\r\nQUIT\r\n',
     );
     assert.equal(r.code, 0, r.err);
-    const codes = r.out.split('\r\n').filter((l) => /^\d{3} /.test(l)).map((l) => l.slice(0, 3));
+    const codes = r.out
+      .split('\r\n')
+      .filter((l) => /^\d{3} /.test(l))
+      .map((l) => l.slice(0, 3));
     assert.deepEqual(codes, ['220', '250', '250', '250', '550', '354', '250', '221']);
     assert.equal(store.status(admin, 'user.bob').messages, 1);
   } finally {

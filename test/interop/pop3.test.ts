@@ -8,22 +8,36 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './lib/run.js';
-import { mail, messageCount, startDeliverySite, type RunningSite } from '../../src/protocols/lmtp/test-kit.js';
+import {
+  mail,
+  messageCount,
+  startDeliverySite,
+  type RunningSite,
+} from '../../src/protocols/lmtp/test-kit.js';
 
 const admin = { userid: 'cyrus', isAdmin: true, groups: [] };
 
 async function withMessages(n: number): Promise<RunningSite> {
   const s = await startDeliverySite();
-  for (let i = 1; i <= n; i++) await s.store.append(admin, 'user.fred', Buffer.from(mail(`pop-${i}`, `message ${i}\r\n.dot line\r\n`, `pop ${i}`)));
+  for (let i = 1; i <= n; i++)
+    await s.store.append(
+      admin,
+      'user.fred',
+      Buffer.from(mail(`pop-${i}`, `message ${i}\r\n.dot line\r\n`, `pop ${i}`)),
+    );
   return s;
 }
 
 test('pop3test logs in with USER/PASS and runs commands', async () => {
   const s = await withMessages(2);
   try {
-    const r = await run('/usr/lib/cyrus/bin/pop3test', ['-a', 'fred', '-w', 'secret', '-m', 'user', '-p', String(s.pop3Port), '127.0.0.1'], {
-      input: 'STAT\r\nUIDL\r\nQUIT\r\n',
-    });
+    const r = await run(
+      '/usr/lib/cyrus/bin/pop3test',
+      ['-a', 'fred', '-w', 'secret', '-m', 'user', '-p', String(s.pop3Port), '127.0.0.1'],
+      {
+        input: 'STAT\r\nUIDL\r\nQUIT\r\n',
+      },
+    );
     const all = r.out + r.err;
     assert.match(all, /Mailbox locked and ready/);
     assert.match(all, /\+OK 2 \d+/);
@@ -71,7 +85,8 @@ test('Python poplib: APOP, CAPA, UIDL stable across sessions, RETR un-stuffed, T
       uidl2: string[];
     };
     assert.match(o.welcome, /<.+@test\.example>$/);
-    for (const c of ['TOP', 'UIDL', 'USER', 'SASL', 'RESP-CODES', 'PIPELINING']) assert.ok(o.caps.includes(c), c);
+    for (const c of ['TOP', 'UIDL', 'USER', 'SASL', 'RESP-CODES', 'PIPELINING'])
+      assert.ok(o.caps.includes(c), c);
     assert.equal(o.stat[0], 3);
     const uv = s.store.lookup('user.fred')!.uidValidity;
     assert.deepEqual(o.uidl, [`1 ${uv}.1`, `2 ${uv}.2`, `3 ${uv}.3`]);

@@ -11,7 +11,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,7 +100,8 @@ test('Postfix → LMTP unix socket → INBOX → POP3, socketmap recipient check
         '',
       ].join('\n'),
     );
-    const pc = (args: string[]): void => void execFileSync('postconf', ['-c', conf, ...args], { stdio: 'pipe' });
+    const pc = (args: string[]): void =>
+      void execFileSync('postconf', ['-c', conf, ...args], { stdio: 'pipe' });
     pc(['-F', '*/*/chroot = n']);
     pc(['-MX', 'smtp/inet']);
     pc(['-M', `127.0.0.1:${smtpPort}/inet = 127.0.0.1:${smtpPort} inet n - n - - smtpd`]);
@@ -104,13 +115,19 @@ test('Postfix → LMTP unix socket → INBOX → POP3, socketmap recipient check
 
     const start = await run('postfix', ['-c', conf, 'start']);
     const pidFile = join(dir, 'queue', 'pid', 'master.pid');
-    await until('the Postfix master', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 15_000, () => start.err + readLog());
+    await until(
+      'the Postfix master',
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+      15_000,
+      () => start.err + readLog(),
+    );
     masterPid = Number(readFileSync(pidFile, 'utf8').trim());
     assert.ok(masterPid > 0 && alive(masterPid));
 
     // 1. the instance's own sendmail: pickup → cleanup → qmgr → lmtp → our lmtpd
     const sent = await run('sendmail', ['-C', conf, '-f', 'sender@example.org', 'fred@test.example'], {
-      input: 'From: sender@example.org\nTo: fred@test.example\nSubject: via postfix\n\nhello from postfix\n.leading dot\n',
+      input:
+        'From: sender@example.org\nTo: fred@test.example\nSubject: via postfix\n\nhello from postfix\n.leading dot\n',
     });
     assert.equal(sent.code, 0, sent.err);
     await until('delivery to fred', () => messageCount(s.store, 'user.fred') === 1, 20_000, readLog);
@@ -120,14 +137,33 @@ test('Postfix → LMTP unix socket → INBOX → POP3, socketmap recipient check
 
     // 2. SMTP to the instance's smtpd: the socketmap refuses unknown users at RCPT
     const smtp = await run('swaks', [
-      '--server', '127.0.0.1', '--port', String(smtpPort), '--from', 'sender@example.org',
-      '--to', 'ghost@test.example', '--header', 'Subject: to ghost',
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(smtpPort),
+      '--from',
+      'sender@example.org',
+      '--to',
+      'ghost@test.example',
+      '--header',
+      'Subject: to ghost',
     ]);
     assert.notEqual(smtp.code, 0);
-    assert.match(smtp.out, /<\*\* +550 5\.1\.1 <ghost@test\.example>: Recipient address rejected: User unknown in local recipient table/);
+    assert.match(
+      smtp.out,
+      /<\*\* +550 5\.1\.1 <ghost@test\.example>: Recipient address rejected: User unknown in local recipient table/,
+    );
     const smtpOk = await run('swaks', [
-      '--server', '127.0.0.1', '--port', String(smtpPort), '--from', 'sender@example.org',
-      '--to', 'bob@test.example', '--header', 'Subject: smtp to bob',
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(smtpPort),
+      '--from',
+      'sender@example.org',
+      '--to',
+      'bob@test.example',
+      '--header',
+      'Subject: smtp to bob',
     ]);
     assert.equal(smtpOk.code, 0, smtpOk.out);
     await until('delivery to bob', () => messageCount(s.store, 'user.bob') === 1, 20_000, readLog);

@@ -17,14 +17,21 @@ test('RCPT TO syntax errors and bare keywords', () => {
   assert.equal(parsePath('TO:<bad user>', 'TO').ok, false);
   assert.equal(parsePath('TO:bad', 'TO').ok, false);
   assert.equal(parsePath('TO:<a', 'TO').ok, false);
-  assert.deepEqual(parsePath('TO:<u> IGNOREQUOTA', 'TO'), { ok: true, address: 'u', params: { IGNOREQUOTA: null } });
+  assert.deepEqual(parsePath('TO:<u> IGNOREQUOTA', 'TO'), {
+    ok: true,
+    address: 'u',
+    params: { IGNOREQUOTA: null },
+  });
   assert.deepEqual(parsePath('TO:<"a b"@x>', 'TO'), { ok: true, address: '"a b"@x', params: {} });
   assert.deepEqual(parsePath('TO:<@relay:u@x>', 'TO'), { ok: true, address: 'u@x', params: {} });
   assert.deepEqual(parsePath('TO:<u> =bad', 'TO'), { ok: false, reason: 'params' });
 });
 
 test('recipient forms as Cyrus reads them', () => {
-  assert.deepEqual(parseRecipient('USER11', opts), { ok: true, rcpt: { kind: 'user', user: 'user11', detail: null, domain: null } });
+  assert.deepEqual(parseRecipient('USER11', opts), {
+    ok: true,
+    rcpt: { kind: 'user', user: 'user11', detail: null, domain: null },
+  });
   assert.deepEqual(parseRecipient('Fred+Work.Sub@example.org', opts), {
     ok: true,
     rcpt: { kind: 'user', user: 'fred', detail: 'Work.Sub', domain: null },
@@ -33,9 +40,18 @@ test('recipient forms as Cyrus reads them', () => {
     ok: true,
     rcpt: { kind: 'user', user: 'fred', detail: null, domain: 'example.org' },
   });
-  assert.deepEqual(parseRecipient('user1@', opts), { ok: true, rcpt: { kind: 'user', user: 'user1', detail: null, domain: null } });
-  assert.deepEqual(parseRecipient('user14+', opts), { ok: true, rcpt: { kind: 'user', user: 'user14', detail: '', domain: null } });
-  assert.deepEqual(parseRecipient('+shared.folder', opts), { ok: true, rcpt: { kind: 'shared', folder: 'shared.folder' } });
+  assert.deepEqual(parseRecipient('user1@', opts), {
+    ok: true,
+    rcpt: { kind: 'user', user: 'user1', detail: null, domain: null },
+  });
+  assert.deepEqual(parseRecipient('user14+', opts), {
+    ok: true,
+    rcpt: { kind: 'user', user: 'user14', detail: '', domain: null },
+  });
+  assert.deepEqual(parseRecipient('+shared.folder', opts), {
+    ok: true,
+    rcpt: { kind: 'shared', folder: 'shared.folder' },
+  });
   assert.deepEqual(parseRecipient('bb+shared.folder', { ...opts, postuser: 'bb' }), {
     ok: true,
     rcpt: { kind: 'shared', folder: 'shared.folder' },

@@ -18,8 +18,7 @@ export interface EsmtpParams {
 }
 
 export type PathResult =
-  | { ok: true; address: string; params: EsmtpParams }
-  | { ok: false; reason: 'syntax' | 'params' };
+  { ok: true; address: string; params: EsmtpParams } | { ok: false; reason: 'syntax' | 'params' };
 
 /**
  * Parse the argument of MAIL/RCPT after the verb: `FROM:<a@b> SIZE=10` (`keyword` = 'FROM').
@@ -85,9 +84,7 @@ export interface RecipientOptions {
   defaultDomain?: string | null;
 }
 
-export type RecipientResult =
-  | { ok: true; rcpt: Recipient }
-  | { ok: false; reason: 'empty' | 'badName' };
+export type RecipientResult = { ok: true; rcpt: Recipient } | { ok: false; reason: 'empty' | 'badName' };
 
 /** Turn an envelope address into a Cyrus recipient. `""`-quoted local parts are unquoted. */
 export function parseRecipient(address: string, opts: RecipientOptions): RecipientResult {
@@ -110,7 +107,11 @@ export function parseRecipient(address: string, opts: RecipientOptions): Recipie
   }
   if (domain !== null) {
     domain = domain.toLowerCase();
-    if (domain === '' || !opts.virtdomains || (opts.defaultDomain && domain === opts.defaultDomain.toLowerCase()))
+    if (
+      domain === '' ||
+      !opts.virtdomains ||
+      (opts.defaultDomain && domain === opts.defaultDomain.toLowerCase())
+    )
       domain = null;
   }
   // characters a Cyrus mailbox name cannot carry in a user name

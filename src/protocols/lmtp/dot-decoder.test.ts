@@ -10,7 +10,12 @@ function decodeSplit(input: Buffer, cuts: number[]): { body: string; rest: strin
     const r = d.feed(input.subarray(last, c));
     parts.push(...r.out);
     last = c;
-    if (r.done) return { body: Buffer.concat(parts).toString(), rest: r.rest.toString() + input.subarray(c).toString(), done: true };
+    if (r.done)
+      return {
+        body: Buffer.concat(parts).toString(),
+        rest: r.rest.toString() + input.subarray(c).toString(),
+        done: true,
+      };
   }
   return { body: Buffer.concat(parts).toString(), rest: '', done: false };
 }

@@ -17,7 +17,10 @@ export function suiteVersion(): string {
   version = '0.0.0';
   for (const rel of ['../../../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'cyrus-ts' && pkg.version) {
         version = pkg.version;
         break;

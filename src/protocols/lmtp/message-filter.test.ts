@@ -31,7 +31,13 @@ test('invalid header, NUL, 8-bit header munged or rejected', () => {
   assert.equal(run('just text without header\r\n').problem, 'invalidHeader');
   assert.equal(run(' continuation first\r\n\r\n').problem, 'invalidHeader');
   assert.equal(run('A: b\r\n\r\nx\0y\r\n').problem, 'nul');
-  const munged = run(Buffer.concat([Buffer.from('Subject: caf'), Buffer.from([0xc3, 0xa9]), Buffer.from('\r\n\r\nb\xe9\r\n', 'latin1')]));
+  const munged = run(
+    Buffer.concat([
+      Buffer.from('Subject: caf'),
+      Buffer.from([0xc3, 0xa9]),
+      Buffer.from('\r\n\r\nb\xe9\r\n', 'latin1'),
+    ]),
+  );
   assert.equal(munged.text, 'Subject: cafXX\r\n\r\nb\xe9\r\n');
   assert.equal(run('Subject: caf\xe9\r\n\r\n', { ...base, reject8bit: true }).problem, 'eightBitHeader');
 });

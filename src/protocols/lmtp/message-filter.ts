@@ -125,7 +125,8 @@ export class MessageFilter {
     const continuation = line[0] === 0x20 || line[0] === 0x09;
     if (continuation) {
       if (this.#firstLine) this.#fail('invalidHeader');
-      else if (this.#field !== null && !overflow) this.#field += ' ' + Buffer.from(line).toString('latin1').trim();
+      else if (this.#field !== null && !overflow)
+        this.#field += ' ' + Buffer.from(line).toString('latin1').trim();
     } else {
       this.#finishField();
       const colon = line.indexOf(0x3a);
@@ -139,7 +140,9 @@ export class MessageFilter {
         const name = Buffer.from(line.slice(0, colon)).toString('latin1').toLowerCase();
         if ((name === 'message-id' || name === 'resent-message-id') && !overflow) {
           this.#fieldName = name;
-          this.#field = Buffer.from(line.slice(colon + 1)).toString('latin1').trim();
+          this.#field = Buffer.from(line.slice(colon + 1))
+            .toString('latin1')
+            .trim();
         }
       }
     }
@@ -153,7 +156,8 @@ export class MessageFilter {
     const m = /<[^<>\s]+>/.exec(this.#field);
     const value = m ? m[0] : this.#field.trim() || null;
     if (this.#fieldName === 'message-id' && this.#messageId === null) this.#messageId = value;
-    if (this.#fieldName === 'resent-message-id' && this.#resentMessageId === null) this.#resentMessageId = value;
+    if (this.#fieldName === 'resent-message-id' && this.#resentMessageId === null)
+      this.#resentMessageId = value;
     this.#field = null;
   }
 

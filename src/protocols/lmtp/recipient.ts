@@ -126,7 +126,8 @@ export function resolveRecipient(
     }
     resolved = { address, rcpt, userid, mailbox, inbox, ignoreQuota: opts.ignoreQuota };
   }
-  if (!opts.ignoreQuota) checkQuota(ctx, resolved.mailbox, ctx.conf.getSwitch('lmtp_strict_quota') ? (opts.sizeHint ?? 0) : 0);
+  if (!opts.ignoreQuota)
+    checkQuota(ctx, resolved.mailbox, ctx.conf.getSwitch('lmtp_strict_quota') ? (opts.sizeHint ?? 0) : 0);
   return resolved;
 }
 

@@ -30,7 +30,10 @@ async function setup(extra: Record<string, string | number | boolean> = {}): Pro
   store.createMailbox(admin, 'shared');
   store.createMailbox(admin, 'shared.lists');
   store.setAcl(admin, 'shared.lists', 'anyone', 'lrsp');
-  const unix = await serveForTest(lmtpd, { config: site.conf('lmtpunix'), path: join(site.dir, 'lmtp.sock') });
+  const unix = await serveForTest(lmtpd, {
+    config: site.conf('lmtpunix'),
+    path: join(site.dir, 'lmtp.sock'),
+  });
   const clients = trackClients();
   const tcp = await serveForTest(lmtpd, { config: site.conf('lmtp') });
   return {
@@ -59,7 +62,14 @@ test('LHLO advertises the extensions; RCPT forms; one reply per recipient after 
     assert.match(await c.reply(), /^220 test\.example Cyrus LMTP cyrus-ts-\S+ server ready\r\n$/);
     c.send('LHLO client.example\r\n');
     const lhlo = await c.reply();
-    for (const ext of ['8BITMIME', 'ENHANCEDSTATUSCODES', 'PIPELINING', 'SIZE 100000', 'IGNOREQUOTA', 'AUTH EXTERNAL']) {
+    for (const ext of [
+      '8BITMIME',
+      'ENHANCEDSTATUSCODES',
+      'PIPELINING',
+      'SIZE 100000',
+      'IGNOREQUOTA',
+      'AUTH EXTERNAL',
+    ]) {
       assert.ok(lhlo.includes(`250-${ext}\r\n`), `${ext} in ${lhlo}`);
     }
     assert.match(lhlo, /250 Ok SESSIONID=<[^>]+>\r\n$/);
@@ -95,7 +105,10 @@ test('LHLO advertises the extensions; RCPT forms; one reply per recipient after 
     for await (const ch of view.open(view.uids()[0]!)) chunks.push(ch as Buffer);
     view.close();
     const text = Buffer.concat(chunks).toString();
-    assert.match(text, /^Return-Path: <sender@example\.org>\r\nReceived: from client\.example \(unix\)\r\n\tby test\.example/);
+    assert.match(
+      text,
+      /^Return-Path: <sender@example\.org>\r\nReceived: from client\.example \(unix\)\r\n\tby test\.example/,
+    );
     assert.ok(text.endsWith('\r\n\r\n.dot line\r\nbody\r\n'), 'dot-unstuffed body stored');
   } finally {
     await t.done();
@@ -191,7 +204,8 @@ test('over quota: 452 4.2.2 once usage exceeds the limit; IGNOREQUOTA delivers; 
       c.send('RCPT TO:<quota>\r\n');
       assert.match(await c.reply(), perm ? /^552 5\.2\.2 Over quota/ : /^452 4\.2\.2 Over quota/);
       c.send('RCPT TO:<quota> IGNOREQUOTA\r\nRCPT TO:<fred>\r\nDATA\r\n' + mail('q2') + '.\r\n');
-      for (const re of [/^250 2\.1\.5/, /^250 2\.1\.5/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+      for (const re of [/^250 2\.1\.5/, /^250 2\.1\.5/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/])
+        assert.match(await c.reply(), re);
       await c.close();
       assert.equal(count(t.store, 'user.quota'), 2);
     } finally {
@@ -208,11 +222,15 @@ test('duplicate suppression: same Message-ID to the same mailbox is stored once'
     c.send('LHLO x\r\n');
     await c.reply();
     for (let i = 0; i < 2; i++) {
-      c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<fred+nosuch>\r\nDATA\r\n' + mail('dup-1') + '.\r\n');
-      for (const re of [/^250/, /^250/, /^250/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+      c.send(
+        'MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<fred+nosuch>\r\nDATA\r\n' + mail('dup-1') + '.\r\n',
+      );
+      for (const re of [/^250/, /^250/, /^250/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/])
+        assert.match(await c.reply(), re);
     }
     c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<bob>\r\nDATA\r\n' + mail('DUP-1') + '.\r\n');
-    for (const re of [/^250/, /^250/, /^250/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+    for (const re of [/^250/, /^250/, /^250/, /^354/, /^250 2\.1\.5/, /^250 2\.1\.5/])
+      assert.match(await c.reply(), re);
     await c.close();
     assert.equal(count(t.store, 'user.fred'), 2, 'dup-1 once, DUP-1 (case differs) once');
     assert.equal(count(t.store, 'user.bob'), 1);
@@ -256,7 +274,8 @@ test('autocreate_post creates the INBOX of an unknown user', async () => {
     const c = await LineClient.open({ path: t.unix.path! });
     await c.reply();
     c.send('LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<newbie>\r\nDATA\r\n' + mail('n1') + '.\r\n');
-    for (const re of [/^250-/, /^250/, /^250 2\.1\.5/, /^354/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+    for (const re of [/^250-/, /^250/, /^250 2\.1\.5/, /^354/, /^250 2\.1\.5/])
+      assert.match(await c.reply(), re);
     await c.close();
     assert.equal(count(t.store, 'user.newbie'), 1);
   } finally {

@@ -106,7 +106,9 @@ export class LmtpSession {
 
   /** Run until QUIT or end of input. Never throws. */
   async run(): Promise<void> {
-    this.write(`220 ${[this.deps.serverName, this.deps.product, 'server ready'].filter(Boolean).join(' ')}\r\n`);
+    this.write(
+      `220 ${[this.deps.serverName, this.deps.product, 'server ready'].filter(Boolean).join(' ')}\r\n`,
+    );
     try {
       while (this.phase !== 'closed') {
         const got = await this.reader.readLine();

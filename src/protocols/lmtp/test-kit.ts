@@ -28,7 +28,8 @@ export function makeSite(extra: Record<string, string | number | boolean> = {}):
     'failedloginpause: 0',
     `sasl_sasldb_path: ${join(dir, 'sasldb2')}`,
   ];
-  for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`);
+  for (const [k, v] of Object.entries(extra))
+    lines.push(`${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : v}`);
   const confPath = join(dir, 'imapd.conf');
   writeFileSync(confPath, lines.join('\n') + '\n');
   return {
@@ -102,7 +103,8 @@ export class LineClient {
         return out;
       }
       if (this.closed) throw new Error(`connection closed; unread: ${JSON.stringify(this.#buf)}`);
-      if (Date.now() > deadline) throw new Error(`no complete reply in 10 s; unread: ${JSON.stringify(this.#buf)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no complete reply in 10 s; unread: ${JSON.stringify(this.#buf)}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, 1000);
         this.#waiters.push(() => {
@@ -178,7 +180,9 @@ export interface RunningSite {
  * and smmapd listening. The site directory is world-searchable and the LMTP socket
  * world-writable, so an MTA running as another user (Postfix) can connect.
  */
-export async function startDeliverySite(extra: Record<string, string | number | boolean> = {}): Promise<RunningSite> {
+export async function startDeliverySite(
+  extra: Record<string, string | number | boolean> = {},
+): Promise<RunningSite> {
   const { chmodSync } = await import('node:fs');
   const { SasldbStore } = await import('../../auth/sasldb.js');
   const { serveForTest } = await import('../../services/harness.js');

@@ -63,10 +63,22 @@ test('greeting with APOP timestamp and CAPA before and after login', async () =>
   const t = await setup();
   try {
     const c = await LineClient.open({ port: t.srv.port });
-    assert.match(await c.line(), /^\+OK test\.example Cyrus POP3 cyrus-ts-\S+ server ready <[^>]+@test\.example>\r\n$/);
+    assert.match(
+      await c.line(),
+      /^\+OK test\.example Cyrus POP3 cyrus-ts-\S+ server ready <[^>]+@test\.example>\r\n$/,
+    );
     c.send('CAPA\r\n');
     const before = await c.multi();
-    for (const cap of ['TOP', 'UIDL', 'USER', 'PIPELINING', 'RESP-CODES', 'AUTH-RESP-CODE', 'EXPIRE NEVER', 'LOGIN-DELAY 0'])
+    for (const cap of [
+      'TOP',
+      'UIDL',
+      'USER',
+      'PIPELINING',
+      'RESP-CODES',
+      'AUTH-RESP-CODE',
+      'EXPIRE NEVER',
+      'LOGIN-DELAY 0',
+    ])
       assert.ok(before.includes(`\r\n${cap}\r\n`), `${cap} in ${before}`);
     assert.match(before, /\r\nSASL [^\r]*PLAIN/);
     assert.match(before, /\r\nIMPLEMENTATION Cyrus POP3 /);
@@ -89,22 +101,34 @@ test('STAT, LIST, UIDL, RETR (byte-stuffed), TOP, errors; pipelined', async () =
   try {
     const c = await login(t.srv.port);
     const uv = t.store.lookup('user.fred')!.uidValidity;
-    c.send('STAT\r\nLIST\r\nLIST 2\r\nLIST 9\r\nUIDL\r\nUIDL 3\r\nRETR 1\r\nTOP 1 1\r\nTOP 1 0\r\nRETR x\r\nNOOP\r\nBOGUS\r\n');
+    c.send(
+      'STAT\r\nLIST\r\nLIST 2\r\nLIST 9\r\nUIDL\r\nUIDL 3\r\nRETR 1\r\nTOP 1 1\r\nTOP 1 0\r\nRETR x\r\nNOOP\r\nBOGUS\r\n',
+    );
     const stat = await c.line();
     const m = /^\+OK 3 (\d+)\r\n$/.exec(stat);
     assert.ok(m, stat);
     const list = await c.multi();
     const sizes = [...list.matchAll(/^(\d) (\d+)\r$/gm)].map((x) => Number(x[2]));
     assert.equal(sizes.length, 3);
-    assert.equal(sizes.reduce((a, b) => a + b, 0), Number(m[1]));
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      Number(m[1]),
+    );
     assert.equal(await c.line(), `+OK 2 ${sizes[1]}\r\n`);
     assert.equal(await c.line(), '-ERR No such message\r\n');
-    assert.equal(await c.multi(), `+OK Unique-ID listing follows\r\n1 ${uv}.1\r\n2 ${uv}.2\r\n3 ${uv}.3\r\n.\r\n`);
+    assert.equal(
+      await c.multi(),
+      `+OK Unique-ID listing follows\r\n1 ${uv}.1\r\n2 ${uv}.2\r\n3 ${uv}.3\r\n.\r\n`,
+    );
     assert.equal(await c.line(), `+OK 3 ${uv}.3\r\n`);
     const retr = await c.multi();
     assert.ok(retr.startsWith('+OK'), retr);
     assert.ok(retr.includes('\r\n\r\n..starts with dot\r\nline2\r\nline3\r\n.\r\n'), retr);
-    assert.equal(Buffer.byteLength(retr.slice(retr.indexOf('\r\n') + 2, -3)) - 1, sizes[0], 'size = octets before stuffing');
+    assert.equal(
+      Buffer.byteLength(retr.slice(retr.indexOf('\r\n') + 2, -3)) - 1,
+      sizes[0],
+      'size = octets before stuffing',
+    );
     const top1 = await c.multi();
     assert.ok(top1.endsWith('\r\n\r\n..starts with dot\r\n.\r\n'), top1);
     const top0 = await c.multi();
@@ -170,7 +194,9 @@ test('bad password delayed and refused; APOP; AUTH PLAIN with initial response; 
     c.send('PASS secret\r\n');
     assert.equal(await c.line(), '-ERR Must give USER command\r\n');
     const banner = /(<[^>]+>)\r\n$/.exec(greeting)![1]!;
-    const digest = createHash('md5').update(banner + 'secret').digest('hex');
+    const digest = createHash('md5')
+      .update(banner + 'secret')
+      .digest('hex');
     c.send(`APOP fred ${digest}\r\nSTAT\r\nQUIT\r\n`);
     assert.match(await c.line(), /^\+OK Mailbox locked and ready/);
     assert.match(await c.line(), /^\+OK 3 /);

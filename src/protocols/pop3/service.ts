@@ -44,7 +44,12 @@ export function popDeps(ctx: ServiceContext, store: Store): PopDeps {
 const pop3d: BuiltinService = {
   init(ctx) {
     const store = openStore(ctx.config, { log: ctx.log });
-    workers.set(ctx, { deps: popDeps(ctx, store), store, implicitTls: ctx.argv.includes('-s'), sessions: new Set() });
+    workers.set(ctx, {
+      deps: popDeps(ctx, store),
+      store,
+      implicitTls: ctx.argv.includes('-s'),
+      sessions: new Set(),
+    });
   },
 
   async serve(socket: Socket, ctx) {
@@ -72,7 +77,10 @@ const pop3d: BuiltinService = {
         return;
       }
     }
-    session = new PopSession({ ...w.deps, log }, { stream, secure: w.implicitTls, remote: remoteOf(socket), sessionId });
+    session = new PopSession(
+      { ...w.deps, log },
+      { stream, secure: w.implicitTls, remote: remoteOf(socket), sessionId },
+    );
     w.sessions.add(session);
     try {
       await session.run();

@@ -67,7 +67,9 @@ export class PopSession {
     this.secure = conn.secure;
     this.#output = conn.stream;
     this.reader = new LineReader(conn.stream, { maxLine: MAX_COMMAND_LINE });
-    this.apopBanner = deps.apop ? `<${process.pid}.${Date.now()}.${conn.sessionId.slice(-8)}@${deps.serverName || 'localhost'}>` : null;
+    this.apopBanner = deps.apop
+      ? `<${process.pid}.${Date.now()}.${conn.sessionId.slice(-8)}@${deps.serverName || 'localhost'}>`
+      : null;
   }
 
   get log(): Logger {
@@ -154,7 +156,8 @@ export class PopSession {
       const inbox = ns.inbox(identity.userid);
       if (!store.lookup(inbox)) {
         // Cyrus autocreates the INBOX at login only when autocreate_quota is 0 or more
-        if (conf.getBytes('autocreate_quota') < 0) throw new MailError('notFound', `no INBOX for ${identity.userid}`);
+        if (conf.getBytes('autocreate_quota') < 0)
+          throw new MailError('notFound', `no INBOX for ${identity.userid}`);
         store.ensureInbox(identity.userid);
       }
       let name = inbox;
@@ -181,19 +184,25 @@ export class PopSession {
           view.close();
           throw new MailError('perm', 'no read right');
         }
-        drop = new Maildrop(view, lock, { useImapFlags: conf.getSwitch('popuseimapflags'), uidlFormat: conf.getEnum('uidl_format') });
+        drop = new Maildrop(view, lock, {
+          useImapFlags: conf.getSwitch('popuseimapflags'),
+          uidlFormat: conf.getEnum('uidl_format'),
+        });
       } catch (e) {
         lock.release();
         throw e;
       }
       this.state = { kind: 'transaction', identity, drop };
       if (minPoll > 0) this.#recordLogin(name);
-      this.log.notice(`login: ${this.conn.remote} ${identity.userid} ${name} User logged in SESSIONID=<${this.conn.sessionId}>`);
+      this.log.notice(
+        `login: ${this.conn.remote} ${identity.userid} ${name} User logged in SESSIONID=<${this.conn.sessionId}>`,
+      );
       this.line(`+OK Mailbox locked and ready SESSIONID=<${this.conn.sessionId}>`);
       return true;
     } catch (e) {
       const { line, internal } = errorLine(e);
-      if (internal) this.log.error(`login of ${identity.userid} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      if (internal)
+        this.log.error(`login of ${identity.userid} failed: ${e instanceof Error ? e.stack : String(e)}`);
       this.line(line);
       return false;
     }

@@ -15,7 +15,11 @@ const MSG = 'Subject: x\r\n.From: y\r\n\r\n.one\r\ntwo\r\n..three\r\nfour';
 
 test('RETR byte-stuffs and terminates, at every chunk size', () => {
   for (let step = 1; step <= MSG.length; step++) {
-    assert.equal(run(MSG, undefined, step), 'Subject: x\r\n..From: y\r\n\r\n..one\r\ntwo\r\n...three\r\nfour\r\n.\r\n', `step ${step}`);
+    assert.equal(
+      run(MSG, undefined, step),
+      'Subject: x\r\n..From: y\r\n\r\n..one\r\ntwo\r\n...three\r\nfour\r\n.\r\n',
+      `step ${step}`,
+    );
   }
   assert.equal(run('A: b\r\n\r\nx\r\n', undefined, 3), 'A: b\r\n\r\nx\r\n.\r\n');
   assert.equal(run('', undefined, 1), '.\r\n');
@@ -24,7 +28,14 @@ test('RETR byte-stuffs and terminates, at every chunk size', () => {
 test('TOP sends the header and n body lines', () => {
   for (let step = 1; step <= 9; step++) {
     assert.equal(run(MSG, 0, step), 'Subject: x\r\n..From: y\r\n\r\n.\r\n', `top 0 step ${step}`);
-    assert.equal(run(MSG, 2, step), 'Subject: x\r\n..From: y\r\n\r\n..one\r\ntwo\r\n.\r\n', `top 2 step ${step}`);
-    assert.equal(run(MSG, 99, step), 'Subject: x\r\n..From: y\r\n\r\n..one\r\ntwo\r\n...three\r\nfour\r\n.\r\n');
+    assert.equal(
+      run(MSG, 2, step),
+      'Subject: x\r\n..From: y\r\n\r\n..one\r\ntwo\r\n.\r\n',
+      `top 2 step ${step}`,
+    );
+    assert.equal(
+      run(MSG, 99, step),
+      'Subject: x\r\n..From: y\r\n\r\n..one\r\ntwo\r\n...three\r\nfour\r\n.\r\n',
+    );
   }
 });

@@ -54,7 +54,11 @@ async function setup() {
   const site = makeSite({ allowplaintext: false });
   mkdirSync(join(site.dir, 'certs'));
   const certs = makeTestCerts(join(site.dir, 'certs'));
-  writeFileSync(site.confPath, readFileSync(site.confPath, 'utf8') + `tls_server_cert: ${certs.serverCert}\ntls_server_key: ${certs.serverKey}\n`);
+  writeFileSync(
+    site.confPath,
+    readFileSync(site.confPath, 'utf8') +
+      `tls_server_cert: ${certs.serverCert}\ntls_server_key: ${certs.serverKey}\n`,
+  );
   const db = new SasldbStore(join(site.dir, 'sasldb2'));
   await db.setPassword('fred', 'secret');
   db.close();

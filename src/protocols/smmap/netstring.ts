@@ -8,9 +8,7 @@
  */
 
 export type NetstringResult =
-  | { kind: 'value'; value: Buffer }
-  | { kind: 'more' }
-  | { kind: 'error'; reason: string };
+  { kind: 'value'; value: Buffer } | { kind: 'more' } | { kind: 'error'; reason: string };
 
 export class NetstringParser {
   #buf: Buffer = Buffer.alloc(0);

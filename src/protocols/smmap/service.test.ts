@@ -51,14 +51,19 @@ test('socketmap answers OK / NOTFOUND / TEMP (over quota) / PERM, TCP and unix',
     await store.append(admin, 'user.full', Buffer.from('Subject: x\r\n\r\nx\r\n'), { ignoreQuota: true });
     const clients = trackClients();
     const tcp = await serveForTest(smmapd, { config: site.conf('smmap') });
-    const unix = await serveForTest(smmapd, { config: site.conf('smmap'), path: join(site.dir, 'smmap.sock') });
+    const unix = await serveForTest(smmapd, {
+      config: site.conf('smmap'),
+      path: join(site.dir, 'smmap.sock'),
+    });
     try {
       for (const target of [{ port: tcp.port }, { path: unix.path! }]) {
         const c = await LineClient.open(target);
         const replies = readNetstrings(c, 5);
         c.send(
           Buffer.concat(
-            ['cyrus fred', 'cyrus Fred+anything@example.org', 'cyrus ghost', 'cyrus full', 'cyrus "a b"'].map(netstring),
+            ['cyrus fred', 'cyrus Fred+anything@example.org', 'cyrus ghost', 'cyrus full', 'cyrus "a b"'].map(
+              netstring,
+            ),
           ),
         );
         assert.deepEqual(await replies, [

@@ -18,7 +18,8 @@ export const auth: LmtpCommand = {
     const authn = s.deps.auth;
     if (!authn) return s.send(R.mechUnknown);
     if (s.authenticated) return s.send(R.alreadyAuth);
-    if (s.txn) return s.send({ code: 503, enhanced: '5.5.1', text: 'AUTH not permitted during a mail transaction' });
+    if (s.txn)
+      return s.send({ code: 503, enhanced: '5.5.1', text: 'AUTH not permitted during a mail transaction' });
     const [mech = '', initial, extra] = arg.split(' ');
     if (mech === '' || extra !== undefined) return s.send(R.paramSyntax);
     let ex;

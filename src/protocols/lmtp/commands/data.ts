@@ -41,11 +41,16 @@ export const data: LmtpCommand = {
         authenticated: s.authenticated,
         sessionId: s.conn.sessionId,
       });
-    const spool = await spoolData(s.reader, conf.getString('temp_path') ?? '/tmp', Buffer.from(prefix, 'latin1'), {
-      maxSize: conf.getBytes('maxmessagesize'),
-      munge8bit: conf.getSwitch('munge8bit'),
-      reject8bit: conf.getSwitch('reject8bit'),
-    });
+    const spool = await spoolData(
+      s.reader,
+      conf.getString('temp_path') ?? '/tmp',
+      Buffer.from(prefix, 'latin1'),
+      {
+        maxSize: conf.getBytes('maxmessagesize'),
+        munge8bit: conf.getSwitch('munge8bit'),
+        reject8bit: conf.getSwitch('reject8bit'),
+      },
+    );
     try {
       if (!spool.complete) {
         s.log.notice('connection lost during DATA');
@@ -66,7 +71,8 @@ export const data: LmtpCommand = {
           else s.send(R.rcptOk, `SESSIONID=<${s.conn.sessionId}>`);
         } catch (e) {
           const { reply, internal } = replyForError(e, perm);
-          if (internal) s.log.error(`delivery to ${r.address} failed: ${e instanceof Error ? e.stack : String(e)}`);
+          if (internal)
+            s.log.error(`delivery to ${r.address} failed: ${e instanceof Error ? e.stack : String(e)}`);
           else s.log.notice(`delivery to ${r.address} failed: ${(e as Error).message}`);
           s.send(reply, internal ? `(session ${s.conn.sessionId})` : undefined);
         }

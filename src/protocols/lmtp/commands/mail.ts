@@ -26,7 +26,8 @@ export const mail: LmtpCommand = {
       if (name === 'SIZE' && value !== null && /^[0-9]{1,15}$/.test(value)) size = Number(value);
       else if (name === 'BODY' && value !== null && /^(7BIT|8BITMIME)$/i.test(value))
         body = value.toUpperCase() as '7BIT' | '8BITMIME';
-      else if (name === 'AUTH' && value !== null) continue; // RFC 4954 5: informational
+      else if (name === 'AUTH' && value !== null)
+        continue; // RFC 4954 5: informational
       else {
         s.send(R.unknownParams);
         return;

@@ -49,7 +49,8 @@ export const rcpt: LmtpCommand = {
       if (internal) s.log.error(`RCPT ${p.address}: ${String(e)}`);
       else s.log.info(`RCPT ${p.address} refused: ${(e as Error).message}`);
       if (reply === R.userUnknown) s.send(reply, undefined, USER_UNKNOWN_PREAMBLE);
-      else if (reply === R.overQuotaPerm || reply === R.overQuotaTemp) s.send(reply, `SESSIONID=<${s.conn.sessionId}>`);
+      else if (reply === R.overQuotaPerm || reply === R.overQuotaTemp)
+        s.send(reply, `SESSIONID=<${s.conn.sessionId}>`);
       else s.send(reply);
     }
   },

@@ -23,7 +23,8 @@ export const capa: PopCommand = {
     lines.push(`LOGIN-DELAY ${Math.max(0, conf.getDuration('popminpoll'))}`);
     lines.push('TOP', 'UIDL', 'PIPELINING', 'RESP-CODES', 'AUTH-RESP-CODE');
     if (before && auth.plaintextAllowed(s.secure)) lines.push('USER');
-    if (s.deps.product && (!before || conf.getEnum('serverinfo') === 'on')) lines.push(`IMPLEMENTATION ${s.deps.product}`);
+    if (s.deps.product && (!before || conf.getEnum('serverinfo') === 'on'))
+      lines.push(`IMPLEMENTATION ${s.deps.product}`);
     s.write(`+OK List of capabilities follows\r\n${lines.map((l) => l + '\r\n').join('')}.\r\n`);
   },
 };

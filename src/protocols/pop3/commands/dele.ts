@@ -13,7 +13,10 @@ export const dele: PopCommand = {
     const m = s.message(args[0]);
     if (!m) return;
     const { conf, store } = s.deps;
-    if (conf.getSwitch('popuseacl') && !store.rights(s.state.identity, s.state.drop.view.info.name).includes('t')) {
+    if (
+      conf.getSwitch('popuseacl') &&
+      !store.rights(s.state.identity, s.state.drop.view.info.name).includes('t')
+    ) {
       return s.line('-ERR [SYS/PERM] Permission denied');
     }
     m.deleted = true;

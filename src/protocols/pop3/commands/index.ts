@@ -28,5 +28,8 @@ export interface PopCommand {
 }
 
 export const COMMANDS: ReadonlyMap<string, PopCommand> = new Map(
-  [user, pass, apop, auth, stls, capa, stat, list, retr, top, dele, rset, noop, uidl, quit].map((c) => [c.verb, c]),
+  [user, pass, apop, auth, stls, capa, stat, list, retr, top, dele, rset, noop, uidl, quit].map((c) => [
+    c.verb,
+    c,
+  ]),
 );
