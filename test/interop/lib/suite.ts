@@ -62,8 +62,9 @@ export interface Suite {
   pid: number;
   /** master's log lines (stdout and stderr), for failure messages */
   log: string[];
-  /** create (or replace) a user with the real cyr_saslpasswd */
-  addUser(user: string, pass: string): Promise<void>;
+  /** create (or replace) a user with the real cyr_saslpasswd (`keepCleartext`: -k, for
+   *  CRAM-MD5 and APOP) */
+  addUser(user: string, pass: string, opts?: { keepCleartext?: boolean }): Promise<void>;
   /** SIGTERM master, wait until it and all its descendants are gone, remove the temp dir */
   stop(opts?: { keepDir?: boolean }): Promise<void>;
 }
@@ -248,8 +249,9 @@ export async function startSuite(opts: SuiteOptions = {}): Promise<Suite> {
     certFile: cert,
     pid,
     log,
-    async addUser(user, pass) {
-      const r = await run(process.execPath, [SASLPASSWD_JS, '-C', conf, '-p', '-c', user], {
+    async addUser(user, pass, userOpts = {}) {
+      const flags = ['-p', '-c', ...(userOpts.keepCleartext ? ['-k'] : [])];
+      const r = await run(process.execPath, [SASLPASSWD_JS, '-C', conf, ...flags, user], {
         input: `${pass}\n`,
       });
       if (r.code !== 0) throw new Error(`cyr_saslpasswd -c ${user} exited ${r.code}: ${r.err}${r.out}`);
