@@ -1,0 +1,74 @@
+/**
+ * The three servers of a comparison, started one after another with the same users, and the
+ * shared steps every workload needs: argument parsing and loading a mailbox over LMTP.
+ *
+ * Owns: `forEachServer` (ensurePeers, start, run, stop — a peer that is unavailable or fails
+ * to start is skipped with the reason in the table's notes), `numArg`, `loadMailbox`.
+ */
+import { ensurePeers, startCyrus, startDovecot, type PeerOptions, type PeerServer } from '../peers.js';
+import { startOurs } from '../ours.js';
+import { deliverAll } from './lmtp-client.js';
+import { makeMessage } from './messages.js';
+import type { Results } from './results.js';
+
+export function numArg(args: string[], name: string, def: number): number {
+  const i = args.indexOf(name);
+  if (i < 0) return def;
+  const v = Number(args[i + 1]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} wants a number, got ${args[i + 1] ?? 'nothing'}`);
+  return v;
+}
+
+/** `--only ours,dovecot` limits the servers (for debugging a single one). */
+function only(args: string[]): string[] | null {
+  const i = args.indexOf('--only');
+  return i >= 0 && args[i + 1] ? args[i + 1]!.split(',') : null;
+}
+
+export async function forEachServer(
+  args: string[],
+  opts: PeerOptions,
+  results: Results,
+  run: (s: PeerServer) => Promise<void>,
+): Promise<void> {
+  const want = only(args);
+  const peers = ensurePeers();
+  const starters: [string, string | null, (o: PeerOptions) => Promise<PeerServer>][] = [
+    ['ours', null, startOurs],
+    ['dovecot', peers.dovecot, startDovecot],
+    ['cyrus', peers.cyrus, startCyrus],
+  ];
+  for (const [name, unavailable, start] of starters) {
+    if (want && !want.includes(name)) continue;
+    if (unavailable) {
+      results.note(`${name} skipped: ${unavailable}`);
+      console.error(`${name}: skipped (${unavailable})`);
+      continue;
+    }
+    console.error(`${name}: starting with ${opts.users} users`);
+    let srv: PeerServer;
+    try {
+      srv = await start(opts);
+    } catch (e) {
+      results.note(`${name} skipped: it did not start: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    try {
+      await run(srv);
+    } catch (e) {
+      results.note(`${name}: run aborted: ${e instanceof Error ? e.message : String(e)}`);
+      console.error(`${name}: run aborted`, e);
+    } finally {
+      await srv.stop();
+    }
+  }
+}
+
+/**
+ * Deliver `count` generated messages (seed, indexes 0..count-1) to `user` over LMTP with 4
+ * connections; returns messages per second.
+ */
+export async function loadMailbox(srv: PeerServer, user: string, count: number, seed: number, tag: string): Promise<number> {
+  const secs = await deliverAll(srv.lmtp, count, 4, () => user, (i) => makeMessage(i, { seed, to: `${user}@localhost`, tag }));
+  return count / secs;
+}
