@@ -24,10 +24,10 @@ after(async () => {
 });
 
 /** a fresh user with `count` delivered messages */
-async function userWith(count: number): Promise<{ user: string; pass: string }> {
+async function userWith(count: number, keepCleartext = false): Promise<{ user: string; pass: string }> {
   const user = `fm${++n}`;
   const pass = `pw-${user}-x`;
-  await suite.addUser(user, pass);
+  await suite.addUser(user, pass, { keepCleartext });
   for (let i = 1; i <= count; i++)
     await lmtpDeliver(suite.lmtpSocket, user, message(`fetch me ${i}`, `body ${i} of ${user}`));
   return { user, pass };
@@ -135,4 +135,14 @@ test('fetchmail over POP3 with --keep and UIDL: a second run fetches only the ne
   // fetchmail exits 1 when there was no new mail
   assert.equal(third.code, 1, third.log);
   assert.equal(third.msgs.length, 0, third.log);
+});
+
+test('fetchmail with protocol APOP (user made with cyr_saslpasswd -k) retrieves the mail', async () => {
+  const { user, pass } = await userWith(1, true);
+  const r = await fetchmail(
+    `poll 127.0.0.1 port ${suite.ports.pop3} protocol APOP user "${user}" password "${pass}" sslproto ''`,
+  );
+  assert.equal(r.code, 0, r.log);
+  assert.match(r.log, /APOP \S+ [0-9a-f]{32}/, 'fetchmail sent APOP with an MD5 digest');
+  assert.deepEqual(subjects(r.msgs), ['fetch me 1'], r.log);
 });

@@ -20,7 +20,7 @@ let suite: Suite;
 let rc: string;
 
 before(async () => {
-  suite = await startSuite({ services: ['imap', 'lmtpunix'] });
+  suite = await startSuite({ services: ['imap', 'imaps', 'pop3', 'lmtpunix'] });
   await suite.addUser(USER, PASS);
   for (const s of ['alpha', 'bravo', 'charlie'])
     await lmtpDeliver(suite.lmtpSocket, USER, message(`mutt ${s}`, `the ${s} body`));
@@ -30,6 +30,8 @@ before(async () => {
     [
       `set imap_user = "${USER}"`,
       `set imap_pass = "${PASS}"`,
+      `set pop_user = "${USER}"`,
+      `set pop_pass = "${PASS}"`,
       `set folder = "imap://localhost:${suite.ports.imap}/"`,
       'set spoolfile = "+INBOX"',
       'set ssl_starttls = yes',
@@ -54,9 +56,9 @@ after(async () => {
   await suite.stop();
 });
 
-/** run mutt on the INBOX in a pty, executing `keys` (push syntax) */
-function mutt(keys: string): Promise<RunResult> {
-  const cmd = `mutt -n -F ${rc} -f '+INBOX' -e 'push "${keys}"'`;
+/** run mutt on a folder (default the IMAP INBOX) in a pty, executing `keys` (push syntax) */
+function mutt(keys: string, folder = '+INBOX'): Promise<RunResult> {
+  const cmd = `mutt -n -F ${rc} -f '${folder}' -e 'push "${keys}"'`;
   return run('script', ['-qec', cmd, '/dev/null'], {
     env: { ...process.env, TERM: 'xterm', HOME: suite.dir, COLUMNS: '120', LINES: '40' },
     timeoutMs: 30_000,
@@ -88,4 +90,34 @@ test('mutt flags one message and deletes another; the server shows both changes'
   assert.deepEqual(subjects, ['mutt alpha', 'mutt charlie'], 'bravo expunged');
   assert.ok(left[0]!.flags.includes('\\Flagged'), `alpha flagged: ${left[0]!.flags.join(' ')}`);
   assert.ok(!left[1]!.flags.includes('\\Flagged'));
+});
+
+test('mutt over imaps:// (implicit TLS) pipes a message', async () => {
+  const out = join(suite.dir, 'imaps.txt');
+  const r = await mutt(
+    `<tag-pattern>~s charlie<enter><tag-prefix><pipe-message>cat > ${out}<enter><quit>`,
+    `imaps://localhost:${suite.ports.imaps}/INBOX`,
+  );
+  assert.equal(r.code, 0, `mutt exited ${r.code ?? r.signal}:\n${r.out}`);
+  assert.ok(existsSync(out), `nothing piped; screen:\n${r.out}`);
+  assert.match(readFileSync(out, 'utf8'), /the charlie body/);
+});
+
+test('mutt over pop:// (STLS) reads the maildrop and deletes a message with DELE', async () => {
+  await lmtpDeliver(suite.lmtpSocket, USER, message('mutt delta', 'the delta body'));
+  const out = join(suite.dir, 'pop.txt');
+  const r = await mutt(
+    `<tag-pattern>~s delta<enter><tag-prefix><pipe-message>cat > ${out}<enter>` +
+      `<untag-pattern>~A<enter><delete-pattern>~s delta<enter><quit>`,
+    `pop://localhost:${suite.ports.pop3}/`,
+  );
+  assert.equal(r.code, 0, `mutt exited ${r.code ?? r.signal}:\n${r.out}`);
+  assert.ok(existsSync(out), `nothing piped; screen:\n${r.out}`);
+  assert.match(readFileSync(out, 'utf8'), /the delta body/);
+  const left = await imapMailbox(suite.ports.imap!, USER, PASS);
+  assert.deepEqual(
+    left.map((m) => /^Subject: (.*)$/m.exec(m.text)?.[1]?.trim()),
+    ['mutt alpha', 'mutt charlie'],
+    'delta deleted through POP3',
+  );
 });
