@@ -10,7 +10,8 @@ import { serveForTest, type TestServer } from '../../services/harness.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
 import lmtpd from './service.js';
-import { LineClient, mail, makeSite, trackClients, type Site } from './test-kit.js';
+import { readdirSync } from 'node:fs';
+import { LineClient, mail, makeSite, messageTexts, trackClients, type Site } from './test-kit.js';
 
 const admin = { userid: 'cyrus', isAdmin: true, groups: [] };
 
@@ -278,6 +279,50 @@ test('autocreate_post creates the INBOX of an unknown user', async () => {
       assert.match(await c.reply(), re);
     await c.close();
     assert.equal(count(t.store, 'user.newbie'), 1);
+  } finally {
+    await t.done();
+  }
+});
+
+test('CHUNKING: BDAT chunks, LAST gives one reply per recipient; refused chunks are still consumed', async () => {
+  const t = await setup();
+  try {
+    const c = await LineClient.open({ path: t.unix.path! });
+    await c.reply();
+    c.send('LHLO x\r\n');
+    assert.match(await c.reply(), /250-CHUNKING\r\n/);
+    const msg = mail('bdat-1', '.no stuffing here\r\nend\r\n');
+    const cut = 30;
+    c.send(`BDAT 5\r\nhello`); // no transaction: 503 after the 5 octets
+    assert.match(await c.reply(), /^503 5\.5\.1 Need MAIL/);
+    c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<bob>\r\n');
+    for (let i = 0; i < 3; i++) assert.match(await c.reply(), /^250/);
+    c.send(`BDAT ${cut}\r\n${msg.slice(0, cut)}BDAT ${msg.length - cut} LAST\r\n${msg.slice(cut)}NOOP\r\n`);
+    assert.equal(await c.reply(), `250 2.0.0 ${cut} octets received\r\n`);
+    assert.match(await c.reply(), /^250 2\.1\.5 ok SESSIONID/);
+    assert.match(await c.reply(), /^250 2\.1\.5 ok SESSIONID/);
+    assert.equal(await c.reply(), '250 2.0.0 ok\r\n');
+    // a chunked transaction abandoned by RSET leaves no spool behind; DATA after BDAT is refused
+    c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nBDAT 3\r\nabcDATA\r\nRSET\r\n');
+    for (const re of [
+      /^250/,
+      /^250/,
+      /^250 2\.0\.0 3 octets/,
+      /^503 5\.5\.1 DATA not allowed after BDAT/,
+      /^250 2\.0\.0 ok/,
+    ])
+      assert.match(await c.reply(), re);
+    await c.close();
+    const texts = messageTexts(t.store, 'user.fred');
+    assert.equal(texts.length, 1);
+    assert.ok(texts[0]!.endsWith('\r\n\r\n.no stuffing here\r\nend\r\n'), texts[0]);
+    assert.equal(count(t.store, 'user.bob'), 1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      readdirSync(t.site.dir).filter((f) => /^lmtp\.\d+\./.test(f)),
+      [],
+      'no spool files left',
+    );
   } finally {
     await t.done();
   }

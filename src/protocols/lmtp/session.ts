@@ -14,6 +14,7 @@ import type { Identity } from '../../store/api.js';
 import type { DeliverDeps } from './deliver.js';
 import { LineReader } from '../../net/lines.js';
 import type { ResolvedRecipient } from './recipient.js';
+import type { SpoolWriter } from './spool.js';
 import { formatReply, R, type Reply } from './replies.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -49,6 +50,8 @@ export interface Transaction {
   size: number;
   body: '7BIT' | '8BITMIME' | 'BINARYMIME';
   rcpts: ResolvedRecipient[];
+  /** the spool being filled by BDAT chunks (RFC 3030), once the first BDAT arrived */
+  chunks?: SpoolWriter;
 }
 
 export type Phase = 'greeted' | 'ready' | 'closed';
@@ -101,6 +104,8 @@ export class LmtpSession {
   }
 
   resetTransaction(): void {
+    // an unfinished BDAT spool is removed (RSET, LHLO, new transaction, end of session)
+    if (this.txn?.chunks) void this.txn.chunks.abort();
     this.txn = null;
   }
 
@@ -123,6 +128,7 @@ export class LmtpSession {
       this.log.error(`session failed: ${String(e)}`);
       this.write(formatReply(R.temp));
     }
+    this.resetTransaction();
     this.phase = 'closed';
   }
 

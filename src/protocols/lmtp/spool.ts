@@ -4,7 +4,8 @@
  * recipient's copy is then appended from that file. Past the size limit the reader keeps
  * consuming until the final dot; the verdict says what went wrong.
  *
- * Owns: the spool file's life (create, write, remove) and the reading loop of DATA.
+ * Owns: the spool file's life (create, write, remove), the reading loop of DATA and the
+ * piecewise writer BDAT uses.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -81,26 +82,67 @@ async function spoolMessage(
   prefix: Buffer,
   opts: FilterOptions,
 ): Promise<{ path: string; verdict: FilterVerdict }> {
-  const path = spoolPath(tempDir);
-  const ws = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-  const failed = new Promise<never>((_, reject) => ws.once('error', reject));
-  failed.catch(() => undefined);
-  const filter = new MessageFilter(opts);
+  const w = await SpoolWriter.open(tempDir, prefix, opts);
   try {
-    await Promise.race([write(ws, [prefix]), failed]);
-    for await (const chunk of source) {
-      const out = filter.push(chunk);
-      if (out.length > 0) await Promise.race([write(ws, out), failed]);
-    }
-    const last = filter.end();
-    if (last.out.length > 0) await Promise.race([write(ws, last.out), failed]);
-    ws.end();
-    await Promise.race([once(ws, 'finish'), failed]);
-    return { path, verdict: last.verdict };
+    for await (const chunk of source) await w.write(chunk);
+    return { path: w.path, verdict: await w.finish() };
   } catch (e) {
-    ws.destroy();
-    await removeSpool(path);
+    await w.abort();
     throw e;
+  }
+}
+
+/**
+ * A spool file being filled piece by piece (BDAT chunks arrive in several commands):
+ * every piece goes through the same MessageFilter; `finish` closes the file and gives the
+ * verdict, `abort` removes it.
+ */
+export class SpoolWriter {
+  readonly path: string;
+  readonly #ws: WriteStream;
+  readonly #failed: Promise<never>;
+  readonly #filter: MessageFilter;
+
+  private constructor(path: string, ws: WriteStream, filter: MessageFilter) {
+    this.path = path;
+    this.#ws = ws;
+    this.#filter = filter;
+    this.#failed = new Promise<never>((_, reject) => ws.once('error', reject));
+    this.#failed.catch(() => undefined);
+  }
+
+  static async open(tempDir: string, prefix: Buffer, opts: FilterOptions): Promise<SpoolWriter> {
+    const path = spoolPath(tempDir);
+    const w = new SpoolWriter(
+      path,
+      createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+      new MessageFilter(opts),
+    );
+    try {
+      await Promise.race([write(w.#ws, [prefix]), w.#failed]);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    return w;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    const out = this.#filter.push(chunk);
+    if (out.length > 0) await Promise.race([write(this.#ws, out), this.#failed]);
+  }
+
+  async finish(): Promise<FilterVerdict> {
+    const last = this.#filter.end();
+    if (last.out.length > 0) await Promise.race([write(this.#ws, last.out), this.#failed]);
+    this.#ws.end();
+    await Promise.race([once(this.#ws, 'finish'), this.#failed]);
+    return last.verdict;
+  }
+
+  async abort(): Promise<void> {
+    this.#ws.destroy();
+    await removeSpool(this.path);
   }
 }
 

@@ -10,7 +10,8 @@ import { deliverOne } from '../deliver.js';
 import { removeSpool, spoolData } from '../spool.js';
 import { R, replyForError, type Reply } from '../replies.js';
 import { receivedHeader } from '../trace.js';
-import type { FilterProblem } from '../message-filter.js';
+import type { FilterOptions, FilterProblem, FilterVerdict } from '../message-filter.js';
+import type { LmtpSession, Transaction } from '../session.js';
 
 const PROBLEM_REPLY: Record<FilterProblem, Reply> = {
   tooBig: R.sizeExceeded,
@@ -18,6 +19,60 @@ const PROBLEM_REPLY: Record<FilterProblem, Reply> = {
   nul: R.nul,
   eightBitHeader: R.eightBitHeader,
 };
+
+/** Return-Path and Received, written before the message in the spool */
+export function tracePrefix(s: LmtpSession, txn: Transaction): Buffer {
+  return Buffer.from(
+    `Return-Path: <${txn.from}>\r\n` +
+      receivedHeader({
+        lhlo: s.lhloHost,
+        remote: s.conn.remote,
+        serverName: s.deps.serverName,
+        product: s.deps.product,
+        secure: s.secure,
+        authenticated: s.authenticated,
+        sessionId: s.conn.sessionId,
+      }),
+    'latin1',
+  );
+}
+
+export function filterOptions(s: LmtpSession): FilterOptions {
+  const conf = s.deps.conf;
+  return {
+    maxSize: conf.getBytes('maxmessagesize'),
+    munge8bit: conf.getSwitch('munge8bit'),
+    reject8bit: conf.getSwitch('reject8bit'),
+  };
+}
+
+/** After the whole message is spooled: one reply per accepted recipient, in RCPT order. */
+export async function deliverSpooled(
+  s: LmtpSession,
+  txn: Transaction,
+  path: string,
+  verdict: FilterVerdict,
+): Promise<void> {
+  const perm = s.deps.conf.getSwitch('lmtp_over_quota_perm_failure');
+  const envelope = { from: txn.from, poster: s.identity?.userid ?? 'postman' };
+  for (const r of txn.rcpts) {
+    if (verdict.problem) {
+      s.send(PROBLEM_REPLY[verdict.problem]);
+      continue;
+    }
+    try {
+      const out = await deliverOne(s.deps, r, envelope, path, verdict.messageId);
+      if (out.kind === 'rejected') s.send({ ...R.permission, text: out.reason || 'Message rejected' });
+      else s.send(R.rcptOk, `SESSIONID=<${s.conn.sessionId}>`);
+    } catch (e) {
+      const { reply, internal } = replyForError(e, perm);
+      if (internal)
+        s.log.error(`delivery to ${r.address} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      else s.log.notice(`delivery to ${r.address} failed: ${(e as Error).message}`);
+      s.send(reply, internal ? `(session ${s.conn.sessionId})` : undefined);
+    }
+  }
+}
 
 export const data: LmtpCommand = {
   verb: 'DATA',
@@ -27,29 +82,14 @@ export const data: LmtpCommand = {
     const txn = s.txn;
     if (!txn) return s.send(R.needMail);
     if (arg.trim() !== '') return s.send(R.paramSyntax);
+    if (txn.chunks) return s.send({ code: 503, enhanced: '5.5.1', text: 'DATA not allowed after BDAT' });
     if (txn.rcpts.length === 0) return s.send(R.noRecipients);
     s.send(R.goAhead);
-    const conf = s.deps.conf;
-    const prefix =
-      `Return-Path: <${txn.from}>\r\n` +
-      receivedHeader({
-        lhlo: s.lhloHost,
-        remote: s.conn.remote,
-        serverName: s.deps.serverName,
-        product: s.deps.product,
-        secure: s.secure,
-        authenticated: s.authenticated,
-        sessionId: s.conn.sessionId,
-      });
     const spool = await spoolData(
       s.reader,
-      conf.getString('temp_path') ?? '/tmp',
-      Buffer.from(prefix, 'latin1'),
-      {
-        maxSize: conf.getBytes('maxmessagesize'),
-        munge8bit: conf.getSwitch('munge8bit'),
-        reject8bit: conf.getSwitch('reject8bit'),
-      },
+      s.deps.conf.getString('temp_path') ?? '/tmp',
+      tracePrefix(s, txn),
+      filterOptions(s),
     );
     try {
       if (!spool.complete) {
@@ -57,26 +97,7 @@ export const data: LmtpCommand = {
         s.close();
         return;
       }
-      const problem = spool.verdict.problem;
-      const perm = conf.getSwitch('lmtp_over_quota_perm_failure');
-      const envelope = { from: txn.from, poster: s.identity?.userid ?? 'postman' };
-      for (const r of txn.rcpts) {
-        if (problem) {
-          s.send(PROBLEM_REPLY[problem]);
-          continue;
-        }
-        try {
-          const out = await deliverOne(s.deps, r, envelope, spool.path, spool.verdict.messageId);
-          if (out.kind === 'rejected') s.send({ ...R.permission, text: out.reason || 'Message rejected' });
-          else s.send(R.rcptOk, `SESSIONID=<${s.conn.sessionId}>`);
-        } catch (e) {
-          const { reply, internal } = replyForError(e, perm);
-          if (internal)
-            s.log.error(`delivery to ${r.address} failed: ${e instanceof Error ? e.stack : String(e)}`);
-          else s.log.notice(`delivery to ${r.address} failed: ${(e as Error).message}`);
-          s.send(reply, internal ? `(session ${s.conn.sessionId})` : undefined);
-        }
-      }
+      await deliverSpooled(s, txn, spool.path, spool.verdict);
     } finally {
       s.resetTransaction();
       await removeSpool(spool.path);

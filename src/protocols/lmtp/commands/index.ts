@@ -7,6 +7,7 @@ import { lhlo } from './lhlo.js';
 import { mail } from './mail.js';
 import { rcpt } from './rcpt.js';
 import { data } from './data.js';
+import { bdat } from './bdat.js';
 import { rset } from './rset.js';
 import { noop } from './noop.js';
 import { quit } from './quit.js';
@@ -24,5 +25,5 @@ export interface LmtpCommand {
 }
 
 export const COMMANDS: ReadonlyMap<string, LmtpCommand> = new Map(
-  [lhlo, mail, rcpt, data, rset, noop, quit, vrfy, auth, starttls].map((c) => [c.verb, c]),
+  [lhlo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, auth, starttls].map((c) => [c.verb, c]),
 );

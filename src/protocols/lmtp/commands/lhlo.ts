@@ -1,6 +1,6 @@
 /**
  * LHLO <domain>  (RFC 2033 4.1): like EHLO; the reply lists the service extensions.
- *   250-<servername> / 250-8BITMIME / 250-ENHANCEDSTATUSCODES / 250-PIPELINING /
+ *   250-<servername> / 250-8BITMIME / 250-ENHANCEDSTATUSCODES / 250-PIPELINING / 250-CHUNKING /
  *   250-SIZE [<max>] / 250-STARTTLS / 250-AUTH <mechs> / 250-IGNOREQUOTA / 250 Ok SESSIONID=<id>
  * A new LHLO resets the transaction (RFC 5321 4.1.4).
  */
@@ -21,7 +21,13 @@ export const lhlo: LmtpCommand = {
     s.resetTransaction();
     s.phase = 'ready';
     const max = s.deps.conf.getBytes('maxmessagesize');
-    const lines = [s.deps.serverName || 'localhost', '8BITMIME', 'ENHANCEDSTATUSCODES', 'PIPELINING'];
+    const lines = [
+      s.deps.serverName || 'localhost',
+      '8BITMIME',
+      'ENHANCEDSTATUSCODES',
+      'PIPELINING',
+      'CHUNKING',
+    ];
     lines.push(max > 0 ? `SIZE ${max}` : 'SIZE');
     if (s.deps.startTls && !s.secure) lines.push('STARTTLS');
     if (s.deps.auth && !s.authenticated) {
