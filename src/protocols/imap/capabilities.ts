@@ -55,7 +55,7 @@ export interface CapabilityState {
 }
 
 export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
-  const caps = ['IMAP4rev1', conf.getSwitch('literalminus') ? 'LITERAL-' : 'LITERAL+', 'ID', 'ENABLE'];
+  const caps = ['IMAP4rev1', 'IMAP4rev2', conf.getSwitch('literalminus') ? 'LITERAL-' : 'LITERAL+', 'ID', 'ENABLE'];
   if (!st.authenticated) {
     if (st.tlsAvailable && !st.secure && conf.getSwitch('allowstarttls')) caps.push('STARTTLS');
     if ((conf.getSwitch('tls_required') && !st.secure) || !st.plaintextAllowed) caps.push('LOGINDISABLED');

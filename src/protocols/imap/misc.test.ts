@@ -66,7 +66,7 @@ test('capabilities: suppress_capabilities, literalminus, allowplaintext → LOGI
     assert.ok(caps.includes('LITERAL-') && !caps.includes('LITERAL+'));
     for (const c of POST_AUTH) if (c !== 'MOVE' && c !== 'ESEARCH') assert.ok(caps.includes(c), c);
     const pre = capabilities(srv.conf, { authenticated: false, secure: false, tlsAvailable: false, mechanisms: ['SCRAM-SHA-256'], plaintextAllowed: false });
-    assert.deepEqual(pre, ['IMAP4rev1', 'LITERAL-', 'ID', 'ENABLE', 'LOGINDISABLED', 'AUTH=SCRAM-SHA-256', 'SASL-IR']);
+    assert.deepEqual(pre, ['IMAP4rev1', 'IMAP4rev2', 'LITERAL-', 'ID', 'ENABLE', 'LOGINDISABLED', 'AUTH=SCRAM-SHA-256', 'SASL-IR']);
   } finally {
     await srv.stop();
   }

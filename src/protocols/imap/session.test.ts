@@ -17,7 +17,7 @@ const MSG =
 test('greeting carries capabilities; CAPABILITY before and after login', async () => {
   const c = await RawClient.connect(srv.port);
   const g = await c.line();
-  assert.match(g, /^\* OK \[CAPABILITY IMAP4rev1 LITERAL\+ ID ENABLE .*AUTH=PLAIN.* SASL-IR\] imap\.test Cyrus-TS IMAP server ready$/);
+  assert.match(g, /^\* OK \[CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL\+ ID ENABLE .*AUTH=PLAIN.* SASL-IR\] imap\.test Cyrus-TS IMAP server ready$/);
   const r = await c.cmd('CAPABILITY');
   assert.match(r.lines[0]!, /^\* CAPABILITY IMAP4rev1 /);
   assert.equal(r.tagged, 'OK Completed');
@@ -241,4 +241,19 @@ test('COMPRESS DEFLATE: both directions compressed after OK; not offered twice',
   assert.match(await send('c2 COMPRESS DEFLATE', 'c2'), /^c2 NO \[COMPRESSIONACTIVE\]/);
   assert.match(await send('c3 LIST "" INBOX', 'c3'), /\* LIST \(.*\) "\/" INBOX\r\nc3 OK/);
   sock.destroy();
+});
+
+test('ENABLE IMAP4rev2: UTF-8 names, no RECENT, LIST in SELECT, ESEARCH for SEARCH', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.login();
+  assert.deepEqual((await c.cmd('ENABLE IMAP4rev2')).lines, ['* ENABLED IMAP4rev2']);
+  assert.equal((await c.cmd('CREATE "Caf\u00e9/Men\u00fc"')).tagged, 'OK Completed');
+  const l = await c.cmd('LIST "" "Caf*"');
+  assert.deepEqual(l.lines.map((x) => Buffer.from(x, 'latin1').toString('utf8')), ['* LIST (\\HasChildren) "/" "Caf\u00e9"', '* LIST (\\HasNoChildren) "/" "Caf\u00e9/Men\u00fc"']);
+  const sel = await c.cmd('SELECT "Caf\u00e9/Men\u00fc"');
+  assert.ok(!sel.lines.some((x) => / RECENT$/.test(x)), sel.lines.join('\n'));
+  assert.ok(sel.lines.map((x) => Buffer.from(x, 'latin1').toString('utf8')).includes('* LIST () "/" "Caf\u00e9/Men\u00fc"'));
+  const s = await c.cmd('UID SEARCH ALL');
+  assert.match(s.lines[0]!, /^\* ESEARCH \(TAG "t\d+"\) UID$/);
+  c.close();
 });

@@ -132,8 +132,14 @@ export class ImapSession {
     return this.selected().view;
   }
 
+  /** mailbox names and quoted strings may be UTF-8 (UTF8=ACCEPT, or IMAP4rev2: RFC 9051 §5.1) */
   get utf8(): boolean {
-    return this.enabled.has('UTF8=ACCEPT');
+    return this.enabled.has('UTF8=ACCEPT') || this.enabled.has('IMAP4REV2');
+  }
+
+  /** RFC 9051 behaviour was ENABLEd */
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4REV2');
   }
 
   /** wire bytes of a mailbox argument → internal name (throws MailError badName) */
@@ -454,7 +460,7 @@ export class ImapSession {
     const count = view.uids().length;
     if (count !== this.announcedExists) {
       this.untagged(`${count} EXISTS`);
-      if (!this.enabled.has('IMAP4REV2')) this.untagged(`${view.recentCount()} RECENT`);
+      if (!this.rev2) this.untagged(`${view.recentCount()} RECENT`);
       this.announcedExists = count;
     }
     const changed = sync.changed.filter((u) => !this.pendingExpunge.has(u));

@@ -1,11 +1,14 @@
 /**
  * ENABLE (RFC 5161): `tag ENABLE cap...` → `* ENABLED <the ones newly enabled>`.
- * Known: CONDSTORE and QRESYNC (RFC 7162; QRESYNC implies CONDSTORE). Unknown names (and extensions we do not offer) are
+ * Known: CONDSTORE and QRESYNC (RFC 7162; QRESYNC implies CONDSTORE), IMAP4rev2 (RFC 9051:
+ * UTF-8 mailbox names, no \Recent, ESEARCH answers to SEARCH, LIST in SELECT, \NonExistent). Unknown names (and extensions we do not offer) are
  * ignored, as the RFC says.
  */
 import type { Command } from '../command.js';
 
-const SUPPORTED = ['CONDSTORE', 'QRESYNC'];
+const SUPPORTED = ['CONDSTORE', 'QRESYNC', 'IMAP4REV2'];
+/** how each is spelled in ENABLED */
+const SPELLING: Record<string, string> = { IMAP4REV2: 'IMAP4rev2' };
 
 const enable: Command = {
   names: ['ENABLE'],
@@ -27,7 +30,7 @@ const enable: Command = {
         add(cap);
       }
     }
-    session.untagged(`ENABLED${newly.map((c) => ' ' + c).join('')}`);
+    session.untagged(`ENABLED${newly.map((c) => ' ' + (SPELLING[c] ?? c)).join('')}`);
   },
 };
 export default enable;

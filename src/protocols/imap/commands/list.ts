@@ -155,7 +155,8 @@ const list: Command = {
       if (!e.exists && !isSub && !(e.internal === null && m.trailingPercent)) continue;
       if (sel.has('SPECIAL-USE') && e.specialUse.length === 0) continue;
       const attrs: string[] = [];
-      if (!e.exists) attrs.push(e.internal === null && !isSub ? '\\Noselect' : '\\NonExistent');
+      // RFC 9051 / 5258: a name that is only hierarchy is \NonExistent (rev1 clients know \Noselect)
+      if (!e.exists) attrs.push(e.internal === null && !isSub && !session.rev2 ? '\\Noselect' : '\\NonExistent');
       if (!lsub) {
         attrs.push(hasChildren.has(ext) ? '\\HasChildren' : '\\HasNoChildren');
         if (isSub && (sel.has('SUBSCRIBED') || ret.has('SUBSCRIBED'))) attrs.push('\\Subscribed');

@@ -26,6 +26,8 @@ const search: Command = {
       }
       if (ret.size === 0) ret.add('ALL');
     }
+    // IMAP4rev2 answers every SEARCH with ESEARCH (RFC 9051 §6.4.4)
+    if (!ret && session.rev2) ret = new Set(['ALL']);
     let decoder: TextDecoder | undefined;
     if (args.optWord('CHARSET')) {
       const cs = args.astring();

@@ -61,15 +61,18 @@ const select: Command = {
     const count = view.uids().length;
     session.announcedExists = count;
     session.untagged(`${count} EXISTS`);
-    session.untagged(`${view.recentCount()} RECENT`);
+    // IMAP4rev2 has no \Recent (RFC 9051 Appendix E)
+    if (!session.rev2) session.untagged(`${view.recentCount()} RECENT`);
     session.untagged(`FLAGS (${SYSTEM})`);
     session.untagged(`OK [PERMANENTFLAGS (${ro ? '' : SYSTEM + ' \\*'})] Ok`);
     const unseen = view.firstUnseen();
-    if (unseen > 0) session.untagged(`OK [UNSEEN ${unseen}] Ok`);
+    if (unseen > 0 && !session.rev2) session.untagged(`OK [UNSEEN ${unseen}] Ok`);
     session.untagged(`OK [UIDVALIDITY ${view.info.uidValidity}] Ok`);
     session.untagged(`OK [UIDNEXT ${view.uidNext()}] Ok`);
     session.untagged(`OK [HIGHESTMODSEQ ${view.highestModseq()}] Ok`);
     session.untagged(`OK [MAILBOXID (${view.info.uniqueId})] Ok`);
+    // RFC 9051 §6.3.2: the mailbox's name as the server knows it
+    if (session.rev2) session.untagged(`LIST () "${session.deps.ns.separator}" ${session.wireName(session.externalName(mailbox) ?? raw.toString('utf8'))}`);
     if (qresync && qresync.uidValidity === view.info.uidValidity) {
       const uids = view.uids();
       const within = qresync.known ? resolveSeqSet(parseSeqSet(qresync.known)!, uids, true) : undefined;
