@@ -90,6 +90,8 @@ test('LHLO advertises the extensions; RCPT forms; one reply per recipient after 
     assert.match(await c.reply(), /550 5\.1\.1/);
     c.send('RCPT TO:<bad user>\r\n');
     assert.equal(await c.reply(), '501 5.5.4 Syntax error in parameters\r\n');
+    c.send(Buffer.from('RCPT TO:<fr\xe9d>\r\n', 'latin1')); // lmtp_strict_rfc2821 (default on)
+    assert.equal(await c.reply(), '501 5.5.4 Syntax error in parameters\r\n');
     c.send('DATA\r\n');
     assert.equal(await c.reply(), '354 go ahead\r\n');
     c.send(mail('m1', '..dot line\r\nbody\r\n') + '.\r\n');

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { SasldbStore } from '../../auth/sasldb.js';
@@ -240,6 +241,66 @@ test('USER is refused without TLS when allowplaintext is off', async () => {
     assert.match(await c.line(), /^-ERR \[AUTH\]/);
     await c.close();
   } finally {
+    await t.done();
+  }
+});
+
+test('popminpoll: LOGIN-DELAY advertised and enforced between logins', async () => {
+  const t = await setup({ popminpoll: 1 });
+  try {
+    const c = await LineClient.open({ port: t.srv.port });
+    await c.line();
+    c.send('CAPA\r\n');
+    assert.match(await c.multi(), /\r\nLOGIN-DELAY 60\r\n/);
+    c.send('USER fred\r\nPASS secret\r\nQUIT\r\n');
+    await c.line();
+    assert.match(await c.line(), /^\+OK Mailbox locked/);
+    await c.line();
+    await c.close();
+    const d = await LineClient.open({ port: t.srv.port });
+    await d.line();
+    d.send('USER fred\r\nPASS secret\r\n');
+    await d.line();
+    assert.equal(await d.line(), '-ERR [LOGIN-DELAY] Logins must be at least 1 minute apart\r\n');
+    await d.close();
+  } finally {
+    await t.done();
+  }
+});
+
+test('the maildrop lock holds across processes, and a dead holder does not block', async () => {
+  const t = await setup();
+  const lockDir = join(t.site.dir, 'conf', 'lock');
+  const lockJs = new URL('./lock.js', import.meta.url).href;
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { PopLock } = await import(${JSON.stringify(lockJs)});` +
+        `console.log(PopLock.acquire(${JSON.stringify(lockDir)}, 'user.fred') ? 'held' : 'busy');` +
+        'setInterval(() => {}, 1000);',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const first = await new Promise<string>((r) =>
+      child.stdout!.once('data', (d: Buffer) => r(d.toString().trim())),
+    );
+    assert.equal(first, 'held');
+    const c = await LineClient.open({ port: t.srv.port });
+    await c.line();
+    c.send('USER fred\r\nPASS secret\r\n');
+    await c.line();
+    assert.equal(await c.line(), '-ERR [IN-USE] Unable to lock maildrop\r\n');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    c.send('USER fred\r\nPASS secret\r\n');
+    await c.line();
+    assert.match(await c.line(), /^\+OK Mailbox locked and ready/, 'stale lock of a dead process taken over');
+    await c.close();
+  } finally {
+    child.kill('SIGKILL');
     await t.done();
   }
 });

@@ -15,6 +15,10 @@ export const mail: LmtpCommand = {
       s.send(R.nestedMail);
       return;
     }
+    if (/[\x80-\xff]/.test(arg)) {
+      if (s.deps.conf.getSwitch('lmtp_strict_rfc2821')) return s.send(R.paramSyntax);
+      arg = arg.replace(/[\x80-\xff]/g, 'X');
+    }
     const p = parsePath(arg, 'FROM');
     if (!p.ok) {
       s.send(p.reason === 'params' ? R.unknownParams : R.paramSyntax);

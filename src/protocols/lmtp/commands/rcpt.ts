@@ -19,6 +19,11 @@ export const rcpt: LmtpCommand = {
       s.send(R.needMail);
       return;
     }
+    // lmtp_strict_rfc2821: 8-bit octets in an address are refused; otherwise they become 'X'
+    if (/[\x80-\xff]/.test(arg)) {
+      if (s.deps.conf.getSwitch('lmtp_strict_rfc2821')) return s.send(R.paramSyntax);
+      arg = arg.replace(/[\x80-\xff]/g, 'X');
+    }
     const p = parsePath(arg, 'TO');
     if (!p.ok) {
       s.send(p.reason === 'params' ? R.unknownParams : R.paramSyntax);
