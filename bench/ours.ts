@@ -5,7 +5,7 @@
  * Owns: `startOurs` — a temp folder with imapd.conf and cyrus.conf (imap, pop3 and `lmtpd -a`
  * on free loopback ports), users bench1..N created with the real `cyr_saslpasswd -p -c`
  * (password on standard input), `cyr_master -D` as a child process, readiness (the imap port
- * answers with a greeting), memory (the whole process tree) and stopping exactly that child.
+ * imap, pop3 and lmtp ports answer with a greeting), memory (the whole process tree) and stopping exactly that child.
  * Master's log goes to master.log in the temp folder (kept when `BENCH_KEEP=1`).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -108,7 +108,7 @@ export async function startOurs(opts: PeerOptions): Promise<PeerServer> {
     else rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForGreeting(ep(imap), 20_000, alive);
+    for (const port of [imap, pop3, lmtp]) await waitForGreeting(ep(port), 20_000, alive);
   } catch (e) {
     await stop();
     throw e;

@@ -18,6 +18,7 @@ import type { PeerServer } from '../peers.js';
 import { ImapConn } from './imap-client.js';
 import { makeMessage, rng, SEARCH_FROM, SEARCH_WORD } from './messages.js';
 import { Results } from './results.js';
+import { serverRoot, treePssKiB } from './memory.js';
 import { forEachServer, loadMailbox, numArg } from './servers.js';
 
 const USERS = 10;
@@ -32,9 +33,14 @@ async function secondsOf(fn: () => Promise<void>): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Open n authenticated idle connections, spread over users and source addresses; KiB each. */
-async function idleMemory(srv: PeerServer, n: number): Promise<number> {
+/**
+ * Open n authenticated idle connections, spread over users and source addresses; returns
+ * the growth per connection in KiB as summed RSS and as summed PSS.
+ */
+async function idleMemory(srv: PeerServer, n: number): Promise<{ rss: number; pss: number | null }> {
+  const root = serverRoot(srv.imap.port);
   const before = srv.rssKiB();
+  const pssBefore = root ? treePssKiB(root) : 0;
   const conns: ImapConn[] = [];
   let next = 0;
   try {
@@ -50,7 +56,8 @@ async function idleMemory(srv: PeerServer, n: number): Promise<number> {
     await Promise.all(Array.from({ length: 20 }, opener));
     await new Promise((r) => setTimeout(r, 1500));
     const after = srv.rssKiB();
-    return (after - before) / n;
+    const pssAfter = root ? treePssKiB(root) : 0;
+    return { rss: (after - before) / n, pss: root ? (pssAfter - pssBefore) / n : null };
   } finally {
     for (const c of conns) c.destroy();
     await new Promise((r) => setTimeout(r, 1000));
@@ -150,10 +157,16 @@ export async function imapCompare(args: string[]): Promise<Results> {
     const loaded = await results.measure(`load: LMTP delivery of ${count} msgs (4 conns)`, 'msg/s', 'higher', srv.name, () =>
       loadMailbox(srv, big.user, count, 1, 'big'),
     );
-    await results.measure(`load: ${mixedSize} msgs for the mixed workload`, 'msg/s', 'higher', srv.name, () =>
+    const mixedLoaded = await results.measure(`load: ${mixedSize} msgs for the mixed workload`, 'msg/s', 'higher', srv.name, () =>
       loadMailbox(srv, srv.users[1]!.user, mixedSize, 2, 'mix'),
     );
-    await results.measure(`idle connection memory (${idle} conns)`, 'KiB/conn', 'lower', srv.name, () => idleMemory(srv, idle));
+    let pss: number | null = null;
+    await results.measure(`idle connection memory, RSS (${idle} conns)`, 'KiB/conn', 'lower', srv.name, async () => {
+      const m = await idleMemory(srv, idle);
+      pss = m.pss;
+      return m.rss;
+    });
+    if (pss !== null) results.set(`idle connection memory, PSS (${idle} conns)`, 'KiB/conn', 'lower', srv.name, pss);
     const withMailbox = async (fn: (c: ImapConn) => Promise<number>): Promise<number> => {
       if (loaded === null) throw new Error('the large mailbox could not be loaded');
       const c = await ImapConn.connect(srv.imap);
@@ -194,7 +207,10 @@ export async function imapCompare(args: string[]): Promise<Results> {
       );
     }
     for (const n of [10, 50])
-      await results.measure(`mixed workload, ${n} clients`, 'cmd/s', 'higher', srv.name, () => mixed(srv, n, seconds, results, srv.name));
+      await results.measure(`mixed workload, ${n} clients`, 'cmd/s', 'higher', srv.name, () => {
+        if (mixedLoaded === null) throw new Error('the mixed-workload mailbox could not be loaded');
+        return mixed(srv, n, seconds, results, srv.name);
+      });
   });
   for (const label of ['SEARCH TEXT', 'SEARCH FROM']) {
     const per = [...hits].filter(([k]) => k.startsWith(label)).map(([k, v]) => `${k.split(':')[1]} ${v}`);
