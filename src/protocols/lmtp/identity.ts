@@ -1,10 +1,11 @@
 /**
  * What the delivery-side services say about themselves: the server name in greetings and
- * trace headers, the product string per `serverinfo` (off/min/on), and session ids in
+ * trace headers, the product string per `serverinfo` (off/min/on), the shutdown message, and session ids in
  * Cyrus's shape `<servername>-<time>-<pid>-<counter>-<random>` (cyrus-observed.md §2).
  * Shared by lmtpd, pop3d and cyr_deliver.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ImapdConf } from '../../config/api.js';
@@ -55,4 +56,21 @@ export function newSessionId(conf: ImapdConf): string {
 /** "[1.2.3.4]:port" for TCP peers, "unix" for unix-socket peers */
 export function remoteOf(socket: { remoteAddress?: string; remotePort?: number }): string {
   return socket.remoteAddress ? `[${socket.remoteAddress}]:${socket.remotePort ?? 0}` : 'unix';
+}
+
+/**
+ * The administrator's shutdown message (services.md §1): the first line of
+ * `{configdirectory}/msg/shutdown.<service>` or else `msg/shutdown`; null when neither exists.
+ * While it exists the service refuses new sessions with that text.
+ */
+export function shutdownMessage(conf: ImapdConf): string | null {
+  for (const name of [`shutdown.${conf.service}`, 'shutdown']) {
+    try {
+      const first = readFileSync(join(conf.configDirectory, 'msg', name), 'utf8').split(/\r?\n/)[0] ?? '';
+      return first.replace(/[^\x20-\x7e]/g, ' ').slice(0, 500) || 'Server is shut down';
+    } catch {
+      /* not there */
+    }
+  }
+  return null;
 }

@@ -18,7 +18,7 @@ import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
 import type { DeliveryPlanner } from './deliver.js';
 import { sievePlanner } from '../../sieve/planner.js';
-import { newSessionId, product, remoteOf, serverName } from './identity.js';
+import { newSessionId, product, remoteOf, serverName, shutdownMessage } from './identity.js';
 import { R, formatReply } from './replies.js';
 import { LmtpSession, type LmtpDeps } from './session.js';
 
@@ -106,6 +106,11 @@ const lmtpd: BuiltinService = {
         log.notice(`TLS handshake failed: ${String(e)}`);
         return;
       }
+    }
+    const down = shutdownMessage(ctx.config);
+    if (down !== null) {
+      stream.end(`421 4.3.2 ${down}\r\n`);
+      return;
     }
     const entry = { socket: stream };
     w.sessions.add(entry);

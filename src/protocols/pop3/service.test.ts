@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SasldbStore } from '../../auth/sasldb.js';
 import { serveForTest, type TestServer } from '../../services/harness.js';
@@ -301,6 +302,19 @@ test('the maildrop lock holds across processes, and a dead holder does not block
     await c.close();
   } finally {
     child.kill('SIGKILL');
+    await t.done();
+  }
+});
+
+test('msg/shutdown refuses new sessions with its first line', async () => {
+  const t = await setup();
+  try {
+    mkdirSync(join(t.site.dir, 'conf', 'msg'), { recursive: true });
+    writeFileSync(join(t.site.dir, 'conf', 'msg', 'shutdown'), 'Down for maintenance\nsecond line\n');
+    const c = await LineClient.open({ port: t.srv.port });
+    assert.equal(await c.line(), '-ERR [SYS/TEMP] Down for maintenance\r\n');
+    await c.close();
+  } finally {
     await t.done();
   }
 });

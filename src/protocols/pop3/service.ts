@@ -12,7 +12,7 @@ import type { BuiltinService, ServiceContext } from '../../master/service-api.js
 import { startTls, tlsAvailable } from '../../net/tls.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
-import { newSessionId, product, remoteOf, serverName } from '../lmtp/identity.js';
+import { newSessionId, product, remoteOf, serverName, shutdownMessage } from '../lmtp/identity.js';
 import { E } from './replies.js';
 import { PopSession, type PopDeps } from './session.js';
 
@@ -76,6 +76,11 @@ const pop3d: BuiltinService = {
         log.notice(`TLS handshake failed: ${String(e)}`);
         return;
       }
+    }
+    const down = shutdownMessage(ctx.config);
+    if (down !== null) {
+      stream.end(`-ERR [SYS/TEMP] ${down}\r\n`);
+      return;
     }
     session = new PopSession(
       { ...w.deps, log },
