@@ -1,0 +1,95 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { RawClient, startTestImapd, type TestImapd } from './test-helpers.js';
+
+let srv: TestImapd;
+let c: RawClient;
+
+const msg = (from: string, subject: string, date: string, body: string): string =>
+  `From: ${from}\r\nTo: fred@example.org\r\nSubject: ${subject}\r\nDate: ${date}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@x>\r\n` +
+  `Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${body}\r\n`;
+
+before(async () => {
+  srv = await startTestImapd({ fred: 'secret' }, { failedloginpause: '1' });
+  c = await RawClient.connect(srv.port);
+  await c.login();
+  await c.cmd('CREATE Ext');
+  // MULTIAPPEND: three messages in one command, one APPENDUID range back
+  const m1 = msg('Zed <z@example.org>', 'banana', 'Tue, 3 Nov 2026 10:00:00 +0000', 'plain words here');
+  const m2 = msg('Amy <a@example.org>', 'apple', 'Wed, 4 Nov 2026 10:00:00 +0000', 'caf\u00e9 au lait');
+  const m3 = msg('Bob <b@example.org>', 'cherry', 'Mon, 2 Nov 2026 10:00:00 +0000', 'x'.repeat(2000));
+  c.write(
+    Buffer.concat([
+      Buffer.from(`m APPEND Ext (\\Seen) {${m1.length}+}\r\n${m1} (\\Flagged) "05-Nov-2026 09:00:00 +0000" {${Buffer.byteLength(m2, 'latin1')}+}\r\n`),
+      Buffer.from(m2, 'latin1'),
+      Buffer.from(` {${m3.length}+}\r\n${m3}\r\n`),
+    ]),
+  );
+  const r = await c.until('m');
+  assert.match(r.tagged, /^OK \[APPENDUID \d+ 1:3\] Completed$/);
+  await c.cmd('SELECT Ext');
+});
+after(async () => {
+  c.close();
+  await srv.stop();
+});
+
+test('SORT by subject, reverse date, from, size', async () => {
+  assert.deepEqual((await c.cmd('SORT (SUBJECT) UTF-8 ALL')).lines, ['* SORT 2 1 3']);
+  assert.deepEqual((await c.cmd('SORT (REVERSE DATE) UTF-8 ALL')).lines, ['* SORT 2 1 3']);
+  assert.deepEqual((await c.cmd('SORT (FROM) UTF-8 ALL')).lines, ['* SORT 2 3 1']);
+  assert.deepEqual((await c.cmd('UID SORT (REVERSE SIZE) UTF-8 UNSEEN')).lines, ['* SORT 3 2']);
+  assert.equal((await c.cmd('SORT (BOGUS) UTF-8 ALL')).tagged, 'BAD Invalid Sort criteria');
+});
+
+test('SEARCH with CHARSET: UTF-8 and a legacy charset literal; unknown charset is BADCHARSET', async () => {
+  c.write('s1 SEARCH CHARSET UTF-8 BODY {5}\r\n');
+  assert.equal(await c.line(), '+ go ahead');
+  c.write(Buffer.concat([Buffer.from('caf\u00e9', 'utf8'), Buffer.from('\r\n')]));
+  assert.deepEqual((await c.until('s1')).lines, ['* SEARCH 2']);
+  c.write('s2 SEARCH CHARSET ISO-8859-1 BODY {4}\r\n');
+  assert.equal(await c.line(), '+ go ahead');
+  c.write(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0d, 0x0a]));
+  assert.deepEqual((await c.until('s2')).lines, ['* SEARCH 2']);
+  assert.match((await c.cmd('SEARCH CHARSET X-NOPE BODY x')).tagged, /^NO \[BADCHARSET/);
+});
+
+test('search keys: dates, sizes, flags, WITHIN, header, NOT/OR nesting', async () => {
+  const s = async (q: string): Promise<string> => (await c.cmd(`SEARCH ${q}`)).lines[0] ?? '';
+  assert.equal(await s('SENTBEFORE 3-Nov-2026'), '* SEARCH 3');
+  assert.equal(await s('SENTSINCE 4-Nov-2026'), '* SEARCH 2');
+  assert.equal(await s('ON 5-Nov-2026'), '* SEARCH 2');
+  assert.equal(await s('LARGER 1000'), '* SEARCH 3');
+  assert.equal(await s('SEEN'), '* SEARCH 1');
+  assert.equal(await s('YOUNGER 3600'), '* SEARCH 1 3');
+  assert.equal(await s('HEADER Message-ID cherry'), '* SEARCH 3');
+  assert.equal(await s('NOT (OR SEEN FLAGGED)'), '* SEARCH 3');
+  assert.equal(await s('1:2 UNFLAGGED'), '* SEARCH 1');
+  assert.equal((await c.cmd('SEARCH BEFORE notadate')).tagged, 'BAD Invalid date in Search');
+  assert.equal((await c.cmd('SEARCH BOGUS')).tagged, 'BAD Invalid Search criteria');
+});
+
+test('FETCH of PREVIEW, SAVEDATE, EMAILID, THREADID', async () => {
+  const l = (await c.cmd('FETCH 1 (PREVIEW SAVEDATE EMAILID THREADID)')).lines[0]!;
+  assert.match(l, /^\* 1 FETCH \(PREVIEW "plain words here" SAVEDATE "[ \d]\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}" EMAILID \([\w-]+\) THREADID (\([\w-]+\)|NIL)\)$/);
+});
+
+test('STATUS with every item', async () => {
+  const r = await c.cmd('STATUS Ext (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE DELETED HIGHESTMODSEQ MAILBOXID)');
+  assert.match(r.lines[0]!, /^\* STATUS Ext \(MESSAGES 3 RECENT \d+ UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 2 SIZE \d+ DELETED 0 HIGHESTMODSEQ \d+ MAILBOXID \([\w-]+\)\)$/);
+});
+
+test('UID EXPUNGE removes only the named \\Deleted messages', async () => {
+  await c.cmd('STORE 1:2 +FLAGS.SILENT (\\Deleted)');
+  assert.deepEqual((await c.cmd('UID EXPUNGE 2')).lines, ['* 2 EXPUNGE']);
+  assert.deepEqual((await c.cmd('UID SEARCH DELETED')).lines, ['* SEARCH 1']);
+});
+
+test('a failed LOGIN is answered only after failedloginpause', async () => {
+  const d = await RawClient.connect(srv.port);
+  await d.line();
+  const t0 = Date.now();
+  assert.match((await d.cmd('LOGIN fred nope')).tagged, /^NO /);
+  assert.ok(Date.now() - t0 >= 950, `answered after ${Date.now() - t0} ms`);
+  d.close();
+});
