@@ -329,3 +329,33 @@ test('CHUNKING: BDAT chunks, LAST gives one reply per recipient; refused chunks 
     await t.done();
   }
 });
+
+test('virtdomains keep the domain; lmtp_catchall_mailbox takes unknown users', async () => {
+  const t = await setup({ virtdomains: 'userid', lmtp_catchall_mailbox: 'bob' });
+  try {
+    t.store.ensureInbox('fred@example.com');
+    const c = await LineClient.open({ path: t.unix.path! });
+    await c.reply();
+    c.send(
+      'LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<Fred@Example.COM>\r\nRCPT TO:<nobody@example.net>\r\nDATA\r\n' +
+        mail('v1') +
+        '.\r\n',
+    );
+    for (const re of [
+      /^250-/,
+      /^250/,
+      /^250 2\.1\.5/,
+      /^250 2\.1\.5/,
+      /^354/,
+      /^250 2\.1\.5/,
+      /^250 2\.1\.5/,
+    ])
+      assert.match(await c.reply(), re);
+    await c.close();
+    assert.equal(count(t.store, 'example.com!user.fred'), 1);
+    assert.equal(count(t.store, 'user.fred'), 0);
+    assert.equal(count(t.store, 'user.bob'), 1, 'catch-all');
+  } finally {
+    await t.done();
+  }
+});
