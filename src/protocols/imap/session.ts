@@ -17,6 +17,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
+import { readLimits, type Limits } from '../../net/limits.js';
 import { channelBindings, externalIdentity } from '../../net/tls.js';
 import type { ImapdConf } from '../../config/api.js';
 import type { Logger } from '../../log/logger.js';
@@ -65,6 +66,8 @@ export class ImapSession {
   readonly id = randomBytes(6).toString('hex');
   readonly log: Logger;
   readonly parser: ImapParser;
+  /** parser limits and timeouts, from imapd.conf via net/limits.ts */
+  readonly limits: Limits;
   out: Output;
   secure: boolean;
   /** ENABLEd extensions (CONDSTORE, QRESYNC, IMAP4rev2, UTF8=ACCEPT) */
@@ -95,12 +98,13 @@ export class ImapSession {
     this.secure = deps.implicitTls;
     if (sock instanceof TLSSocket) this.tlsSocket = sock;
     const conf = deps.conf;
+    this.limits = readLimits(conf);
     this.parser = new ImapParser({
-      maxWord: conf.getBytes('maxword'),
-      maxQuoted: conf.getBytes('maxquoted'),
-      maxLiteral: conf.getBytes('maxliteral'),
-      maxMessage: conf.getBytes('maxmessagesize'),
-      maxArgs: conf.getBytes('maxargssize'),
+      maxWord: this.limits.maxWord,
+      maxQuoted: this.limits.maxQuoted,
+      maxLiteral: this.limits.maxLiteral,
+      maxMessage: this.limits.maxMessageSize,
+      maxArgs: this.limits.maxArgsSize,
       literalMinus: conf.getSwitch('literalminus'),
       spoolDir: deps.spoolDir ?? null,
       spoolOver: 256 * 1024,
@@ -320,7 +324,7 @@ export class ImapSession {
   /** Raw line for AUTHENTICATE and IDLE; null when the connection ended or timed out. */
   async readLine(timeoutMs = this.timeoutMs()): Promise<Buffer | null> {
     for (;;) {
-      const l = this.parser.nextLine(Math.max(this.conf.getBytes('maxword'), 65536));
+      const l = this.parser.nextLine(this.limits.maxSaslLine);
       if (l instanceof Error) return null;
       if (l) return l;
       if (this.closed) return null;
@@ -328,9 +332,9 @@ export class ImapSession {
     }
   }
 
+  /** autologout: `timeout`, at least 30 minutes (RFC 3501 §5.4), see net/limits.ts */
   timeoutMs(): number {
-    // Cyrus enforces at least 30 minutes for the IMAP autologout (RFC 3501 §5.4)
-    return Math.max(this.conf.getDuration('timeout'), 30 * 60) * 1000;
+    return this.limits.timeouts.imap * 1000;
   }
 
   isClosed(): boolean {

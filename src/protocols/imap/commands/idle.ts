@@ -24,11 +24,11 @@ const idle: Command = {
         wakeFn?.();
       });
     }
-    const idleTimeout = (session.conf.getDuration('imapidletimeout') || session.conf.getDuration('timeout')) * 1000;
-    const deadline = Date.now() + Math.max(idleTimeout, 60_000);
+    // imapidletimeout (unset: timeout), see net/limits.ts
+    const deadline = Date.now() + session.limits.timeouts.imapIdle * 1000;
     try {
       for (;;) {
-        const line = session.parser.nextLine();
+        const line = session.parser.nextLine(session.limits.maxSaslLine);
         if (line instanceof Error) return { status: 'BAD', text: 'Invalid Idle continuation' };
         if (line) {
           if (line.toString('latin1').toUpperCase() === 'DONE') return { text: 'Completed' };
