@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path';
 import { startSuite, type Suite } from './lib/suite.js';
 import { run } from './lib/run.js';
-import { imapAppend, imapList, imapMailbox, lmtpDeliver, message } from './lib/clients.js';
+import { imapAppend, imapList, imapMailbox, lmtpDeliver, lmtpDeliverMany, message } from './lib/clients.js';
 
 const USER = 'mbs';
 const PASS = 'mb-sync-pw';
@@ -147,4 +147,73 @@ test('mbsync: server mail comes down, local changes go up', async () => {
   await mbsync();
   assert.equal((await imapMailbox(suite.ports.imap!, USER, PASS, 'INBOX')).length, 3);
   assert.equal(maildirFiles('INBOX').length, 3);
+});
+
+test('mbsync with 300 messages: pull, then 100 marked read and 50 trashed locally go up', async (t) => {
+  const user = 'mbsbulk';
+  const pass = 'bulk-pw';
+  await suite.addUser(user, pass);
+  await lmtpDeliverMany(
+    suite.lmtpSocket,
+    user,
+    Array.from({ length: 300 }, (_, i) =>
+      message(`bulk ${i}`, `bulk body ${i}\r\n${'filler line\r\n'.repeat(20)}`),
+    ),
+  );
+  const local = join(suite.dir, 'Bulk');
+  mkdirSync(local);
+  const bulkRc = join(suite.dir, 'mbsyncrc-bulk');
+  writeFileSync(
+    bulkRc,
+    readFileSync(rc, 'utf8')
+      .replace(`User ${USER}`, `User ${user}`)
+      .replace(`Pass ${PASS}`, `Pass ${pass}`)
+      .replaceAll(`${mail}/`, `${local}/`),
+  );
+  const sync = async (): Promise<number> => {
+    const r = await run('mbsync', ['-c', bulkRc, '-a'], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, `mbsync failed (${r.code ?? r.signal}):\n${r.out}\n${r.err}`);
+    return r.ms;
+  };
+  const pull = await sync();
+  t.diagnostic(`mbsync first pull of 300 messages: ${pull} ms`);
+  const files = ['cur', 'new'].flatMap((sub) =>
+    readdirSync(join(local, 'INBOX', sub)).map((f) => join(local, 'INBOX', sub, f)),
+  );
+  assert.equal(files.length, 300);
+  const number = (f: string): number => Number(/Subject: bulk (\d+)/.exec(readFileSync(f, 'utf8'))![1]);
+  for (const f of files) {
+    const i = number(f);
+    const base = f.replace('/new/', '/cur/').replace(/:2,[A-Z]*$/, '');
+    if (i < 100) renameSync(f, `${base}:2,S`);
+    else if (i >= 250) renameSync(f, `${base}:2,T`);
+  }
+  const push = await sync();
+  t.diagnostic(`mbsync pushing 100 flag changes and 50 expunges: ${push} ms`);
+  const server = await imapMailbox(suite.ports.imap!, user, pass);
+  assert.equal(server.length, 250);
+  const seen = server
+    .filter((m) => m.flags.includes('\\Seen'))
+    .map((m) => Number(/Subject: bulk (\d+)/.exec(m.text)![1]));
+  assert.deepEqual(
+    seen.sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  const again = await sync();
+  t.diagnostic(`mbsync with nothing to do: ${again} ms`);
+});
+
+test('mbsync logs out cleanly: BYE and OK for LOGOUT arrive although COMPRESS=DEFLATE is on', async () => {
+  // mbsync turns on COMPRESS=DEFLATE whenever offered; its network trace (-Dn) shows the
+  // server's answers. RFC 3501 §6.1.3: LOGOUT gets an untagged BYE and then a tagged OK.
+  const r = await run('mbsync', ['-Dn', '-c', rc, '-a'], { timeoutMs: 60_000 });
+  const trace = r.out + r.err;
+  assert.equal(r.code, 0, trace);
+  assert.match(trace, />>> \d+ COMPRESS DEFLATE/, 'compression was negotiated');
+  const tag = /^>>> (\d+) LOGOUT/m.exec(trace)?.[1];
+  assert.ok(tag, 'mbsync sent LOGOUT');
+  const after = trace.slice(trace.search(/^>>> \d+ LOGOUT/m));
+  assert.doesNotMatch(after, /unexpected EOF|Socket error/, after);
+  assert.match(after, /^\* BYE/m, after);
+  assert.match(after, new RegExp(`^${tag} OK`, 'm'), after);
 });

@@ -157,3 +157,25 @@ print(json.dumps(msgs))
 export function popList(port: number, user: string, pass: string): Promise<string[]> {
   return python<string[]>(POP_LIST, [port, user, pass]);
 }
+
+const LMTP_MANY = String.raw`
+import json, smtplib, sys
+target, rcpt = sys.argv[1], sys.argv[2]
+msgs = json.load(sys.stdin)
+L = smtplib.LMTP(target) if target.startswith('/') else smtplib.LMTP('127.0.0.1', int(target))
+L.ehlo('e2e.example.org')
+refused = 0
+for m in msgs:
+    try:
+        L.sendmail('sender@example.org', [rcpt], m.encode())
+    except smtplib.SMTPException:
+        refused += 1
+L.quit()
+print(json.dumps(refused))
+`;
+
+/** Deliver many messages over one LMTP session; throws when any is refused. */
+export async function lmtpDeliverMany(target: number | string, rcpt: string, msgs: string[]): Promise<void> {
+  const refused = await python<number>(LMTP_MANY, [String(target), rcpt], 120_000, JSON.stringify(msgs));
+  if (refused > 0) throw new Error(`LMTP refused ${refused} of ${msgs.length} messages`);
+}
