@@ -50,7 +50,10 @@ const CHILD_FLAG = '--imap-bench-child';
 
 /** our imapd in a child process */
 async function startOurs(): Promise<ImapTarget> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], {
+    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
+    execArgv: ['--expose-gc'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port));
     child.once('exit', (c) => reject(new Error(`bench server exited ${c}`)));
@@ -95,7 +98,10 @@ async function login(t: ImapTarget): Promise<RawClient> {
 
 function message(i: number): string {
   const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
-  const body = Array.from({ length: 12 }, (_, k) => `${words[(i + k) % 8]} line ${k} of message ${i} ${'lorem ipsum '.repeat(4)}`).join('\r\n');
+  const body = Array.from(
+    { length: 12 },
+    (_, k) => `${words[(i + k) % 8]} line ${k} of message ${i} ${'lorem ipsum '.repeat(4)}`,
+  ).join('\r\n');
   return (
     `From: Sender ${i % 97} <sender${i % 97}@example.org>\r\nTo: Bench <bench@example.org>\r\n` +
     `Subject: message number ${i} ${words[i % 8]}\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n` +
@@ -127,7 +133,10 @@ export async function load(t: ImapTarget, mailbox: string, count: number, window
 }
 
 /** SELECT + UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE): seconds and response MB */
-export async function fetchAll(t: ImapTarget, mailbox: string): Promise<{ selectMs: number; fetchMs: number; lines: number; mb: number }> {
+export async function fetchAll(
+  t: ImapTarget,
+  mailbox: string,
+): Promise<{ selectMs: number; fetchMs: number; lines: number; mb: number }> {
   const c = await login(t);
   const t0 = performance.now();
   await c.cmd(`SELECT ${mailbox}`, 120000);
@@ -151,7 +160,10 @@ export async function fetchAll(t: ImapTarget, mailbox: string): Promise<{ select
   return { selectMs: t1 - t0, fetchMs: t2 - t1, lines, mb: bytes / 1e6 };
 }
 
-export async function searchTimes(t: ImapTarget, mailbox: string): Promise<Record<string, { ms: number; hits: number }>> {
+export async function searchTimes(
+  t: ImapTarget,
+  mailbox: string,
+): Promise<Record<string, { ms: number; hits: number }>> {
   const c = await login(t);
   await c.cmd(`EXAMINE ${mailbox}`, 120000);
   const out: Record<string, { ms: number; hits: number }> = {};
@@ -167,7 +179,11 @@ export async function searchTimes(t: ImapTarget, mailbox: string): Promise<Recor
 }
 
 /** N clients loop login/select/fetch/store/append/expunge/logout for `seconds`; commands/s */
-export async function mixed(t: ImapTarget, clients: number, seconds: number): Promise<{ opsPerSec: number; sessions: number; errors: number }> {
+export async function mixed(
+  t: ImapTarget,
+  clients: number,
+  seconds: number,
+): Promise<{ opsPerSec: number; sessions: number; errors: number }> {
   const setup = await login(t);
   for (let i = 0; i < clients; i++) await setup.cmd(`CREATE mix${i}`);
   await setup.cmd('LOGOUT');
@@ -211,7 +227,10 @@ export async function mixed(t: ImapTarget, clients: number, seconds: number): Pr
 }
 
 /** memory per idle authenticated connection (with INBOX selected), KiB */
-export async function idleRss(t: ImapTarget, n: number): Promise<{ baseKiB: number; withKiB: number; perConnKiB: number }> {
+export async function idleRss(
+  t: ImapTarget,
+  n: number,
+): Promise<{ baseKiB: number; withKiB: number; perConnKiB: number }> {
   // one session first, so per-process costs (store, auth, code paths) are in the base
   const warm = await login(t);
   await warm.cmd('SELECT INBOX');
@@ -237,7 +256,9 @@ export async function runAll(t: ImapTarget, args: string[]): Promise<void> {
   const idle = opt(args, '--idle', 500);
   // first, while the server's heap is still small
   const r = await idleRss(t, idle);
-  console.log(`${t.name}: ${idle} idle authenticated connections: RSS ${r.baseKiB} → ${r.withKiB} KiB, ${r.perConnKiB.toFixed(1)} KiB per connection`);
+  console.log(
+    `${t.name}: ${idle} idle authenticated connections: RSS ${r.baseKiB} → ${r.withKiB} KiB, ${r.perConnKiB.toFixed(1)} KiB per connection`,
+  );
   const rate = await load(t, 'big', count);
   console.log(`${t.name}: loaded ${count} messages over IMAP at ${rate.toFixed(0)} msg/s`);
   const f = await fetchAll(t, 'big');
@@ -245,10 +266,13 @@ export async function runAll(t: ImapTarget, args: string[]): Promise<void> {
     `${t.name}: SELECT ${f.selectMs.toFixed(0)} ms; UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE) ${f.lines} responses, ` +
       `${f.mb.toFixed(1)} MB in ${f.fetchMs.toFixed(0)} ms (${(f.lines / (f.fetchMs / 1000)).toFixed(0)} msg/s)`,
   );
-  for (const [q, r] of Object.entries(await searchTimes(t, 'big'))) console.log(`${t.name}: UID SEARCH ${q}: ${r.hits} hits in ${r.ms.toFixed(0)} ms`);
+  for (const [q, r] of Object.entries(await searchTimes(t, 'big')))
+    console.log(`${t.name}: UID SEARCH ${q}: ${r.hits} hits in ${r.ms.toFixed(0)} ms`);
   for (const clients of [10, 50]) {
     const m = await mixed(t, clients, seconds);
-    console.log(`${t.name}: mixed workload, ${clients} clients: ${m.opsPerSec.toFixed(0)} commands/s (${m.sessions} sessions, ${m.errors} errors)`);
+    console.log(
+      `${t.name}: mixed workload, ${clients} clients: ${m.opsPerSec.toFixed(0)} commands/s (${m.sessions} sessions, ${m.errors} errors)`,
+    );
   }
 }
 

@@ -18,7 +18,12 @@ after(async () => {
   await srv.stop();
 });
 
-function run(cmd: string, args: string[], input = '', timeoutMs = 20000): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  input = '',
+  timeoutMs = 20000,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -84,10 +89,16 @@ test('Python imaplib: login, list, create, append, select, fetch, search, store,
   assert.ok((o.caps as string[]).includes('IMAP4REV1'));
   assert.equal(o.login, 'OK');
   assert.equal(o.create, 'OK');
-  assert.ok((o.list as string[]).some((l) => l.endsWith(' Projects')), String(o.list));
+  assert.ok(
+    (o.list as string[]).some((l) => l.endsWith(' Projects')),
+    String(o.list),
+  );
   assert.equal(o.append, 'OK');
   assert.deepEqual(o.select, ['OK', '2']);
-  assert.match(o.fetch_body as string, /Subject: imaplib test\r\nMessage-ID: <py1@example.org>\r\n\r\nHello from Python\r\n$/);
+  assert.match(
+    o.fetch_body as string,
+    /Subject: imaplib test\r\nMessage-ID: <py1@example.org>\r\n\r\nHello from Python\r\n$/,
+  );
   assert.deepEqual(o.fetch_hdr, ['Subject: imaplib test\r\n\r\n', 'Subject: second one\r\n\r\n']);
   assert.equal(o.search, '2');
   assert.equal(o.uid_search, '1 2');
@@ -103,12 +114,26 @@ test('curl imap://: list mailboxes and fetch a message by UID', async () => {
   const msg = 'From: a@example.org\r\nSubject: curl test\r\n\r\ncurl body\r\n';
   const file = join(srv.dir, 'curl-msg.eml');
   writeFileSync(file, msg);
-  const up = await run('curl', ['-s', '-S', '--user', 'alice:alicepw', '-T', file, `imap://127.0.0.1:${srv.port}/INBOX`]);
+  const up = await run('curl', [
+    '-s',
+    '-S',
+    '--user',
+    'alice:alicepw',
+    '-T',
+    file,
+    `imap://127.0.0.1:${srv.port}/INBOX`,
+  ]);
   assert.equal(up.code, 0, up.err);
   const ls = await run('curl', ['-s', '-S', '--user', 'alice:alicepw', `imap://127.0.0.1:${srv.port}/`]);
   assert.equal(ls.code, 0, ls.err);
   assert.match(ls.out, /\* LIST \(.*\) "\/" INBOX/);
-  const get = await run('curl', ['-s', '-S', '--user', 'alice:alicepw', `imap://127.0.0.1:${srv.port}/INBOX;UID=1`]);
+  const get = await run('curl', [
+    '-s',
+    '-S',
+    '--user',
+    'alice:alicepw',
+    `imap://127.0.0.1:${srv.port}/INBOX;UID=1`,
+  ]);
   assert.equal(get.code, 0, get.err);
   assert.equal(get.out.replace(/\r\n/g, '\n'), msg.replace(/\r\n/g, '\n'));
   const bad = await run('curl', ['-s', '--user', 'alice:wrong', `imap://127.0.0.1:${srv.port}/`]);
@@ -117,12 +142,20 @@ test('curl imap://: list mailboxes and fetch a message by UID', async () => {
 
 test('imtest (cyrus-clients): SASL PLAIN and LOGIN with -a/-w', async () => {
   for (const mech of ['PLAIN', 'LOGIN']) {
-    const r = await run('/usr/lib/cyrus/bin/imtest', ['-p', String(srv.port), '-m', mech, '-a', 'bob', '-w', 'b0b', '127.0.0.1'], 'x1 LIST "" "*"\r\nx2 LOGOUT\r\n');
+    const r = await run(
+      '/usr/lib/cyrus/bin/imtest',
+      ['-p', String(srv.port), '-m', mech, '-a', 'bob', '-w', 'b0b', '127.0.0.1'],
+      'x1 LIST "" "*"\r\nx2 LOGOUT\r\n',
+    );
     const all = r.out + r.err;
     assert.match(all, /Authenticated\./, `${mech}: ${all}`);
     assert.match(all, /\* LIST \(.*\) "\/" INBOX/, `${mech}: ${all}`);
     assert.match(all, /x2 OK/, `${mech}: ${all}`);
   }
-  const bad = await run('/usr/lib/cyrus/bin/imtest', ['-p', String(srv.port), '-m', 'PLAIN', '-a', 'bob', '-w', 'nope', '127.0.0.1'], 'x LOGOUT\r\n');
+  const bad = await run(
+    '/usr/lib/cyrus/bin/imtest',
+    ['-p', String(srv.port), '-m', 'PLAIN', '-a', 'bob', '-w', 'nope', '127.0.0.1'],
+    'x LOGOUT\r\n',
+  );
   assert.doesNotMatch(bad.out + bad.err, /Authenticated\./);
 });

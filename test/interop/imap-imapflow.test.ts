@@ -18,7 +18,15 @@ after(async () => {
 
 function client(): ImapFlow {
   // autoIdleDelay: enter IDLE soon after the mailbox is quiet (default 15 s)
-  return new ImapFlow({ host: '127.0.0.1', port: srv.port, secure: false, auth: { user: 'fred', pass: 'secret' }, logger: false, doSTARTTLS: false, autoIdleDelay: 200 } as ConstructorParameters<typeof ImapFlow>[0]);
+  return new ImapFlow({
+    host: '127.0.0.1',
+    port: srv.port,
+    secure: false,
+    auth: { user: 'fred', pass: 'secret' },
+    logger: false,
+    doSTARTTLS: false,
+    autoIdleDelay: 200,
+  } as ConstructorParameters<typeof ImapFlow>[0]);
 }
 
 const MIXED =
@@ -41,7 +49,13 @@ test('ImapFlow: list, append, fetch, search, flags, move', async () => {
     await c.append('INBOX', 'From: b@example.org\r\nSubject: plain one\r\n\r\nhello\r\n');
     const lock = await c.getMailboxLock('INBOX');
     try {
-      const msgs = await c.fetchAll('1:*', { uid: true, flags: true, envelope: true, bodyStructure: true, size: true });
+      const msgs = await c.fetchAll('1:*', {
+        uid: true,
+        flags: true,
+        envelope: true,
+        bodyStructure: true,
+        size: true,
+      });
       assert.equal(msgs.length, 2);
       assert.equal(msgs[0]!.envelope!.subject, 'with attachment');
       assert.equal(msgs[0]!.envelope!.from![0]!.address, 'alice@example.org');
@@ -68,7 +82,10 @@ test('ImapFlow: list, append, fetch, search, flags, move', async () => {
       const mv = await c.messageMove('1', 'Archive');
       assert.ok(mv && mv.uidMap && mv.uidMap.get(1) === 1, String(mv && mv.uidMap && [...mv.uidMap]));
       const left = await c.fetchAll('1:*', { uid: true });
-      assert.deepEqual(left.map((m) => m.uid), [2]);
+      assert.deepEqual(
+        left.map((m) => m.uid),
+        [2],
+      );
     } finally {
       lock.release();
     }
@@ -96,7 +113,10 @@ test('ImapFlow: IDLE wakes up within a second when another connection appends', 
     await new Promise((r) => setTimeout(r, 600));
     const t0 = Date.now();
     await writer.append('INBOX', 'From: c@example.org\r\nSubject: wake up\r\n\r\nx\r\n');
-    const count = await Promise.race([woke, new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no EXISTS within 2 s')), 2000))]);
+    const count = await Promise.race([
+      woke,
+      new Promise<number>((_, rej) => setTimeout(() => rej(new Error('no EXISTS within 2 s')), 2000)),
+    ]);
     assert.equal(count, before + 1);
     assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
   } finally {

@@ -103,7 +103,10 @@ test('mbsync: pull INBOX and a folder into a Maildir, push a new local message b
   assert.ok(inbox.some((m) => m.includes('Subject: first')));
   assert.ok(maildirFiles(join(local, 'Lists')).some((m) => m.includes('Subject: list mail')));
   // a new local message goes up on the next run
-  writeFileSync(join(local, 'Lists', 'new', `${Date.now()}.local:2,`), 'From: me@example.org\r\nSubject: from maildir\r\n\r\nhi\r\n');
+  writeFileSync(
+    join(local, 'Lists', 'new', `${Date.now()}.local:2,`),
+    'From: me@example.org\r\nSubject: from maildir\r\n\r\nhi\r\n',
+  );
   const r2 = await run('mbsync', ['-c', rc, '-a']);
   assert.equal(r2.code, 0, r2.out);
   const c = await RawClient.connect(srv.port);

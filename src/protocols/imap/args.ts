@@ -33,14 +33,20 @@ export function parseSeqSet(s: string): SeqSet | null {
     const [a, b] = part.split(':');
     const x = a === '*' ? Infinity : Number(a);
     const y = b === undefined ? x : b === '*' ? Infinity : Number(b);
-    if (x === 0 || y === 0 || x > 4294967295 && x !== Infinity || y > 4294967295 && y !== Infinity) return null;
+    if (x === 0 || y === 0 || (x > 4294967295 && x !== Infinity) || (y > 4294967295 && y !== Infinity))
+      return null;
     ranges.push({ from: Math.min(x, y), to: Math.max(x, y) });
   }
   return { ranges, saved: false };
 }
 
 /** The uids a sequence set names, given the view's ascending uids. `uid` picks UID or MSN semantics. */
-export function resolveSeqSet(set: SeqSet, uids: ArrayLike<number>, uid: boolean, saved: number[] = []): number[] {
+export function resolveSeqSet(
+  set: SeqSet,
+  uids: ArrayLike<number>,
+  uid: boolean,
+  saved: number[] = [],
+): number[] {
   if (set.saved) return saved.filter((u) => indexOfUid(uids, u) >= 0);
   const n = uids.length;
   const out = new Set<number>();
@@ -66,7 +72,9 @@ export function resolveSeqSet(set: SeqSet, uids: ArrayLike<number>, uid: boolean
 
 /** true when a message-number set names a number beyond the mailbox (Fetch's BAD/NO rule) */
 export function seqOutOfRange(set: SeqSet, count: number): boolean {
-  return set.ranges.some((r) => (r.from !== Infinity && r.from > count) || (r.to !== Infinity && r.to > count));
+  return set.ranges.some(
+    (r) => (r.from !== Infinity && r.from > count) || (r.to !== Infinity && r.to > count),
+  );
 }
 
 export function lowerBound(a: ArrayLike<number>, v: number): number {
@@ -111,7 +119,12 @@ export function parseDay(s: string): string | null {
   return `${m[3]}-${String(mon + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
-const SYSTEM_FLAGS = new Map(['\\seen', '\\answered', '\\flagged', '\\deleted', '\\draft'].map((f) => [f, '\\' + f[1]!.toUpperCase() + f.slice(2)]));
+const SYSTEM_FLAGS = new Map(
+  ['\\seen', '\\answered', '\\flagged', '\\deleted', '\\draft'].map((f) => [
+    f,
+    '\\' + f[1]!.toUpperCase() + f.slice(2),
+  ]),
+);
 const ATOM_SPECIALS = /[(){ \x00-\x1f\x7f%*"\\\]]/;
 
 /** flag = "\Answered" / "\Flagged" / "\Deleted" / "\Seen" / "\Draft" / flag-keyword; null if invalid */
@@ -203,7 +216,8 @@ export class ArgReader {
 
   number(what = 'number'): number {
     const t = this.take();
-    if (t.t !== 'atom' || !/^\d{1,20}$/.test(t.v)) throw new ImapSyntaxError(`Invalid ${what} in ${this.cmd}`);
+    if (t.t !== 'atom' || !/^\d{1,20}$/.test(t.v))
+      throw new ImapSyntaxError(`Invalid ${what} in ${this.cmd}`);
     return Number(t.v);
   }
 
@@ -238,7 +252,11 @@ export class ArgReader {
       if (it.t !== 'atom') throw new ImapSyntaxError(`Invalid flag in ${this.cmd}`);
       const f = normaliseFlag(it.v, allowRecent);
       if (f === null) {
-        throw new ImapSyntaxError(it.v.startsWith('\\') ? `Invalid system flag in ${this.cmd} command` : `Invalid flag name in ${this.cmd}`);
+        throw new ImapSyntaxError(
+          it.v.startsWith('\\')
+            ? `Invalid system flag in ${this.cmd} command`
+            : `Invalid flag name in ${this.cmd}`,
+        );
       }
       if (!out.includes(f)) out.push(f);
     }

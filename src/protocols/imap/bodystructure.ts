@@ -11,7 +11,15 @@ import { nstr, str } from './response.js';
 
 function addresses(list: EnvelopeAddress[] | null, utf8: boolean): string {
   if (!list || list.length === 0) return 'NIL';
-  return '(' + list.map((a) => `(${nstr(a.name, utf8)} ${nstr(a.adl, utf8)} ${nstr(a.mailbox, utf8)} ${nstr(a.host, utf8)})`).join('') + ')';
+  return (
+    '(' +
+    list
+      .map(
+        (a) => `(${nstr(a.name, utf8)} ${nstr(a.adl, utf8)} ${nstr(a.mailbox, utf8)} ${nstr(a.host, utf8)})`,
+      )
+      .join('') +
+    ')'
+  );
 }
 
 /** envelope = "(" date SP subject SP from SP sender SP reply-to SP to SP cc SP bcc SP in-reply-to SP message-id ")" */
@@ -52,7 +60,8 @@ function isMessage(p: BodyPart): boolean {
 export function bodyText(p: BodyPart, ext: boolean, utf8 = false): string {
   if (p.parts && p.parts.length) {
     let s = '(' + p.parts.map((c) => bodyText(c, ext, utf8)).join('') + ' ' + str(p.subtype.toUpperCase());
-    if (ext) s += ` ${params(p.params)} ${disposition(p.disposition)} ${language(p.language)} ${nstr(p.location)}`;
+    if (ext)
+      s += ` ${params(p.params)} ${disposition(p.disposition)} ${language(p.language)} ${nstr(p.location)}`;
     return s + ')';
   }
   const type = p.type.toUpperCase();
@@ -80,7 +89,12 @@ export interface PartRef {
  */
 export function findPart(top: BodyPart, path: number[], size: number): PartRef | null {
   let cur: BodyPart = top;
-  let msg: PartRef['msg'] = { headerStart: top.headerStart, bodyStart: top.bodyStart, bodyEnd: size, body: top };
+  let msg: PartRef['msg'] = {
+    headerStart: top.headerStart,
+    bodyStart: top.bodyStart,
+    bodyEnd: size,
+    body: top,
+  };
   for (const n of path) {
     // descending into a message/rfc822 part: number inside its message
     let container = cur;
@@ -93,7 +107,14 @@ export function findPart(top: BodyPart, path: number[], size: number): PartRef |
       if (n !== 1) return null;
       cur = container;
     }
-    msg = isMessage(cur) ? { headerStart: cur.message!.headerStart, bodyStart: cur.message!.bodyStart, bodyEnd: cur.bodyEnd, body: cur.message!.body } : null;
+    msg = isMessage(cur)
+      ? {
+          headerStart: cur.message!.headerStart,
+          bodyStart: cur.message!.bodyStart,
+          bodyEnd: cur.bodyEnd,
+          body: cur.message!.body,
+        }
+      : null;
   }
   return { part: cur, msg };
 }

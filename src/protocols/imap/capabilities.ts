@@ -55,7 +55,13 @@ export interface CapabilityState {
 }
 
 export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
-  const caps = ['IMAP4rev1', 'IMAP4rev2', conf.getSwitch('literalminus') ? 'LITERAL-' : 'LITERAL+', 'ID', 'ENABLE'];
+  const caps = [
+    'IMAP4rev1',
+    'IMAP4rev2',
+    conf.getSwitch('literalminus') ? 'LITERAL-' : 'LITERAL+',
+    'ID',
+    'ENABLE',
+  ];
   if (!st.authenticated) {
     if (st.tlsAvailable && !st.secure && conf.getSwitch('allowstarttls')) caps.push('STARTTLS');
     if ((conf.getSwitch('tls_required') && !st.secure) || !st.plaintextAllowed) caps.push('LOGINDISABLED');
@@ -69,10 +75,7 @@ export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
     caps.push(`APPENDLIMIT=${max > 0 ? Math.min(max, 4294967295) : 4294967295}`);
   }
   const suppress = new Set(
-    (conf.getString('suppress_capabilities') ?? '')
-      .toUpperCase()
-      .split(/\s+/)
-      .filter(Boolean),
+    (conf.getString('suppress_capabilities') ?? '').toUpperCase().split(/\s+/).filter(Boolean),
   );
   return caps.filter((c) => !suppress.has(c.toUpperCase()));
 }

@@ -20,7 +20,9 @@ before(async () => {
   const m3 = msg('Bob <b@example.org>', 'cherry', 'Mon, 2 Nov 2026 10:00:00 +0000', 'x'.repeat(2000));
   c.write(
     Buffer.concat([
-      Buffer.from(`m APPEND Ext (\\Seen) {${m1.length}+}\r\n${m1} (\\Flagged) "05-Nov-2026 09:00:00 +0000" {${Buffer.byteLength(m2, 'latin1')}+}\r\n`),
+      Buffer.from(
+        `m APPEND Ext (\\Seen) {${m1.length}+}\r\n${m1} (\\Flagged) "05-Nov-2026 09:00:00 +0000" {${Buffer.byteLength(m2, 'latin1')}+}\r\n`,
+      ),
       Buffer.from(m2, 'latin1'),
       Buffer.from(` {${m3.length}+}\r\n${m3}\r\n`),
     ]),
@@ -71,12 +73,20 @@ test('search keys: dates, sizes, flags, WITHIN, header, NOT/OR nesting', async (
 
 test('FETCH of PREVIEW, SAVEDATE, EMAILID, THREADID', async () => {
   const l = (await c.cmd('FETCH 1 (PREVIEW SAVEDATE EMAILID THREADID)')).lines[0]!;
-  assert.match(l, /^\* 1 FETCH \(PREVIEW "plain words here" SAVEDATE "[ \d]\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}" EMAILID \([\w-]+\) THREADID (\([\w-]+\)|NIL)\)$/);
+  assert.match(
+    l,
+    /^\* 1 FETCH \(PREVIEW "plain words here" SAVEDATE "[ \d]\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}" EMAILID \([\w-]+\) THREADID (\([\w-]+\)|NIL)\)$/,
+  );
 });
 
 test('STATUS with every item', async () => {
-  const r = await c.cmd('STATUS Ext (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE DELETED HIGHESTMODSEQ MAILBOXID)');
-  assert.match(r.lines[0]!, /^\* STATUS Ext \(MESSAGES 3 RECENT \d+ UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 2 SIZE \d+ DELETED 0 HIGHESTMODSEQ \d+ MAILBOXID \([\w-]+\)\)$/);
+  const r = await c.cmd(
+    'STATUS Ext (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE DELETED HIGHESTMODSEQ MAILBOXID)',
+  );
+  assert.match(
+    r.lines[0]!,
+    /^\* STATUS Ext \(MESSAGES 3 RECENT \d+ UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 2 SIZE \d+ DELETED 0 HIGHESTMODSEQ \d+ MAILBOXID \([\w-]+\)\)$/,
+  );
 });
 
 test('UID EXPUNGE removes only the named \\Deleted messages', async () => {

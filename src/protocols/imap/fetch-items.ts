@@ -50,7 +50,20 @@ export interface BinarySizeItem {
 
 export type FetchItem = { k: 'simple'; name: SimpleItem } | SectionItem | BinarySizeItem;
 
-const SIMPLE = new Set<SimpleItem>(['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'UID', 'MODSEQ', 'EMAILID', 'THREADID', 'SAVEDATE', 'PREVIEW']);
+const SIMPLE = new Set<SimpleItem>([
+  'FLAGS',
+  'INTERNALDATE',
+  'RFC822.SIZE',
+  'ENVELOPE',
+  'BODY',
+  'BODYSTRUCTURE',
+  'UID',
+  'MODSEQ',
+  'EMAILID',
+  'THREADID',
+  'SAVEDATE',
+  'PREVIEW',
+]);
 
 const MACROS: Record<string, SimpleItem[]> = {
   ALL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE'],
@@ -77,9 +90,39 @@ export function parseFetchItems(t: Token, cmd: string): FetchItem[] {
 function parseOne(s: string, cmd: string): FetchItem {
   const up = s.toUpperCase();
   if (SIMPLE.has(up as SimpleItem)) return { k: 'simple', name: up as SimpleItem };
-  if (up === 'RFC822') return { k: 'section', label: 'RFC822', peek: false, binary: false, path: [], text: '', fields: [], partial: null };
-  if (up === 'RFC822.HEADER') return { k: 'section', label: 'RFC822.HEADER', peek: true, binary: false, path: [], text: 'HEADER', fields: [], partial: null };
-  if (up === 'RFC822.TEXT') return { k: 'section', label: 'RFC822.TEXT', peek: false, binary: false, path: [], text: 'TEXT', fields: [], partial: null };
+  if (up === 'RFC822')
+    return {
+      k: 'section',
+      label: 'RFC822',
+      peek: false,
+      binary: false,
+      path: [],
+      text: '',
+      fields: [],
+      partial: null,
+    };
+  if (up === 'RFC822.HEADER')
+    return {
+      k: 'section',
+      label: 'RFC822.HEADER',
+      peek: true,
+      binary: false,
+      path: [],
+      text: 'HEADER',
+      fields: [],
+      partial: null,
+    };
+  if (up === 'RFC822.TEXT')
+    return {
+      k: 'section',
+      label: 'RFC822.TEXT',
+      peek: false,
+      binary: false,
+      path: [],
+      text: 'TEXT',
+      fields: [],
+      partial: null,
+    };
   const m = ATT_RE.exec(s);
   if (!m) throw new ImapSyntaxError(`Invalid ${cmd} attribute ${s}`);
   const kind = m[1]!.toUpperCase();
@@ -90,18 +133,33 @@ function parseOne(s: string, cmd: string): FetchItem {
     return { k: 'binarysize', label: `BINARY.SIZE[${m[2]}]`, path: sec.path };
   }
   const partial = m[3] !== undefined ? { start: Number(m[3]), count: Number(m[4]) } : null;
-  if (partial && partial.count === 0 && false) throw new ImapSyntaxError('Invalid partial');
   const peek = kind.endsWith('.PEEK');
   const base = binary ? 'BINARY' : 'BODY';
-  return { k: 'section', label: `${base}[${sec.canon}]`, peek, binary, path: sec.path, text: sec.text, fields: sec.fields, partial };
+  return {
+    k: 'section',
+    label: `${base}[${sec.canon}]`,
+    peek,
+    binary,
+    path: sec.path,
+    text: sec.text,
+    fields: sec.fields,
+    partial,
+  };
 }
 
 /** section-spec inside the brackets; `canon` is how it is echoed back */
-function parseSection(inner: string, binary: boolean, cmd: string): { path: number[]; text: SectionText; fields: string[]; canon: string } {
+function parseSection(
+  inner: string,
+  binary: boolean,
+  cmd: string,
+): { path: number[]; text: SectionText; fields: string[]; canon: string } {
   const bad = (): never => {
     throw new ImapSyntaxError(`Invalid ${cmd} section`);
   };
-  const m = /^((?:[1-9]\d{0,8})(?:\.[1-9]\d{0,8})*)?(?:(?:^|\.)(HEADER\.FIELDS\.NOT|HEADER\.FIELDS|HEADER|TEXT|MIME))?(?:\s+\(([^]*)\))?$/i.exec(inner.trim());
+  const m =
+    /^((?:[1-9]\d{0,8})(?:\.[1-9]\d{0,8})*)?(?:(?:^|\.)(HEADER\.FIELDS\.NOT|HEADER\.FIELDS|HEADER|TEXT|MIME))?(?:\s+\(([^]*)\))?$/i.exec(
+      inner.trim(),
+    );
   if (!m) return bad();
   const path = m[1] ? m[1].split('.').map(Number) : [];
   const text = (m[2] ?? '').toUpperCase() as SectionText;
@@ -143,7 +201,15 @@ export interface SectionRange {
 }
 
 /** Resolve a section against the cached structure of a message of `size` octets. */
-export function sectionRange(body: BodyPart, headerSize: number, size: number, path: number[], text: SectionText, fields: string[], binary: boolean): SectionRange {
+export function sectionRange(
+  body: BodyPart,
+  headerSize: number,
+  size: number,
+  path: number[],
+  text: SectionText,
+  fields: string[],
+  binary: boolean,
+): SectionRange {
   if (path.length === 0) {
     switch (text) {
       case '':

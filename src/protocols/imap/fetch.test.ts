@@ -63,7 +63,17 @@ test('fetch attribute grammar: macros, sections, partials, errors', () => {
   );
   const [s] = parseFetchItems(atom('body.peek[1.2.header.fields.not (x-a "X-B")]<10.20>'), 'Fetch');
   assert.ok(s && s.k === 'section');
-  assert.deepEqual([s.label, s.peek, s.path, s.text, s.fields, s.partial], ['BODY[1.2.HEADER.FIELDS.NOT (X-A X-B)]', true, [1, 2], 'HEADER.FIELDS.NOT', ['X-A', 'X-B'], { start: 10, count: 20 }]);
+  assert.deepEqual(
+    [s.label, s.peek, s.path, s.text, s.fields, s.partial],
+    [
+      'BODY[1.2.HEADER.FIELDS.NOT (X-A X-B)]',
+      true,
+      [1, 2],
+      'HEADER.FIELDS.NOT',
+      ['X-A', 'X-B'],
+      { start: 10, count: 20 },
+    ],
+  );
   assert.throws(() => parseFetchItems(atom('BODY[MIME]'), 'Fetch'), /section/);
   assert.throws(() => parseFetchItems(atom('BINARY[1.TEXT]'), 'Fetch'), /section/);
   assert.throws(() => parseFetchItems(atom('BOGUS'), 'Fetch'), /Invalid Fetch attribute BOGUS/);
@@ -77,9 +87,18 @@ test('filterHeader keeps continuation lines and ends with the blank line', () =>
 
 test('BODYSTRUCTURE of a multipart with an encapsulated message', async () => {
   const l = await fetch1('BODYSTRUCTURE');
-  assert.match(l, /^\* 1 FETCH \(BODYSTRUCTURE \(\("TEXT" "PLAIN" \("CHARSET" "utf-8"\) NIL NIL "QUOTED-PRINTABLE" 9 \d+ /);
-  assert.match(l, /\("MESSAGE" "RFC822" NIL NIL NIL "7BIT" \d+ \(NIL "inner" \(\(NIL NIL "b" "example\.org"\)\)/);
-  assert.match(l, /\("APPLICATION" "OCTET-STREAM" \("NAME" "x\.bin"\) NIL NIL "BASE64" 8 NIL \("ATTACHMENT" \("FILENAME" "x\.bin"\)\) NIL NIL\) "MIXED" \("BOUNDARY" "XX"\) NIL NIL NIL\)\)$/);
+  assert.match(
+    l,
+    /^\* 1 FETCH \(BODYSTRUCTURE \(\("TEXT" "PLAIN" \("CHARSET" "utf-8"\) NIL NIL "QUOTED-PRINTABLE" 9 \d+ /,
+  );
+  assert.match(
+    l,
+    /\("MESSAGE" "RFC822" NIL NIL NIL "7BIT" \d+ \(NIL "inner" \(\(NIL NIL "b" "example\.org"\)\)/,
+  );
+  assert.match(
+    l,
+    /\("APPLICATION" "OCTET-STREAM" \("NAME" "x\.bin"\) NIL NIL "BASE64" 8 NIL \("ATTACHMENT" \("FILENAME" "x\.bin"\)\) NIL NIL\) "MIXED" \("BOUNDARY" "XX"\) NIL NIL NIL\)\)$/,
+  );
 });
 
 test('part sections: BODY[n], n.MIME, n.HEADER, n.TEXT of a message/rfc822, missing part', async () => {
@@ -88,11 +107,17 @@ test('part sections: BODY[n], n.MIME, n.HEADER, n.TEXT of a message/rfc822, miss
     await fetch1('BODY.PEEK[1.MIME]'),
     '* 1 FETCH (BODY[1.MIME] {88}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n)',
   );
-  assert.equal(await fetch1('BODY.PEEK[2.HEADER]'), '* 1 FETCH (BODY[2.HEADER] {39}\r\nFrom: b@example.org\r\nSubject: inner\r\n\r\n)');
+  assert.equal(
+    await fetch1('BODY.PEEK[2.HEADER]'),
+    '* 1 FETCH (BODY[2.HEADER] {39}\r\nFrom: b@example.org\r\nSubject: inner\r\n\r\n)',
+  );
   assert.equal(await fetch1('BODY.PEEK[2.TEXT]'), '* 1 FETCH (BODY[2.TEXT] {10}\r\ninner body)');
   assert.equal(await fetch1('BODY.PEEK[2.1]'), '* 1 FETCH (BODY[2.1] {10}\r\ninner body)');
   assert.equal(await fetch1('BODY.PEEK[9]'), '* 1 FETCH (BODY[9] "")');
-  assert.equal(await fetch1('BODY.PEEK[HEADER.FIELDS (SUBJECT)]'), '* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {19}\r\nSubject: nested\r\n\r\n)');
+  assert.equal(
+    await fetch1('BODY.PEEK[HEADER.FIELDS (SUBJECT)]'),
+    '* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {19}\r\nSubject: nested\r\n\r\n)',
+  );
 });
 
 test('partial fetches: <start.count> clipped to the data', async () => {
@@ -103,7 +128,10 @@ test('partial fetches: <start.count> clipped to the data', async () => {
 
 test('BINARY decodes the transfer encoding while streaming; BINARY.SIZE', async () => {
   assert.equal(await fetch1('BINARY.PEEK[1]'), '* 1 FETCH (BINARY[1] ~{5}\r\ncaf\u00c3\u00a9)');
-  assert.equal(await fetch1('BINARY.SIZE[1] BINARY.SIZE[3]'), '* 1 FETCH (BINARY.SIZE[1] 5 BINARY.SIZE[3] 6)');
+  assert.equal(
+    await fetch1('BINARY.SIZE[1] BINARY.SIZE[3]'),
+    '* 1 FETCH (BINARY.SIZE[1] 5 BINARY.SIZE[3] 6)',
+  );
   assert.equal(await fetch1('BINARY.PEEK[3]'), '* 1 FETCH (BINARY[3] ~{6}\r\n\x00\x01\x02\x03\x04\x05)');
   assert.equal(await fetch1('BINARY.PEEK[3]<2.2>'), '* 1 FETCH (BINARY[3]<2> ~{2}\r\n\x02\x03)');
 });
@@ -126,7 +154,10 @@ test('UID FETCH adds UID; FETCH of a number beyond the mailbox is NO, UID FETCH 
   assert.equal((await c.cmd('FETCH x FLAGS')).tagged, 'BAD Invalid sequence in Fetch');
   assert.equal((await c.cmd('FETCH 1 (FLAGS')).tagged, 'BAD Missing close parenthesis in Fetch');
   assert.equal((await c.cmd('FETCH 1 BOGUS')).tagged, 'BAD Invalid Fetch attribute BOGUS');
-  assert.equal((await c.cmd('UID FETCH 1:* (FLAGS) junk')).tagged, 'BAD Missing required open parenthesis in UID Fetch modifiers');
+  assert.equal(
+    (await c.cmd('UID FETCH 1:* (FLAGS) junk')).tagged,
+    'BAD Missing required open parenthesis in UID Fetch modifiers',
+  );
 });
 
 test('CONDSTORE: MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE', async () => {
@@ -140,7 +171,10 @@ test('CONDSTORE: MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE', async () => {
   const ok = await c.cmd(`STORE 1 (UNCHANGEDSINCE ${ms}) +FLAGS (\\Flagged)`);
   assert.match(ok.lines[0]!, /^\* 1 FETCH \(FLAGS \((\\Seen \\Flagged|\\Flagged \\Seen)\) MODSEQ \(\d+\)\)$/);
   const some = await c.cmd(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${ms})`);
-  assert.match(some.lines[0]!, /^\* 1 FETCH \(FLAGS \((\\Seen \\Flagged|\\Flagged \\Seen)\) MODSEQ \(\d+\)\)$/);
+  assert.match(
+    some.lines[0]!,
+    /^\* 1 FETCH \(FLAGS \((\\Seen \\Flagged|\\Flagged \\Seen)\) MODSEQ \(\d+\)\)$/,
+  );
   const s = await c.cmd(`SEARCH MODSEQ ${ms}`);
   assert.match(s.lines[0]!, /^\* SEARCH 1 \(MODSEQ \d+\)$/);
 });
@@ -166,7 +200,10 @@ test('QRESYNC: ENABLE, SELECT with known state, VANISHED on expunge and in UID F
   await q.cmd('UNSELECT');
   const re = await q.cmd(`SELECT Q (QRESYNC (${uv} ${hm} 1:3))`);
   assert.ok(re.lines.includes('* VANISHED (EARLIER) 1'), re.lines.join('\n'));
-  assert.ok(re.lines.some((l) => /^\* 2 FETCH \(UID 3 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/.test(l)), re.lines.join('\n'));
+  assert.ok(
+    re.lines.some((l) => /^\* 2 FETCH \(UID 3 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/.test(l)),
+    re.lines.join('\n'),
+  );
   const f = await q.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${hm} VANISHED)`);
   assert.equal(f.lines[0], '* VANISHED (EARLIER) 1');
   assert.match(f.lines[1]!, /^\* 2 FETCH \(UID 3 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/);

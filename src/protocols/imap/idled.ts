@@ -18,7 +18,9 @@ const idled: BuiltinDaemon = {
     if (sock) rmSync(sock, { force: true });
     ctx.log.info('idled: IDLE wake-ups are delivered by the store directly; nothing to do');
     if (ctx.signal.aborted) return;
-    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await new Promise<void>((resolve) =>
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
   },
 };
 export default idled;

@@ -8,7 +8,15 @@ before(async () => {
   srv = await startTestImapd({ fred: 'secret' });
   c = await RawClient.connect(srv.port);
   await c.login();
-  for (const m of ['Sent (USE (\\Sent))', 'Trash (USE (\\Trash))', 'Lists', 'Lists/ietf', 'Lists/ietf/imap', 'Lists/other', '"Caf&AOk-"']) {
+  for (const m of [
+    'Sent (USE (\\Sent))',
+    'Trash (USE (\\Trash))',
+    'Lists',
+    'Lists/ietf',
+    'Lists/ietf/imap',
+    'Lists/other',
+    '"Caf&AOk-"',
+  ]) {
     assert.equal((await c.cmd(`CREATE ${m}`)).tagged, 'OK Completed', m);
   }
   await c.cmd('SUBSCRIBE INBOX');
@@ -25,15 +33,28 @@ test('special-use attributes in LIST; CREATE USE with an unknown attribute', asy
   assert.ok(l.lines.includes('* LIST (\\HasNoChildren \\Sent) "/" Sent'), l.lines.join('\n'));
   assert.ok(l.lines.includes('* LIST (\\HasNoChildren \\Trash) "/" Trash'));
   const su = await c.cmd('LIST (SPECIAL-USE) "" "*"');
-  assert.deepEqual(su.lines.sort(), ['* LIST (\\HasNoChildren \\Sent) "/" Sent', '* LIST (\\HasNoChildren \\Trash) "/" Trash']);
-  assert.equal((await c.cmd('CREATE Junk2 (USE (\\Bogus))')).tagged, 'NO [USEATTR] Unsupported special-use attribute');
+  assert.deepEqual(su.lines.sort(), [
+    '* LIST (\\HasNoChildren \\Sent) "/" Sent',
+    '* LIST (\\HasNoChildren \\Trash) "/" Trash',
+  ]);
+  assert.equal(
+    (await c.cmd('CREATE Junk2 (USE (\\Bogus))')).tagged,
+    'NO [USEATTR] Unsupported special-use attribute',
+  );
 });
 
 test('% and * wildcards, reference names, several patterns', async () => {
   const pct = await c.cmd('LIST "Lists/" "%"');
-  assert.deepEqual(pct.lines, ['* LIST (\\HasChildren) "/" Lists/ietf', '* LIST (\\HasNoChildren) "/" Lists/other']);
+  assert.deepEqual(pct.lines, [
+    '* LIST (\\HasChildren) "/" Lists/ietf',
+    '* LIST (\\HasNoChildren) "/" Lists/other',
+  ]);
   const star = await c.cmd('LIST "" "Lists/*"');
-  assert.deepEqual(star.lines, ['* LIST (\\HasChildren) "/" Lists/ietf', '* LIST (\\HasNoChildren) "/" Lists/ietf/imap', '* LIST (\\HasNoChildren) "/" Lists/other']);
+  assert.deepEqual(star.lines, [
+    '* LIST (\\HasChildren) "/" Lists/ietf',
+    '* LIST (\\HasNoChildren) "/" Lists/ietf/imap',
+    '* LIST (\\HasNoChildren) "/" Lists/other',
+  ]);
   const multi = await c.cmd('LIST "" ("Sent" "Trash")');
   assert.equal(multi.lines.length, 2);
   assert.match((await c.cmd('LIST "" "inbox"')).lines[0]!, /"\/" INBOX$/);
@@ -41,14 +62,24 @@ test('% and * wildcards, reference names, several patterns', async () => {
 
 test('LSUB and LIST (SUBSCRIBED), RECURSIVEMATCH with CHILDINFO, RETURN (SUBSCRIBED)', async () => {
   const ls = await c.cmd('LSUB "" "*"');
-  assert.deepEqual(ls.lines.sort(), ['* LSUB () "/" INBOX', '* LSUB () "/" Lists/ietf/imap', '* LSUB () "/" Sent']);
+  assert.deepEqual(ls.lines.sort(), [
+    '* LSUB () "/" INBOX',
+    '* LSUB () "/" Lists/ietf/imap',
+    '* LSUB () "/" Sent',
+  ]);
   const lsp = await c.cmd('LSUB "" "%"');
   assert.ok(lsp.lines.includes('* LSUB (\\Noselect) "/" Lists'), lsp.lines.join('\n'));
   const sub = await c.cmd('LIST (SUBSCRIBED) "" "*"');
-  assert.ok(sub.lines.includes('* LIST (\\HasNoChildren \\Subscribed) "/" Lists/ietf/imap'), sub.lines.join('\n'));
+  assert.ok(
+    sub.lines.includes('* LIST (\\HasNoChildren \\Subscribed) "/" Lists/ietf/imap'),
+    sub.lines.join('\n'),
+  );
   assert.ok(!sub.lines.some((l) => l.endsWith(' Trash')));
   const rec = await c.cmd('LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"');
-  assert.ok(rec.lines.includes('* LIST (\\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))'), rec.lines.join('\n'));
+  assert.ok(
+    rec.lines.includes('* LIST (\\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))'),
+    rec.lines.join('\n'),
+  );
   const rs = await c.cmd('LIST "" "%" RETURN (SUBSCRIBED)');
   assert.ok(rs.lines.includes('* LIST (\\HasNoChildren \\Subscribed \\Sent) "/" Sent'), rs.lines.join('\n'));
   assert.ok(rs.lines.includes('* LIST (\\HasNoChildren \\Trash) "/" Trash'));

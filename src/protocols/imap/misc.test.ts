@@ -59,14 +59,38 @@ test('log lines carry the session id and never the password', async () => {
 });
 
 test('capabilities: suppress_capabilities, literalminus, allowplaintext → LOGINDISABLED', async () => {
-  const srv = await startTestImapd({ fred: 'secret' }, { suppress_capabilities: 'MOVE ESEARCH', literalminus: 'yes' });
+  const srv = await startTestImapd(
+    { fred: 'secret' },
+    { suppress_capabilities: 'MOVE ESEARCH', literalminus: 'yes' },
+  );
   try {
-    const caps = capabilities(srv.conf, { authenticated: true, secure: false, tlsAvailable: false, mechanisms: [], plaintextAllowed: true });
+    const caps = capabilities(srv.conf, {
+      authenticated: true,
+      secure: false,
+      tlsAvailable: false,
+      mechanisms: [],
+      plaintextAllowed: true,
+    });
     assert.ok(!caps.includes('MOVE') && !caps.includes('ESEARCH'));
     assert.ok(caps.includes('LITERAL-') && !caps.includes('LITERAL+'));
     for (const c of POST_AUTH) if (c !== 'MOVE' && c !== 'ESEARCH') assert.ok(caps.includes(c), c);
-    const pre = capabilities(srv.conf, { authenticated: false, secure: false, tlsAvailable: false, mechanisms: ['SCRAM-SHA-256'], plaintextAllowed: false });
-    assert.deepEqual(pre, ['IMAP4rev1', 'IMAP4rev2', 'LITERAL-', 'ID', 'ENABLE', 'LOGINDISABLED', 'AUTH=SCRAM-SHA-256', 'SASL-IR']);
+    const pre = capabilities(srv.conf, {
+      authenticated: false,
+      secure: false,
+      tlsAvailable: false,
+      mechanisms: ['SCRAM-SHA-256'],
+      plaintextAllowed: false,
+    });
+    assert.deepEqual(pre, [
+      'IMAP4rev1',
+      'IMAP4rev2',
+      'LITERAL-',
+      'ID',
+      'ENABLE',
+      'LOGINDISABLED',
+      'AUTH=SCRAM-SHA-256',
+      'SASL-IR',
+    ]);
   } finally {
     await srv.stop();
   }

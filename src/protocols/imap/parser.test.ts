@@ -23,7 +23,11 @@ function run(input: Buffer, cuts: number[], limits: Partial<ParserLimits> = {}):
 /** a readable form of the results, for comparing splits */
 function show(rs: ParseResult[]): string {
   const tok = (t: Token): string =>
-    t.t === 'atom' ? t.v : t.t === 'list' ? `(${t.v.map(tok).join(' ')})` : `${t.literal ? (t.binary ? '~' : '') + 'L' : 'Q'}"${bytesOf(t).toString('latin1')}"`;
+    t.t === 'atom'
+      ? t.v
+      : t.t === 'list'
+        ? `(${t.v.map(tok).join(' ')})`
+        : `${t.literal ? (t.binary ? '~' : '') + 'L' : 'Q'}"${bytesOf(t).toString('latin1')}"`;
   return rs
     .map((r) =>
       r.kind === 'command'
@@ -43,12 +47,24 @@ function everyOffset(input: string | Buffer, limits: Partial<ParserLimits> = {})
     assert.equal(show(run(buf, [i], limits)), whole, `split at ${i}`);
   }
   // and one byte at a time
-  assert.equal(show(run(buf, Array.from({ length: buf.length - 1 }, (_, i) => i + 1), limits)), whole, 'byte by byte');
+  assert.equal(
+    show(
+      run(
+        buf,
+        Array.from({ length: buf.length - 1 }, (_, i) => i + 1),
+        limits,
+      ),
+    ),
+    whole,
+    'byte by byte',
+  );
   return whole;
 }
 
 test('simple commands, atoms, quoted strings, lists at every offset', () => {
-  const r = everyOffset('a1 NOOP\r\na2 LOGIN "fred \\"x\\"" sec\\ret\r\nA3 uid fetch 1:*,5 (FLAGS BODY.PEEK[HEADER.FIELDS (From "To")]<0.100>)\r\n');
+  const r = everyOffset(
+    'a1 NOOP\r\na2 LOGIN "fred \\"x\\"" sec\\ret\r\nA3 uid fetch 1:*,5 (FLAGS BODY.PEEK[HEADER.FIELDS (From "To")]<0.100>)\r\n',
+  );
   assert.equal(
     r,
     'a1 NOOP []\na2 LOGIN [Q"fred "x"" sec\\ret]\nA3 UID FETCH [1:*,5 (FLAGS BODY.PEEK[HEADER.FIELDS (From "To")]<0.100>)]',
@@ -76,14 +92,20 @@ test('bad tag, empty line and missing command are BAD, session continues', () =>
 });
 
 test('unbalanced parentheses', () => {
-  assert.equal(everyOffset('b6 FETCH 1 (FLAGS\r\nb7 NOOP\r\n'), 'ERR b6 BAD Missing close parenthesis in Fetch\nb7 NOOP []');
+  assert.equal(
+    everyOffset('b6 FETCH 1 (FLAGS\r\nb7 NOOP\r\n'),
+    'ERR b6 BAD Missing close parenthesis in Fetch\nb7 NOOP []',
+  );
   assert.match(everyOffset('b8 FETCH 1 FLAGS)\r\n'), /^ERR b8 BAD Unexpected close parenthesis in Fetch$/);
 });
 
 test('literal limit judged at {N}: exactly at the limit passes, one over is NO [TOOBIG]', () => {
   const lim = { maxLiteral: 10 };
   assert.equal(everyOffset('c1 LOGIN {10}\r\n0123456789 x\r\n', lim), 'goAhead\nc1 LOGIN [L"0123456789" x]');
-  assert.equal(everyOffset('c1 LOGIN {11}\r\nc2 NOOP\r\n', lim), 'ERR c1 NO [TOOBIG] Literal size exceeds fixed limit in Login\nc2 NOOP []');
+  assert.equal(
+    everyOffset('c1 LOGIN {11}\r\nc2 NOOP\r\n', lim),
+    'ERR c1 NO [TOOBIG] Literal size exceeds fixed limit in Login\nc2 NOOP []',
+  );
 });
 
 test('non-synchronising literal over the limit is fatal (BYE), nothing parsed after', () => {
@@ -93,29 +115,50 @@ test('non-synchronising literal over the limit is fatal (BYE), nothing parsed af
 
 test('APPEND message over maxmessagesize: bytes dropped, NO [TOOBIG], next command parsed', () => {
   const lim = { maxMessage: 5 };
-  assert.equal(everyOffset('a APPEND INBOX {6+}\r\n123456\r\nb NOOP\r\n', lim), 'ERR a NO [TOOBIG] Message too large\nb NOOP []');
-  assert.equal(everyOffset('a APPEND INBOX {6}\r\nb NOOP\r\n', lim), 'ERR a NO [TOOBIG] Literal size exceeds fixed limit in Append\nb NOOP []');
+  assert.equal(
+    everyOffset('a APPEND INBOX {6+}\r\n123456\r\nb NOOP\r\n', lim),
+    'ERR a NO [TOOBIG] Message too large\nb NOOP []',
+  );
+  assert.equal(
+    everyOffset('a APPEND INBOX {6}\r\nb NOOP\r\n', lim),
+    'ERR a NO [TOOBIG] Literal size exceeds fixed limit in Append\nb NOOP []',
+  );
   assert.equal(everyOffset('a APPEND INBOX {5}\r\n12345\r\n', lim), 'goAhead\na APPEND [INBOX L"12345"]');
 });
 
 test('literal size not a number', () => {
-  assert.equal(everyOffset('c4 APPEND INBOX {5000000000}\r\nc5 NOOP\r\n'), 'ERR c4 BAD Literal size not a number\nc5 NOOP []');
-  assert.equal(show(run(Buffer.from('c6 APPEND INBOX {4294967296+}\r\n'), [])), 'ERR c6 FATAL BAD Literal size not a number');
+  assert.equal(
+    everyOffset('c4 APPEND INBOX {5000000000}\r\nc5 NOOP\r\n'),
+    'ERR c4 BAD Literal size not a number\nc5 NOOP []',
+  );
+  assert.equal(
+    show(run(Buffer.from('c6 APPEND INBOX {4294967296+}\r\n'), [])),
+    'ERR c6 FATAL BAD Literal size not a number',
+  );
 });
 
 test('LITERAL-: a non-synchronising literal above 4096 octets is fatal', () => {
   const r = run(Buffer.from('a APPEND INBOX {4097+}\r\n'), [], { literalMinus: true });
   assert.equal(r.length, 1);
   assert.ok(r[0]!.kind === 'error' && r[0]!.fatal && r[0]!.code === 'TOOBIG');
-  assert.equal(everyOffset('a APPEND INBOX {4+}\r\nabcd\r\n', { literalMinus: true }), 'a APPEND [INBOX L"abcd"]');
+  assert.equal(
+    everyOffset('a APPEND INBOX {4+}\r\nabcd\r\n', { literalMinus: true }),
+    'a APPEND [INBOX L"abcd"]',
+  );
 });
 
 test('maxword and maxquoted: at the limit passes, one over fails; the line is skipped', () => {
   const lim = { maxWord: 8, maxQuoted: 5 };
   assert.equal(everyOffset('a NOOP 12345678\r\n', lim), 'a NOOP [12345678]');
-  assert.equal(everyOffset('a NOOP 123456789\r\nb NOOP\r\n', lim), 'ERR a BAD Word too long in Noop\nb NOOP []');
+  assert.equal(
+    everyOffset('a NOOP 123456789\r\nb NOOP\r\n', lim),
+    'ERR a BAD Word too long in Noop\nb NOOP []',
+  );
   assert.equal(everyOffset('a NOOP "12345"\r\n', lim), 'a NOOP [Q"12345"]');
-  assert.equal(everyOffset('a NOOP "123456"\r\nb NOOP\r\n', lim), 'ERR a BAD Quoted string too long in Noop\nb NOOP []');
+  assert.equal(
+    everyOffset('a NOOP "123456"\r\nb NOOP\r\n', lim),
+    'ERR a BAD Quoted string too long in Noop\nb NOOP []',
+  );
 });
 
 test('a skipped line with a non-synchronising literal skips the literal too', () => {
@@ -125,11 +168,17 @@ test('a skipped line with a non-synchronising literal skips the literal too', ()
 
 test('maxargssize counts all arguments', () => {
   assert.equal(everyOffset('a NOOP abc def\r\n', { maxArgs: 6 }), 'a NOOP [abc def]');
-  assert.equal(everyOffset('a NOOP abc defg\r\nb NOOP\r\n', { maxArgs: 6 }), 'ERR a NO [TOOBIG] Arguments too long in Noop\nb NOOP []');
+  assert.equal(
+    everyOffset('a NOOP abc defg\r\nb NOOP\r\n', { maxArgs: 6 }),
+    'ERR a NO [TOOBIG] Arguments too long in Noop\nb NOOP []',
+  );
 });
 
 test('quoted string with CR is BAD', () => {
-  assert.equal(everyOffset('a LOGIN "fr\red" x\r\nb NOOP\r\n'), 'ERR a BAD Missing required argument to Login\nb NOOP []');
+  assert.equal(
+    everyOffset('a LOGIN "fr\red" x\r\nb NOOP\r\n'),
+    'ERR a BAD Missing required argument to Login\nb NOOP []',
+  );
 });
 
 test('raw lines for AUTHENTICATE / IDLE', () => {

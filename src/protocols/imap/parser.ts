@@ -128,7 +128,18 @@ const TILDE = 0x7e;
 
 /** tag = 1*<any ASTRING-CHAR except "+">; ASTRING-CHAR excludes ( ) { SP CTL % * " \ */
 function isTagChar(c: number): boolean {
-  return c > 0x20 && c < 0x7f && c !== LPAREN && c !== RPAREN && c !== LBRACE && c !== 0x25 && c !== 0x2a && c !== DQUOTE && c !== BSLASH && c !== 0x2b;
+  return (
+    c > 0x20 &&
+    c < 0x7f &&
+    c !== LPAREN &&
+    c !== RPAREN &&
+    c !== LBRACE &&
+    c !== 0x25 &&
+    c !== 0x2a &&
+    c !== DQUOTE &&
+    c !== BSLASH &&
+    c !== 0x2b
+  );
 }
 
 /** bytes allowed in an atom-like token (atoms, flags, sequence sets, list-wildcards, sections) */
@@ -269,14 +280,30 @@ export class ImapParser {
   }
 
   private errorResult(p: Pending, tag: string | null = this.tag || null): ParseResult {
-    const r: ParseResult = { kind: 'error', tag, name: this.name, fatal: false, status: p.status, code: p.code, text: p.text };
+    const r: ParseResult = {
+      kind: 'error',
+      tag,
+      name: this.name,
+      fatal: false,
+      status: p.status,
+      code: p.code,
+      text: p.text,
+    };
     for (const l of this.stack) disposeTokens(l);
     this.reset();
     return r;
   }
 
   private fatal(code: string | undefined, text: string): ParseResult {
-    const r: ParseResult = { kind: 'error', tag: this.tag || null, name: this.name, fatal: true, status: 'BAD', code, text };
+    const r: ParseResult = {
+      kind: 'error',
+      tag: this.tag || null,
+      name: this.name,
+      fatal: true,
+      status: 'BAD',
+      code,
+      text,
+    };
     for (const l of this.stack) disposeTokens(l);
     this.phase = 'dead';
     this.buf = Buffer.alloc(0);
@@ -314,7 +341,10 @@ export class ImapParser {
           this.scan = i - this.pos;
           if (this.scan > this.limits.maxWord) {
             this.pos = buf.length;
-            return this.failLine({ status: 'BAD', text: this.phase === 'tag' ? 'Invalid tag' : 'Invalid command' });
+            return this.failLine({
+              status: 'BAD',
+              text: this.phase === 'tag' ? 'Invalid tag' : 'Invalid command',
+            });
           }
           return { kind: 'more' };
         }
@@ -335,9 +365,23 @@ export class ImapParser {
           return null;
         }
         // command name (and UID's sub-command)
-        if (word.length === 0 || !word.every((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === 0x2e)) {
+        if (
+          word.length === 0 ||
+          !word.every(
+            (c) =>
+              (c >= 0x41 && c <= 0x5a) ||
+              (c >= 0x61 && c <= 0x7a) ||
+              (c >= 0x30 && c <= 0x39) ||
+              c === 0x2d ||
+              c === 0x5f ||
+              c === 0x2e,
+          )
+        ) {
           this.pos = i;
-          return this.failLine({ status: 'BAD', text: word.length === 0 ? 'Null command' : 'Unrecognized command' });
+          return this.failLine({
+            status: 'BAD',
+            text: word.length === 0 ? 'Null command' : 'Unrecognized command',
+          });
         }
         const w = word.toString('latin1').toUpperCase();
         this.pos = atEol ? i : i + 1;
@@ -455,7 +499,11 @@ export class ImapParser {
       }
       if (c === RPAREN) {
         this.pos++;
-        if (this.stack.length === 1) return this.failLine({ status: 'BAD', text: `Unexpected close parenthesis in ${this.displayName()}` });
+        if (this.stack.length === 1)
+          return this.failLine({
+            status: 'BAD',
+            text: `Unexpected close parenthesis in ${this.displayName()}`,
+          });
         const items = this.stack.pop()!;
         this.stack[this.stack.length - 1]!.push({ t: 'list', v: items });
         return null;
@@ -463,7 +511,8 @@ export class ImapParser {
     }
     const c = buf[this.pos]!;
     if (c === DQUOTE) return this.scanQuoted();
-    if (c === LBRACE || (c === TILDE && this.pos + 1 < buf.length && buf[this.pos + 1] === LBRACE)) return this.scanLiteralMarker();
+    if (c === LBRACE || (c === TILDE && this.pos + 1 < buf.length && buf[this.pos + 1] === LBRACE))
+      return this.scanLiteralMarker();
     if (c === TILDE && this.pos + 1 >= buf.length && this.scan === 0) return { kind: 'more' };
     return this.scanAtom();
   }
@@ -471,7 +520,12 @@ export class ImapParser {
   private countArg(n: number): null {
     this.argsSize += n;
     const cap = this.limits.maxArgs > 0 ? this.limits.maxArgs : HARD_ARGS_CAP;
-    if (this.argsSize > cap) return this.failLine({ status: 'NO', code: 'TOOBIG', text: `Arguments too long in ${this.displayName()}` });
+    if (this.argsSize > cap)
+      return this.failLine({
+        status: 'NO',
+        code: 'TOOBIG',
+        text: `Arguments too long in ${this.displayName()}`,
+      });
     return null;
   }
 
@@ -479,7 +533,13 @@ export class ImapParser {
     if (this.stack.length > 1) {
       return this.errorResult({ status: 'BAD', text: `Missing close parenthesis in ${this.displayName()}` });
     }
-    const r: ParseResult = { kind: 'command', tag: this.tag, name: this.name, uid: this.uid, args: this.stack[0]! };
+    const r: ParseResult = {
+      kind: 'command',
+      tag: this.tag,
+      name: this.name,
+      uid: this.uid,
+      args: this.stack[0]!,
+    };
     this.reset();
     return r;
   }
@@ -599,7 +659,13 @@ export class ImapParser {
     }
     this.scan = 0;
     this.pos = i + 1;
-    this.stack[this.stack.length - 1]!.push({ t: 'string', chunks: [out], size: out.length, literal: false, binary: false });
+    this.stack[this.stack.length - 1]!.push({
+      t: 'string',
+      chunks: [out],
+      size: out.length,
+      literal: false,
+      binary: false,
+    });
     return this.countArg(out.length);
   }
 
@@ -640,14 +706,18 @@ export class ImapParser {
       return this.errorResult({ status: 'BAD', text: 'Literal size not a number' });
     }
     const size = Number(digits);
-    const isMessage = (this.name === 'APPEND' && this.argIndex() > 0) || (this.name === 'CATENATE');
+    const isMessage = (this.name === 'APPEND' && this.argIndex() > 0) || this.name === 'CATENATE';
     const limit = isMessage ? this.limits.maxMessage || UINT32_MAX : this.limits.maxLiteral;
     if (nonSync && this.limits.literalMinus && size > 4096) {
       return this.fatal('TOOBIG', 'Non-synchronizing literal larger than 4096 octets');
     }
     if (size > limit) {
       if (!nonSync) {
-        return this.errorResult({ status: 'NO', code: 'TOOBIG', text: `Literal size exceeds fixed limit in ${this.displayName()}` });
+        return this.errorResult({
+          status: 'NO',
+          code: 'TOOBIG',
+          text: `Literal size exceeds fixed limit in ${this.displayName()}`,
+        });
       }
       if (isMessage) {
         // the client is sending the bytes anyway: read and drop them, then answer

@@ -61,7 +61,10 @@ export class Output {
   /** send what is buffered */
   flush(): void {
     if (this.parts.length === 0) return;
-    const buf = this.parts.length === 1 && typeof this.parts[0] !== 'string' ? (this.parts[0] as Buffer) : Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+    const buf =
+      this.parts.length === 1 && typeof this.parts[0] !== 'string'
+        ? (this.parts[0] as Buffer)
+        : Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
     this.parts = [];
     this.size = 0;
     this.written += buf.length;

@@ -147,15 +147,30 @@ class KeyReader {
       case 'BEFORE':
       case 'ON':
       case 'SINCE':
-        return { op: 'date', field: 'internal', rel: w === 'BEFORE' ? 'before' : w === 'ON' ? 'on' : 'since', day: this.day() };
+        return {
+          op: 'date',
+          field: 'internal',
+          rel: w === 'BEFORE' ? 'before' : w === 'ON' ? 'on' : 'since',
+          day: this.day(),
+        };
       case 'SENTBEFORE':
       case 'SENTON':
       case 'SENTSINCE':
-        return { op: 'date', field: 'sent', rel: w === 'SENTBEFORE' ? 'before' : w === 'SENTON' ? 'on' : 'since', day: this.day() };
+        return {
+          op: 'date',
+          field: 'sent',
+          rel: w === 'SENTBEFORE' ? 'before' : w === 'SENTON' ? 'on' : 'since',
+          day: this.day(),
+        };
       case 'SAVEDBEFORE':
       case 'SAVEDON':
       case 'SAVEDSINCE':
-        return { op: 'date', field: 'save', rel: w === 'SAVEDBEFORE' ? 'before' : w === 'SAVEDON' ? 'on' : 'since', day: this.day() };
+        return {
+          op: 'date',
+          field: 'save',
+          rel: w === 'SAVEDBEFORE' ? 'before' : w === 'SAVEDON' ? 'on' : 'since',
+          day: this.day(),
+        };
       case 'SAVEDATESUPPORTED':
         return { op: 'all' };
       case 'OLDER':

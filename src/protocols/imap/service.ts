@@ -80,7 +80,11 @@ const imapd: BuiltinService = {
       }
     }
     socket.setNoDelay?.(true);
-    const session = new ImapSession(sock, { ...w.deps, startTls: w.implicitTls ? null : w.deps.startTls, implicitTls: w.implicitTls });
+    const session = new ImapSession(sock, {
+      ...w.deps,
+      startTls: w.implicitTls ? null : w.deps.startTls,
+      implicitTls: w.implicitTls,
+    });
     w.sessions.add(session);
     try {
       await session.run();

@@ -17,12 +17,18 @@ const MSG =
 test('greeting carries capabilities; CAPABILITY before and after login', async () => {
   const c = await RawClient.connect(srv.port);
   const g = await c.line();
-  assert.match(g, /^\* OK \[CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL\+ ID ENABLE .*AUTH=PLAIN.* SASL-IR\] imap\.test Cyrus-TS IMAP server ready$/);
+  assert.match(
+    g,
+    /^\* OK \[CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL\+ ID ENABLE .*AUTH=PLAIN.* SASL-IR\] imap\.test Cyrus-TS IMAP server ready$/,
+  );
   const r = await c.cmd('CAPABILITY');
   assert.match(r.lines[0]!, /^\* CAPABILITY IMAP4rev1 /);
   assert.equal(r.tagged, 'OK Completed');
   const l = await c.cmd('LOGIN fred secret');
-  assert.match(l.tagged, /^OK \[CAPABILITY IMAP4rev1 .*NAMESPACE.*UIDPLUS.*IDLE APPENDLIMIT=\d+\] User logged in/);
+  assert.match(
+    l.tagged,
+    /^OK \[CAPABILITY IMAP4rev1 .*NAMESPACE.*UIDPLUS.*IDLE APPENDLIMIT=\d+\] User logged in/,
+  );
   assert.doesNotMatch(l.tagged, /AUTH=/);
   c.close();
 });
@@ -35,7 +41,10 @@ test('Cyrus error replies for malformed commands', async () => {
   assert.equal((await c.cmd('NOOP extra')).tagged, 'BAD Unexpected extra arguments to Noop');
   assert.equal((await c.cmd('noop')).tagged, 'OK Completed');
   assert.equal((await c.cmd('LOGIN fred secret extra')).tagged, 'BAD Unexpected extra arguments to Login');
-  assert.equal((await c.cmd('LOGIN fred wrong')).tagged, 'NO [AUTHENTICATIONFAILED] Login failed: authentication failure');
+  assert.equal(
+    (await c.cmd('LOGIN fred wrong')).tagged,
+    'NO [AUTHENTICATIONFAILED] Login failed: authentication failure',
+  );
   assert.equal((await c.cmd('SELECT INBOX')).tagged, 'BAD Please login first');
   assert.match((await c.cmd('LOGIN fred secret')).tagged, /^OK /);
   assert.equal((await c.cmd('LOGIN fred secret')).tagged, 'BAD Already logged in');
@@ -112,11 +121,20 @@ test('mailbox life: create, list, status, append, select, fetch, store, search, 
 
   const f = await c.cmd('FETCH 1 (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODYSTRUCTURE)');
   assert.equal(f.lines.length, 1);
-  assert.match(f.lines[0]!, /^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\) RFC822\.SIZE \d+ INTERNALDATE " 2-Nov-2026 10:00:00 \+0000" ENVELOPE \("Mon, 2 Nov 2026 10:00:00 \+0000" "hello there" \(\("Alice" NIL "alice" "example\.org"\)\)/);
-  assert.match(f.lines[0]!, /BODYSTRUCTURE \("TEXT" "PLAIN" \("CHARSET" "us-ascii"\) NIL NIL "7BIT" 15 1 NIL NIL NIL NIL\)\)$/i);
+  assert.match(
+    f.lines[0]!,
+    /^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\) RFC822\.SIZE \d+ INTERNALDATE " 2-Nov-2026 10:00:00 \+0000" ENVELOPE \("Mon, 2 Nov 2026 10:00:00 \+0000" "hello there" \(\("Alice" NIL "alice" "example\.org"\)\)/,
+  );
+  assert.match(
+    f.lines[0]!,
+    /BODYSTRUCTURE \("TEXT" "PLAIN" \("CHARSET" "us-ascii"\) NIL NIL "7BIT" 15 1 NIL NIL NIL NIL\)\)$/i,
+  );
 
   const h = await c.cmd('UID FETCH 1 (BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[TEXT]<5.3>)');
-  assert.equal(h.lines[0], '* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] {24}\r\nSubject: hello there\r\n\r\n BODY[TEXT]<5> {3}\r\nlin)');
+  assert.equal(
+    h.lines[0],
+    '* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] {24}\r\nSubject: hello there\r\n\r\n BODY[TEXT]<5> {3}\r\nlin)',
+  );
 
   const whole = await c.cmd('FETCH 2 BODY[]');
   assert.equal(whole.lines[0], `* 2 FETCH (BODY[] {${MSG.length}}\r\n${MSG} FLAGS (\\Seen))`);
@@ -180,7 +198,9 @@ test('another session sees EXISTS and EXPUNGE; IDLE wakes on a change from elsew
 test('NAMESPACE, ID, ENABLE, UNSELECT, EXAMINE read-only', async () => {
   const c = await RawClient.connect(srv.port);
   await c.login();
-  assert.deepEqual((await c.cmd('NAMESPACE')).lines, ['* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared Folders/" "/"))']);
+  assert.deepEqual((await c.cmd('NAMESPACE')).lines, [
+    '* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared Folders/" "/"))',
+  ]);
   assert.match((await c.cmd('ID ("name" "test")')).lines[0]!, /^\* ID \("name" "Cyrus-TS IMAPD"/);
   assert.deepEqual((await c.cmd('ENABLE CONDSTORE X-UNKNOWN')).lines, ['* ENABLED CONDSTORE']);
   const ex = await c.cmd('EXAMINE INBOX');
@@ -193,7 +213,10 @@ test('NAMESPACE, ID, ENABLE, UNSELECT, EXAMINE read-only', async () => {
 test('literal too big for LOGIN: NO [TOOBIG] for {N}, BYE for {N+}', async () => {
   const c = await RawClient.connect(srv.port);
   await c.line();
-  assert.equal((await c.cmd('LOGIN fred {200000}')).tagged, 'NO [TOOBIG] Literal size exceeds fixed limit in Login');
+  assert.equal(
+    (await c.cmd('LOGIN fred {200000}')).tagged,
+    'NO [TOOBIG] Literal size exceeds fixed limit in Login',
+  );
   c.write('z LOGIN fred {200000+}\r\n');
   assert.equal(await c.line(), '* BYE [TOOBIG] Literal size exceeds fixed limit');
   c.close();
@@ -234,10 +257,14 @@ test('COMPRESS DEFLATE: both directions compressed after OK; not offered twice',
     text = '';
     def.write(line + '\r\n');
     def.flush(constants.Z_SYNC_FLUSH);
-    for (let i = 0; i < 200 && !new RegExp(`^${tag} `, 'm').test(text); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !new RegExp(`^${tag} `, 'm').test(text); i++)
+      await new Promise((r) => setTimeout(r, 10));
     return text;
   };
-  assert.match(await send('c1 CAPABILITY', 'c1'), /^\* CAPABILITY (?!.*COMPRESS=DEFLATE).*\r\nc1 OK Completed\r\n$/);
+  assert.match(
+    await send('c1 CAPABILITY', 'c1'),
+    /^\* CAPABILITY (?!.*COMPRESS=DEFLATE).*\r\nc1 OK Completed\r\n$/,
+  );
   assert.match(await send('c2 COMPRESS DEFLATE', 'c2'), /^c2 NO \[COMPRESSIONACTIVE\]/);
   assert.match(await send('c3 LIST "" INBOX', 'c3'), /\* LIST \(.*\) "\/" INBOX\r\nc3 OK/);
   sock.destroy();
@@ -249,10 +276,17 @@ test('ENABLE IMAP4rev2: UTF-8 names, no RECENT, LIST in SELECT, ESEARCH for SEAR
   assert.deepEqual((await c.cmd('ENABLE IMAP4rev2')).lines, ['* ENABLED IMAP4rev2']);
   assert.equal((await c.cmd('CREATE "Caf\u00e9/Men\u00fc"')).tagged, 'OK Completed');
   const l = await c.cmd('LIST "" "Caf*"');
-  assert.deepEqual(l.lines.map((x) => Buffer.from(x, 'latin1').toString('utf8')), ['* LIST (\\HasChildren) "/" "Caf\u00e9"', '* LIST (\\HasNoChildren) "/" "Caf\u00e9/Men\u00fc"']);
+  assert.deepEqual(
+    l.lines.map((x) => Buffer.from(x, 'latin1').toString('utf8')),
+    ['* LIST (\\HasChildren) "/" "Caf\u00e9"', '* LIST (\\HasNoChildren) "/" "Caf\u00e9/Men\u00fc"'],
+  );
   const sel = await c.cmd('SELECT "Caf\u00e9/Men\u00fc"');
   assert.ok(!sel.lines.some((x) => / RECENT$/.test(x)), sel.lines.join('\n'));
-  assert.ok(sel.lines.map((x) => Buffer.from(x, 'latin1').toString('utf8')).includes('* LIST () "/" "Caf\u00e9/Men\u00fc"'));
+  assert.ok(
+    sel.lines
+      .map((x) => Buffer.from(x, 'latin1').toString('utf8'))
+      .includes('* LIST () "/" "Caf\u00e9/Men\u00fc"'),
+  );
   const s = await c.cmd('UID SEARCH ALL');
   assert.match(s.lines[0]!, /^\* ESEARCH \(TAG "t\d+"\) UID$/);
   c.close();

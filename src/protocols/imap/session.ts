@@ -123,7 +123,8 @@ export class ImapSession {
   // ---- state helpers used by commands ----------------------------------------------------
 
   who(): Identity {
-    if (this.state.kind !== 'authenticated' && this.state.kind !== 'selected') throw new Error('not authenticated');
+    if (this.state.kind !== 'authenticated' && this.state.kind !== 'selected')
+      throw new Error('not authenticated');
     return this.state.who;
   }
 
@@ -175,7 +176,14 @@ export class ImapSession {
   }
 
   /** What SASL may know about this connection: TLS channel bindings, certificate identity, peer. */
-  saslContext(): { service: string; secure: boolean; serverName: string; remote: string; channelBindings?: { type: string; data: Buffer }[]; externalId?: string } {
+  saslContext(): {
+    service: string;
+    secure: boolean;
+    serverName: string;
+    remote: string;
+    channelBindings?: { type: string; data: Buffer }[];
+    externalId?: string;
+  } {
     const ctx: ReturnType<ImapSession['saslContext']> = {
       service: this.deps.service,
       secure: this.secure,
@@ -201,7 +209,11 @@ export class ImapSession {
 
   mechanisms(): string[] {
     const ctx = this.saslContext();
-    return this.deps.auth.mechanisms({ secure: this.secure, hasExternal: !!ctx.externalId, hasChannelBinding: !!ctx.channelBindings?.length });
+    return this.deps.auth.mechanisms({
+      secure: this.secure,
+      hasExternal: !!ctx.externalId,
+      hasChannelBinding: !!ctx.channelBindings?.length,
+    });
   }
 
   capabilities(): string[] {
@@ -287,7 +299,10 @@ export class ImapSession {
 
   /** first line of {configdirectory}/msg/<name>, or null */
   private msgFile(name: string): string | null {
-    for (const f of [join(this.conf.configDirectory, 'msg', `${name}.${this.deps.service}`), join(this.conf.configDirectory, 'msg', name)]) {
+    for (const f of [
+      join(this.conf.configDirectory, 'msg', `${name}.${this.deps.service}`),
+      join(this.conf.configDirectory, 'msg', name),
+    ]) {
       try {
         if (existsSync(f)) return (readFileSync(f, 'utf8').split(/\r?\n/)[0] ?? '').slice(0, 1000);
       } catch {
@@ -400,7 +415,12 @@ export class ImapSession {
     this.out.write(`${tag ?? '*'} ${status} ${code}${reply.text ?? 'Completed'}\r\n`);
   }
 
-  private async dispatch(tag: string, name: string, uid: boolean, parsed: { args: import('./parser.js').Token[] }): Promise<void> {
+  private async dispatch(
+    tag: string,
+    name: string,
+    uid: boolean,
+    parsed: { args: import('./parser.js').Token[] },
+  ): Promise<void> {
     const cmd = COMMANDS.get(name);
     const authed = this.state.kind === 'authenticated' || this.state.kind === 'selected';
     const pretty = (uid ? 'UID ' : '') + name.charAt(0) + name.slice(1).toLowerCase();
@@ -492,7 +512,8 @@ export class ImapSession {
         this.untagged(`VANISHED ${formatSet(present)}`);
       } else {
         // highest sequence numbers first, so each number is still right when the client applies it
-        for (let k = present.length - 1; k >= 0; k--) this.untagged(`${indexOfUid(uids, present[k]!) + 1} EXPUNGE`);
+        for (let k = present.length - 1; k >= 0; k--)
+          this.untagged(`${indexOfUid(uids, present[k]!) + 1} EXPUNGE`);
       }
       view.applyExpunges(present);
     }
@@ -518,7 +539,8 @@ export class ImapSession {
 
   private makeOutput(s: Duplex): Output {
     const o = new Output(s);
-    o.onStreamError = (e) => this.log.error(`message file read failed during FETCH: ${e instanceof Error ? e.message : String(e)}`);
+    o.onStreamError = (e) =>
+      this.log.error(`message file read failed during FETCH: ${e instanceof Error ? e.message : String(e)}`);
     return o;
   }
 

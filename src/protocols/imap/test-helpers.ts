@@ -43,7 +43,12 @@ export async function startTestImapd(
     ...extra,
   };
   const confPath = join(dir, 'imapd.conf');
-  writeFileSync(confPath, Object.entries(lines).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+  writeFileSync(
+    confPath,
+    Object.entries(lines)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n') + '\n',
+  );
   const conf = loadImapdConf(confPath, { service: 'imap', warn: () => undefined });
   const db = new SasldbStore(sasldb);
   for (const [u, p] of Object.entries(users)) await db.setPassword(u, p, { create: true });
@@ -116,7 +121,11 @@ export class RawClient {
   private async more(timeoutMs: number): Promise<void> {
     if (this.closed) throw new Error('connection closed');
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timeout; buffered: ${JSON.stringify(this.buf.toString('latin1').slice(-300))}`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(new Error(`timeout; buffered: ${JSON.stringify(this.buf.toString('latin1').slice(-300))}`)),
+        timeoutMs,
+      );
       this.waiters.push(() => {
         clearTimeout(t);
         resolve();

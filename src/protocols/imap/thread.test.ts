@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { formatThreads, orderedSubject, references, type ThreadMsg } from './thread.js';
 import { RawClient, startTestImapd, type TestImapd } from './test-helpers.js';
 
-const M = (id: number, base: string, reply: boolean, messageId: string | null, refs: string[] = []): ThreadMsg => ({ id, date: id * 1000, base, reply, messageId, refs });
+const M = (
+  id: number,
+  base: string,
+  reply: boolean,
+  messageId: string | null,
+  refs: string[] = [],
+): ThreadMsg => ({ id, date: id * 1000, base, reply, messageId, refs });
 const MSGS = [
   M(1, 'A', false, '<1@x>'),
   M(2, 'A', true, '<2@x>', ['<1@x>']),
@@ -24,7 +30,11 @@ test('REFERENCES follows References, keeps a dummy root with several children, m
   const r = references([M(1, 'X', false, '<a@x>'), M(2, 'X', true, '<b@x>', ['<nowhere@x>'])]);
   assert.equal(formatThreads(r), '(1 2)');
   // loops in References are ignored
-  assert.equal(formatThreads(references([M(1, 'L', false, '<l1@x>', ['<l2@x>']), M(2, 'L', true, '<l2@x>', ['<l1@x>'])])).length > 0, true);
+  assert.equal(
+    formatThreads(references([M(1, 'L', false, '<l1@x>', ['<l2@x>']), M(2, 'L', true, '<l2@x>', ['<l1@x>'])]))
+      .length > 0,
+    true,
+  );
 });
 
 let srv: TestImapd;

@@ -28,7 +28,8 @@ export interface ThreadNode {
   children: ThreadNode[];
 }
 
-const byDate = (a: { date: number; id: number | null }, b: { date: number; id: number | null }): number => a.date - b.date || (a.id ?? 0) - (b.id ?? 0);
+const byDate = (a: { date: number; id: number | null }, b: { date: number; id: number | null }): number =>
+  a.date - b.date || (a.id ?? 0) - (b.id ?? 0);
 
 /** ORDEREDSUBJECT: group by base subject; the first (by date) is the parent of the others. */
 export function orderedSubject(msgs: ThreadMsg[]): ThreadNode[] {
@@ -41,7 +42,11 @@ export function orderedSubject(msgs: ThreadMsg[]): ThreadNode[] {
   const roots: ThreadNode[] = [];
   for (const g of groups.values()) {
     const [first, ...rest] = g;
-    roots.push({ id: first!.id, date: first!.date, children: rest.map((m) => ({ id: m.id, date: m.date, children: [] })) });
+    roots.push({
+      id: first!.id,
+      date: first!.date,
+      children: rest.map((m) => ({ id: m.id, date: m.date, children: [] })),
+    });
   }
   return roots.sort(byDate);
 }
@@ -127,14 +132,16 @@ export function references(msgs: ThreadMsg[]): ThreadNode[] {
   // (4) sort the root set by date
   roots.sort((a, b) => byDate(dateOf(a), dateOf(b)));
   // (5) merge threads with the same base subject
-  const subjectOf = (c: Container): ThreadMsg | null => c.msg ?? c.children.map((k) => k.msg).find((m) => m) ?? null;
+  const subjectOf = (c: Container): ThreadMsg | null =>
+    c.msg ?? c.children.map((k) => k.msg).find((m) => m) ?? null;
   const subjects = new Map<string, Container>();
   for (const r of roots) {
     const m = subjectOf(r);
     if (!m || !m.base) continue;
     const cur = subjects.get(m.base);
     // prefer a dummy, else a non-reply
-    if (!cur || (!r.msg && cur.msg) || (cur.msg && cur.msg.reply && !m.reply && r.msg)) subjects.set(m.base, r);
+    if (!cur || (!r.msg && cur.msg) || (cur.msg && cur.msg.reply && !m.reply && r.msg))
+      subjects.set(m.base, r);
   }
   const merged: Container[] = [];
   for (const r of roots) {

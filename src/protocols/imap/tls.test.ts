@@ -15,7 +15,11 @@ let implicit: TestImapd;
 before(async () => {
   certDir = mkdtempSync(join(tmpdir(), 'imapd-certs-'));
   certs = makeTestCerts(certDir);
-  const tlsConf = { tls_server_cert: certs.serverCert, tls_server_key: certs.serverKey, allowplaintext: 'no' };
+  const tlsConf = {
+    tls_server_cert: certs.serverCert,
+    tls_server_key: certs.serverKey,
+    allowplaintext: 'no',
+  };
   plain = await startTestImapd({ fred: 'secret' }, tlsConf);
   implicit = await startTestImapd({ fred: 'secret' }, tlsConf, ['-s']);
 });
@@ -27,7 +31,9 @@ after(async () => {
 
 function upgrade(sock: import('node:net').Socket): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const t = tlsConnect({ socket: sock, ca: [readFileSync(certs.caCert)], servername: 'localhost' }, () => resolve(t));
+    const t = tlsConnect({ socket: sock, ca: [readFileSync(certs.caCert)], servername: 'localhost' }, () =>
+      resolve(t),
+    );
     t.once('error', reject);
   });
 }
@@ -61,7 +67,10 @@ test('STARTTLS: handshake, new capabilities, login; input sent with STARTTLS is 
 
 test('imapd -s: implicit TLS from the first byte', async () => {
   const t = await new Promise<TLSSocket>((resolve, reject) => {
-    const x = tlsConnect({ host: '127.0.0.1', port: implicit.port, ca: [readFileSync(certs.caCert)], servername: 'localhost' }, () => resolve(x));
+    const x = tlsConnect(
+      { host: '127.0.0.1', port: implicit.port, ca: [readFileSync(certs.caCert)], servername: 'localhost' },
+      () => resolve(x),
+    );
     x.once('error', reject);
   });
   const s = RawClient.fromSocket(t as unknown as import('node:net').Socket);

@@ -45,26 +45,31 @@ const append: Command = {
         date = new Date(ms);
         t = args.peek();
       }
-      if (t?.t === 'atom' && t.v.toUpperCase() === 'CATENATE') return { status: 'NO', code: 'CANNOT', text: 'CATENATE is not supported' };
+      if (t?.t === 'atom' && t.v.toUpperCase() === 'CATENATE')
+        return { status: 'NO', code: 'CANNOT', text: 'CATENATE is not supported' };
       const data = args.string();
       if (!data.literal) throw new ImapSyntaxError('Missing required argument to Append');
       msgs.push({ flags, date, data });
     }
     if (msgs.length === 0) throw new ImapSyntaxError('Missing required argument to Append');
-    let name: string;
-    name = session.mailboxIn(raw);
+    const name = session.mailboxIn(raw);
     const who = session.who();
     const uids: number[] = [];
     let uidValidity = 0;
     for (const m of msgs) {
       if (m.data.size === 0) return { status: 'NO', text: 'Message has no header/body separator' };
       try {
-        const body = m.data.file ? createReadStream(m.data.file) : m.data.chunks.length === 1 ? m.data.chunks[0]! : Readable.from(m.data.chunks);
+        const body = m.data.file
+          ? createReadStream(m.data.file)
+          : m.data.chunks.length === 1
+            ? m.data.chunks[0]!
+            : Readable.from(m.data.chunks);
         const r = await session.store.append(who, name, body, { flags: m.flags, internalDate: m.date });
         uidValidity = r.uidValidity;
         uids.push(r.uid);
       } catch (e) {
-        if (e instanceof MailError && e.kind === 'notFound') return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
+        if (e instanceof MailError && e.kind === 'notFound')
+          return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
         throw e;
       }
     }

@@ -12,7 +12,8 @@ const compress: Command = {
     const alg = args.atom().toUpperCase();
     args.end();
     if (alg !== 'DEFLATE') return { status: 'BAD', text: 'Unknown compression algorithm' };
-    if (session.compressed) return { status: 'NO', code: 'COMPRESSIONACTIVE', text: 'DEFLATE active via COMPRESS' };
+    if (session.compressed)
+      return { status: 'NO', code: 'COMPRESSIONACTIVE', text: 'DEFLATE active via COMPRESS' };
     session.tagged(tag, { text: 'DEFLATE active' });
     session.out.flush();
     // anything the client sent after the command line is already compressed

@@ -20,15 +20,18 @@ const copy: Command = {
     const dest = session.mailboxIn(raw);
     if (uids.length === 0) {
       // nothing matched: still say whether the target exists
-      if (!session.store.list(session.who(), dest).some((m) => m.name === dest)) return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
+      if (!session.store.list(session.who(), dest).some((m) => m.name === dest))
+        return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
       return { text: 'Completed' };
     }
-    if (name === 'MOVE' && st.readOnly) return { status: 'NO', code: 'READ-ONLY', text: 'Mailbox is read-only' };
+    if (name === 'MOVE' && st.readOnly)
+      return { status: 'NO', code: 'READ-ONLY', text: 'Mailbox is read-only' };
     let r;
     try {
       r = name === 'MOVE' ? await st.view.move(uids, dest) : await st.view.copy(uids, dest);
     } catch (e) {
-      if (e instanceof MailError && e.kind === 'notFound') return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
+      if (e instanceof MailError && e.kind === 'notFound')
+        return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
       throw e;
     }
     const code = r.src.length ? `COPYUID ${r.uidValidity} ${r.src.join(',')} ${r.dst.join(',')}` : undefined;

@@ -5,7 +5,19 @@
 import { textOf } from '../args.js';
 import type { Command } from '../command.js';
 
-const USES = ['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash', '\\Important', '\\Snoozed', '\\Scheduled', '\\Memos'];
+const USES = [
+  '\\All',
+  '\\Archive',
+  '\\Drafts',
+  '\\Flagged',
+  '\\Junk',
+  '\\Sent',
+  '\\Trash',
+  '\\Important',
+  '\\Snoozed',
+  '\\Scheduled',
+  '\\Memos',
+];
 
 const create: Command = {
   names: ['CREATE'],
@@ -20,7 +32,8 @@ const create: Command = {
       for (let i = 0; i < p.length; i += 2) {
         const key = textOf(p[i])?.toUpperCase();
         const val = p[i + 1];
-        if (key !== 'USE' || !val || val.t !== 'list') return { status: 'BAD', text: 'Invalid Create parameters' };
+        if (key !== 'USE' || !val || val.t !== 'list')
+          return { status: 'BAD', text: 'Invalid Create parameters' };
         specialUse = [];
         for (const u of val.v) {
           const s = textOf(u);

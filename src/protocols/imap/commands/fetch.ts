@@ -15,7 +15,13 @@ import type { MailboxView, MessageRecord } from '../../../store/api.js';
 import { formatSeqSet, ImapSyntaxError, indexOfUid, resolveSeqSet, seqOutOfRange } from '../args.js';
 import { bodyText, envelopeText } from '../bodystructure.js';
 import type { Command } from '../command.js';
-import { filterHeader, parseFetchItems, sectionRange, type FetchItem, type SectionItem } from '../fetch-items.js';
+import {
+  filterHeader,
+  parseFetchItems,
+  sectionRange,
+  type FetchItem,
+  type SectionItem,
+} from '../fetch-items.js';
 import { nstr } from '../response.js';
 import type { ImapSession } from '../session.js';
 
@@ -26,7 +32,13 @@ async function readAll(s: Readable): Promise<Buffer> {
 }
 
 /** bytes of [start,end) after transfer decoding, counted without keeping them */
-async function decodedSize(view: MailboxView, uid: number, start: number, end: number, enc: string): Promise<number> {
+async function decodedSize(
+  view: MailboxView,
+  uid: number,
+  start: number,
+  end: number,
+  enc: string,
+): Promise<number> {
   const dec = decoderFor(enc);
   const src = view.open(uid, start, end);
   if (!dec) return end - start;
@@ -48,7 +60,10 @@ const fetch: Command = {
     let vanished = false;
     if (args.remaining > 0) {
       const t = args.take();
-      if (t.t !== 'list') throw new ImapSyntaxError(`Missing required open parenthesis in ${uid ? 'UID Fetch' : 'Fetch'} modifiers`);
+      if (t.t !== 'list')
+        throw new ImapSyntaxError(
+          `Missing required open parenthesis in ${uid ? 'UID Fetch' : 'Fetch'} modifiers`,
+        );
       const m = t.v;
       for (let i = 0; i < m.length; i++) {
         const w = m[i]!.t === 'atom' ? (m[i] as { v: string }).v.toUpperCase() : '';
@@ -63,7 +78,8 @@ const fetch: Command = {
       session.enabled.add('CONDSTORE');
     }
     args.end();
-    if (vanished && changedSince === null) throw new ImapSyntaxError('VANISHED needs CHANGEDSINCE in UID Fetch');
+    if (vanished && changedSince === null)
+      throw new ImapSyntaxError('VANISHED needs CHANGEDSINCE in UID Fetch');
     const st = session.selected();
     const view = st.view;
     const all = view.uids();
@@ -77,22 +93,35 @@ const fetch: Command = {
         for (let u = a; u <= b && named.length < 1_000_000; u++) named.push(u);
       }
       const gone = view.vanishedSince(changedSince!, named);
-      if (gone.length) session.untagged(`VANISHED (EARLIER) ${formatSeqSet([...gone].sort((x, y) => x - y))}`);
+      if (gone.length)
+        session.untagged(`VANISHED (EARLIER) ${formatSeqSet([...gone].sort((x, y) => x - y))}`);
     }
     let uids = resolveSeqSet(set, all, uid, session.savedSearch);
-    if (!uid && uids.length === 0 && seqOutOfRange(set, all.length) && !set.ranges.some((r) => r.to === Infinity)) {
+    if (
+      !uid &&
+      uids.length === 0 &&
+      seqOutOfRange(set, all.length) &&
+      !set.ranges.some((r) => r.to === Infinity)
+    ) {
       return { status: 'NO', text: 'No matching messages' };
     }
     if (items.some((i) => i.k === 'simple' && i.name === 'MODSEQ')) session.enabled.add('CONDSTORE');
     const condstore = session.enabled.has('CONDSTORE');
     // RFC 7162: with CONDSTORE on, FETCH responses carry MODSEQ when CHANGEDSINCE asks for it
     const list: FetchItem[] = [...items];
-    if ((uid || session.enabled.has('QRESYNC')) && !list.some((i) => i.k === 'simple' && i.name === 'UID')) list.unshift({ k: 'simple', name: 'UID' });
-    if (changedSince !== null && !list.some((i) => i.k === 'simple' && i.name === 'MODSEQ')) list.push({ k: 'simple', name: 'MODSEQ' });
+    if ((uid || session.enabled.has('QRESYNC')) && !list.some((i) => i.k === 'simple' && i.name === 'UID'))
+      list.unshift({ k: 'simple', name: 'UID' });
+    if (changedSince !== null && !list.some((i) => i.k === 'simple' && i.name === 'MODSEQ'))
+      list.push({ k: 'simple', name: 'MODSEQ' });
     void condstore;
 
     const setsSeen = !st.readOnly && list.some((i) => i.k === 'section' && !i.peek);
-    const needCache = list.some((i) => (i.k === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'PREVIEW'].includes(i.name)) || i.k === 'section' || i.k === 'binarysize');
+    const needCache = list.some(
+      (i) =>
+        (i.k === 'simple' && ['ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'PREVIEW'].includes(i.name)) ||
+        i.k === 'section' ||
+        i.k === 'binarysize',
+    );
 
     // in batches, so a 100,000-message FETCH never has all records in memory at once
     const BATCH = 500;
@@ -124,7 +153,15 @@ const fetch: Command = {
 };
 export default fetch;
 
-async function writeOne(session: ImapSession, view: MailboxView, seq: number, rec: MessageRecord, items: FetchItem[], needCache: boolean, seenSet: boolean): Promise<void> {
+async function writeOne(
+  session: ImapSession,
+  view: MailboxView,
+  seq: number,
+  rec: MessageRecord,
+  items: FetchItem[],
+  needCache: boolean,
+  seenSet: boolean,
+): Promise<void> {
   const out = session.out;
   const utf8 = session.utf8;
   let cache = null;
@@ -202,7 +239,11 @@ async function writeOne(session: ImapSession, view: MailboxView, seq: number, re
       const r = sectionRange(cache!.body, cache!.headerSize, rec.size, it.path, '', [], true);
       // an unknown encoding cannot be decoded: report the raw size (BINARY[] would then be NIL)
       const known = !r.encoding || isKnownEncoding(r.encoding);
-      const n = r.missing ? 0 : r.encoding && known ? await decodedSize(view, rec.uid, r.start, r.end, r.encoding) : r.end - r.start;
+      const n = r.missing
+        ? 0
+        : r.encoding && known
+          ? await decodedSize(view, rec.uid, r.start, r.end, r.encoding)
+          : r.end - r.start;
       parts.push(`${sep()}${it.label} ${n}`);
       continue;
     }
@@ -216,7 +257,13 @@ async function writeOne(session: ImapSession, view: MailboxView, seq: number, re
   out.write(')\r\n');
 }
 
-async function writeSection(session: ImapSession, view: MailboxView, rec: MessageRecord, it: SectionItem, cache: { body: import('../../../mail/api.js').BodyPart; headerSize: number }): Promise<void> {
+async function writeSection(
+  session: ImapSession,
+  view: MailboxView,
+  rec: MessageRecord,
+  it: SectionItem,
+  cache: { body: import('../../../mail/api.js').BodyPart; headerSize: number },
+): Promise<void> {
   const out = session.out;
   const r = sectionRange(cache.body, cache.headerSize, rec.size, it.path, it.text, it.fields, it.binary);
   const label = it.label + (it.partial ? `<${it.partial.start}>` : '');

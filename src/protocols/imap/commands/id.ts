@@ -12,7 +12,8 @@ const id: Command = {
   run({ session }, args) {
     const t = args.take();
     if (t.t === 'list') {
-      if (t.v.length % 2 !== 0 || t.v.length > 60) return { status: 'BAD', text: 'Invalid field-value pairs in ID' };
+      if (t.v.length % 2 !== 0 || t.v.length > 60)
+        return { status: 'BAD', text: 'Invalid field-value pairs in ID' };
       const pairs: string[] = [];
       for (let i = 0; i < t.v.length; i += 2) {
         const k = textOf(t.v[i]);

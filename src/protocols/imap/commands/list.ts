@@ -52,8 +52,11 @@ const list: Command = {
     if (!lsub) {
       const opts = args.optList();
       if (opts) for (const o of opts.v) sel.add((atomOf(o) ?? '').toUpperCase());
-      for (const o of sel) if (!['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE'].includes(o)) return { status: 'BAD', text: 'Invalid List selection option' };
-      if (sel.has('RECURSIVEMATCH') && sel.size === 1) return { status: 'BAD', text: 'RECURSIVEMATCH needs another selection option' };
+      for (const o of sel)
+        if (!['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE'].includes(o))
+          return { status: 'BAD', text: 'Invalid List selection option' };
+      if (sel.has('RECURSIVEMATCH') && sel.size === 1)
+        return { status: 'BAD', text: 'RECURSIVEMATCH needs another selection option' };
     }
     const utf8 = session.utf8;
     const decode = (t: Token): string => {
@@ -116,7 +119,8 @@ const list: Command = {
         const ext = session.externalName(s);
         if (ext === null) continue;
         subscribed.add(ext);
-        if (!entries.has(ext)) entries.set(ext, { external: ext, internal: s, exists: false, specialUse: [] });
+        if (!entries.has(ext))
+          entries.set(ext, { external: ext, internal: s, exists: false, specialUse: [] });
       }
     }
     // parents that only exist as hierarchy
@@ -126,16 +130,20 @@ const list: Command = {
       for (let i = 1; i < parts.length; i++) {
         const parent = parts.slice(0, i).join(sep);
         hasChildren.add(parent);
-        if (!entries.has(parent)) entries.set(parent, { external: parent, internal: null, exists: false, specialUse: [] });
+        if (!entries.has(parent))
+          entries.set(parent, { external: parent, internal: null, exists: false, specialUse: [] });
       }
     }
 
     const regexes = patterns.map((p) => {
-      const full = ref && !p.startsWith(sep) ? ref + p : ref && ref.endsWith(sep) ? ref + p.slice(1) : ref + p;
+      const full =
+        ref && !p.startsWith(sep) ? ref + p : ref && ref.endsWith(sep) ? ref + p.slice(1) : ref + p;
       return { re: patternRegex(canonInbox(full, sep), sep), trailingPercent: full.endsWith('%') };
     });
 
-    const names = [...entries.keys()].sort((a, b) => (a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+    const names = [...entries.keys()].sort((a, b) =>
+      a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a < b ? -1 : a > b ? 1 : 0,
+    );
     for (const ext of names) {
       const e = entries.get(ext)!;
       const m = regexes.find((r) => r.re.test(ext));
@@ -144,11 +152,16 @@ const list: Command = {
       if ((lsub || sel.has('SUBSCRIBED')) && !isSub) {
         const subChildren = [...subscribed].some((s) => s.startsWith(ext + sep));
         // LSUB: a non-subscribed parent of subscribed names shows as \Noselect for "%"
-        if (lsub && m.trailingPercent && subChildren) session.untagged(`${verb} (\\Noselect) "${sep}" ${session.wireName(ext)}`);
+        if (lsub && m.trailingPercent && subChildren)
+          session.untagged(`${verb} (\\Noselect) "${sep}" ${session.wireName(ext)}`);
         // RFC 5258 §3.5: RECURSIVEMATCH reports such parents with CHILDINFO
         else if (sel.has('RECURSIVEMATCH') && subChildren) {
-          const attrs = [e.exists ? '' : '\\NonExistent', hasChildren.has(ext) ? '\\HasChildren' : ''].filter(Boolean).join(' ');
-          session.untagged(`${verb} (${attrs}) "${sep}" ${session.wireName(ext)} ("CHILDINFO" ("SUBSCRIBED"))`);
+          const attrs = [e.exists ? '' : '\\NonExistent', hasChildren.has(ext) ? '\\HasChildren' : '']
+            .filter(Boolean)
+            .join(' ');
+          session.untagged(
+            `${verb} (${attrs}) "${sep}" ${session.wireName(ext)} ("CHILDINFO" ("SUBSCRIBED"))`,
+          );
         }
         continue;
       }
@@ -156,7 +169,8 @@ const list: Command = {
       if (sel.has('SPECIAL-USE') && e.specialUse.length === 0) continue;
       const attrs: string[] = [];
       // RFC 9051 / 5258: a name that is only hierarchy is \NonExistent (rev1 clients know \Noselect)
-      if (!e.exists) attrs.push(e.internal === null && !isSub && !session.rev2 ? '\\Noselect' : '\\NonExistent');
+      if (!e.exists)
+        attrs.push(e.internal === null && !isSub && !session.rev2 ? '\\Noselect' : '\\NonExistent');
       if (!lsub) {
         attrs.push(hasChildren.has(ext) ? '\\HasChildren' : '\\HasNoChildren');
         if (isSub && (sel.has('SUBSCRIBED') || ret.has('SUBSCRIBED'))) attrs.push('\\Subscribed');

@@ -9,15 +9,22 @@ import type { ImapSession } from '../session.js';
 
 export function loggedIn(session: ImapSession, who: Identity, how: string): Reply {
   session.state = { kind: 'authenticated', who };
-  session.log.notice(`login: ${session.logRemote().split(' ')[0]} ${who.userid} ${how}${session.secure ? ' tls' : ''}`);
+  session.log.notice(
+    `login: ${session.logRemote().split(' ')[0]} ${who.userid} ${how}${session.secure ? ' tls' : ''}`,
+  );
   if (session.conf.getBytes('autocreate_quota') >= 0) {
     try {
       session.store.ensureInbox(who.userid);
     } catch (e) {
-      session.log.error(`autocreate INBOX for ${who.userid} failed: ${e instanceof Error ? e.message : String(e)}`);
+      session.log.error(
+        `autocreate INBOX for ${who.userid} failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
-  return { code: `CAPABILITY ${session.capabilities().join(' ')}`, text: `User logged in SESSIONID=<${session.id}>` };
+  return {
+    code: `CAPABILITY ${session.capabilities().join(' ')}`,
+    text: `User logged in SESSIONID=<${session.id}>`,
+  };
 }
 
 /** the failed-login pause (Cyrus: 3 s), then the reply */

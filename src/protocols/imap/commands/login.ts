@@ -18,7 +18,11 @@ const login: Command = {
     }
     const who = session.deps.noPasswordCheck
       ? session.deps.auth.identityFor(user, '')
-      : await session.deps.auth.checkPassword(user, pass, { service: session.deps.service, secure: session.secure, remote: session.logRemote() });
+      : await session.deps.auth.checkPassword(user, pass, {
+          service: session.deps.service,
+          secure: session.secure,
+          remote: session.logRemote(),
+        });
     if (!who) {
       await failedLogin(session, `LOGIN user=${user.slice(0, 256)}`);
       return { status: 'NO', code: 'AUTHENTICATIONFAILED', text: 'Login failed: authentication failure' };

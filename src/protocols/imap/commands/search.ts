@@ -21,7 +21,8 @@ const search: Command = {
       ret = new Set();
       for (const o of args.list().v) {
         const w = o.t === 'atom' ? o.v.toUpperCase() : '';
-        if (!['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE'].includes(w)) throw new ImapSyntaxError('Invalid Search return option');
+        if (!['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE'].includes(w))
+          throw new ImapSyntaxError('Invalid Search return option');
         ret.add(w);
       }
       if (ret.size === 0) ret.add('ALL');
@@ -32,7 +33,8 @@ const search: Command = {
     if (args.optWord('CHARSET')) {
       const cs = args.astring();
       const d = charsetDecoder(cs);
-      if (!d) return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
+      if (!d)
+        return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
       decoder = d;
     }
     const view = session.view();
@@ -53,7 +55,15 @@ const search: Command = {
       // RFC 5182: with MIN or MAX alone only those are saved; otherwise all matches
       const saveMin = ret.has('MIN') && !ret.has('ALL') && !ret.has('COUNT');
       const saveMax = ret.has('MAX') && !ret.has('ALL') && !ret.has('COUNT');
-      session.savedSearch = saveMin || saveMax ? [...new Set([...(saveMin && found.length ? [found[0]!] : []), ...(saveMax && found.length ? [found[found.length - 1]!] : [])])] : found;
+      session.savedSearch =
+        saveMin || saveMax
+          ? [
+              ...new Set([
+                ...(saveMin && found.length ? [found[0]!] : []),
+                ...(saveMax && found.length ? [found[found.length - 1]!] : []),
+              ]),
+            ]
+          : found;
       ret.delete('SAVE');
       // SAVE alone: no ESEARCH response at all
       if (ret.size === 0) return;

@@ -16,9 +16,11 @@ interface Qresync {
 }
 
 function parseQresync(t: Token | undefined): Qresync {
-  if (!t || t.t !== 'list' || t.v.length < 2 || t.v.length > 4) throw new ImapSyntaxError('Invalid QRESYNC parameters');
+  if (!t || t.t !== 'list' || t.v.length < 2 || t.v.length > 4)
+    throw new ImapSyntaxError('Invalid QRESYNC parameters');
   const [a, b, c] = t.v;
-  if (a!.t !== 'atom' || !/^[1-9]\d*$/.test(a!.v) || b!.t !== 'atom' || !/^\d+$/.test(b!.v)) throw new ImapSyntaxError('Invalid QRESYNC parameters');
+  if (a!.t !== 'atom' || !/^[1-9]\d*$/.test(a!.v) || b!.t !== 'atom' || !/^\d+$/.test(b!.v))
+    throw new ImapSyntaxError('Invalid QRESYNC parameters');
   let known: string | null = null;
   if (c) {
     if (c.t !== 'atom' || !parseSeqSet(c.v)) throw new ImapSyntaxError('Invalid QRESYNC parameters');
@@ -45,7 +47,8 @@ const select: Command = {
         else if (w === 'QRESYNC') {
           if (!session.enabled.has('QRESYNC')) return { status: 'BAD', text: 'QRESYNC not enabled' };
           qresync = parseQresync(params.v[++i]);
-        } else return { status: 'BAD', text: `Invalid ${name === 'SELECT' ? 'Select' : 'Examine'} parameter` };
+        } else
+          return { status: 'BAD', text: `Invalid ${name === 'SELECT' ? 'Select' : 'Examine'} parameter` };
       }
     }
     if (session.state.kind === 'selected') {
@@ -72,19 +75,29 @@ const select: Command = {
     session.untagged(`OK [HIGHESTMODSEQ ${view.highestModseq()}] Ok`);
     session.untagged(`OK [MAILBOXID (${view.info.uniqueId})] Ok`);
     // RFC 9051 §6.3.2: the mailbox's name as the server knows it
-    if (session.rev2) session.untagged(`LIST () "${session.deps.ns.separator}" ${session.wireName(session.externalName(mailbox) ?? raw.toString('utf8'))}`);
+    if (session.rev2)
+      session.untagged(
+        `LIST () "${session.deps.ns.separator}" ${session.wireName(session.externalName(mailbox) ?? raw.toString('utf8'))}`,
+      );
     if (qresync && qresync.uidValidity === view.info.uidValidity) {
       const uids = view.uids();
       const within = qresync.known ? resolveSeqSet(parseSeqSet(qresync.known)!, uids, true) : undefined;
       // uids the client may know that are gone: from the store's expunge history
-      const gone = view.vanishedSince(qresync.modseq, qresync.known ? expand(qresync.known, view.uidNext()) : undefined);
-      if (gone.length) session.untagged(`VANISHED (EARLIER) ${formatSeqSet([...gone].sort((a, b) => a - b))}`);
+      const gone = view.vanishedSince(
+        qresync.modseq,
+        qresync.known ? expand(qresync.known, view.uidNext()) : undefined,
+      );
+      if (gone.length)
+        session.untagged(`VANISHED (EARLIER) ${formatSeqSet([...gone].sort((a, b) => a - b))}`);
       const changed = view.search({ op: 'modseq', min: qresync.modseq + 1 });
       const want = within ? new Set(within) : null;
       const list = want ? changed.filter((u) => want.has(u)) : changed;
       for (const rec of view.records(list)) {
         const seq = indexOfUid(uids, rec.uid) + 1;
-        if (seq > 0) session.untagged(`${seq} FETCH (UID ${rec.uid} FLAGS (${rec.flags.join(' ')}) MODSEQ (${rec.modseq}))`);
+        if (seq > 0)
+          session.untagged(
+            `${seq} FETCH (UID ${rec.uid} FLAGS (${rec.flags.join(' ')}) MODSEQ (${rec.modseq}))`,
+          );
       }
     }
     return { code: ro ? 'READ-ONLY' : 'READ-WRITE', text: 'Completed' };
@@ -99,7 +112,8 @@ function expand(set: string, uidNext: number): number[] {
     const [a, b] = part.split(':');
     const x = a === '*' ? uidNext - 1 : Number(a);
     const y = b === undefined ? x : b === '*' ? uidNext - 1 : Number(b);
-    for (let u = Math.min(x, y); u <= Math.max(x, y) && u < uidNext && out.length < 1_000_000; u++) out.push(u);
+    for (let u = Math.min(x, y); u <= Math.max(x, y) && u < uidNext && out.length < 1_000_000; u++)
+      out.push(u);
   }
   return out;
 }

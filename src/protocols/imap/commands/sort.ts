@@ -40,7 +40,8 @@ const sort: Command = {
     }
     if (!keys.length || reverse) throw new ImapSyntaxError('Invalid Sort criteria');
     const decoder = charsetDecoder(args.astring());
-    if (!decoder) return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
+    if (!decoder)
+      return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
     const view = session.view();
     const rest: import('../parser.js').Token[] = [];
     while (args.remaining > 0) rest.push(args.take());

@@ -11,7 +11,11 @@ const starttls: Command = {
   async run({ session, tag }, args) {
     args.end();
     const start = session.deps.startTls;
-    if (!start || session.secure) return { status: session.secure ? 'BAD' : 'NO', text: session.secure ? 'Already successfully executed STARTTLS' : 'TLS not available' };
+    if (!start || session.secure)
+      return {
+        status: session.secure ? 'BAD' : 'NO',
+        text: session.secure ? 'Already successfully executed STARTTLS' : 'TLS not available',
+      };
     session.tagged(tag, { text: 'Begin TLS negotiation now' });
     session.out.flush();
     session.parser.discardBuffered();

@@ -6,7 +6,17 @@ import type { Token } from '../parser.js';
 import { ImapSyntaxError } from '../args.js';
 import type { MailboxStatus } from '../../../store/api.js';
 
-export const STATUS_ITEMS = ['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'SIZE', 'DELETED', 'HIGHESTMODSEQ', 'MAILBOXID'] as const;
+export const STATUS_ITEMS = [
+  'MESSAGES',
+  'RECENT',
+  'UIDNEXT',
+  'UIDVALIDITY',
+  'UNSEEN',
+  'SIZE',
+  'DELETED',
+  'HIGHESTMODSEQ',
+  'MAILBOXID',
+] as const;
 export type StatusItem = (typeof STATUS_ITEMS)[number];
 
 export function parseStatusItems(list: Token[]): StatusItem[] {
@@ -14,7 +24,9 @@ export function parseStatusItems(list: Token[]): StatusItem[] {
   for (const t of list) {
     const w = t.t === 'atom' ? t.v.toUpperCase() : '';
     if (!(STATUS_ITEMS as readonly string[]).includes(w)) {
-      throw new ImapSyntaxError(`Invalid Status attributes ${t.t === 'atom' ? t.v.toLowerCase() : ''}`.trim());
+      throw new ImapSyntaxError(
+        `Invalid Status attributes ${t.t === 'atom' ? t.v.toLowerCase() : ''}`.trim(),
+      );
     }
     if (!out.includes(w as StatusItem)) out.push(w as StatusItem);
   }

@@ -20,7 +20,13 @@ const store: Command = {
     const mods = args.optList();
     if (mods) {
       const m = mods.v;
-      if (m.length !== 2 || m[0]!.t !== 'atom' || m[0]!.v.toUpperCase() !== 'UNCHANGEDSINCE' || m[1]!.t !== 'atom' || !/^\d+$/.test(m[1]!.v)) {
+      if (
+        m.length !== 2 ||
+        m[0]!.t !== 'atom' ||
+        m[0]!.v.toUpperCase() !== 'UNCHANGEDSINCE' ||
+        m[1]!.t !== 'atom' ||
+        !/^\d+$/.test(m[1]!.v)
+      ) {
         throw new ImapSyntaxError('Invalid Store modifiers');
       }
       unchangedSince = Number(m[1]!.v);
@@ -63,7 +69,12 @@ const store: Command = {
     }
     if (failed.size) {
       const all = view.uids();
-      const nums = uid ? [...failed].sort((a, b) => a - b) : [...failed].map((u) => indexOfUid(all, u) + 1).filter((n) => n > 0).sort((a, b) => a - b);
+      const nums = uid
+        ? [...failed].sort((a, b) => a - b)
+        : [...failed]
+            .map((u) => indexOfUid(all, u) + 1)
+            .filter((n) => n > 0)
+            .sort((a, b) => a - b);
       return { code: `MODIFIED ${formatSeqSet(nums)}`, text: 'Conditional STORE failed' };
     }
   },

@@ -28,9 +28,11 @@ const thread: Command = {
   noExpungeUnlessUid: true,
   async run({ session, uid }, args) {
     const alg = args.atom().toUpperCase();
-    if (alg !== 'ORDEREDSUBJECT' && alg !== 'REFERENCES') throw new ImapSyntaxError('Invalid Thread algorithm');
+    if (alg !== 'ORDEREDSUBJECT' && alg !== 'REFERENCES')
+      throw new ImapSyntaxError('Invalid Thread algorithm');
     const decoder = charsetDecoder(args.astring());
-    if (!decoder) return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
+    if (!decoder)
+      return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
     const view = session.view();
     const rest: import('../parser.js').Token[] = [];
     while (args.remaining > 0) rest.push(args.take());
