@@ -54,6 +54,11 @@ export interface CapabilityState {
   plaintextAllowed: boolean;
 }
 
+/** RFC 6855 UTF8=ACCEPT: offered as Cyrus 3.12 does, only when 8-bit headers are kept as they are */
+export function utf8Accept(conf: ImapdConf): boolean {
+  return !conf.getSwitch('reject8bit') && !conf.getSwitch('munge8bit');
+}
+
 export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
   const caps = [
     'IMAP4rev1',
@@ -69,6 +74,7 @@ export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
     caps.push('SASL-IR');
   } else {
     caps.push(...POST_AUTH);
+    if (utf8Accept(conf)) caps.push('UTF8=ACCEPT');
     if (!st.compressed) caps.push('COMPRESS=DEFLATE');
     if (conf.getDuration('imapidlepoll') > 0) caps.push('IDLE');
     const max = conf.getBytes('maxmessagesize');
