@@ -96,6 +96,8 @@ test('LHLO advertises the extensions; RCPT forms; one reply per recipient after 
     assert.equal(await c.reply(), '354 go ahead\r\n');
     c.send(mail('m1', '..dot line\r\nbody\r\n') + '.\r\n');
     for (let i = 0; i < 4; i++) assert.match(await c.reply(), /^250 2\.1\.5 ok SESSIONID=<[^>]+>\r\n$/);
+    c.send(`AUTH EXTERNAL =\r\n`); // the unix peer confirms its postman identity
+    assert.equal(await c.reply(), '235 Authenticated!\r\n');
     c.send('QUIT\r\n');
     assert.equal(await c.reply(), '221 2.0.0 bye\r\n');
     await c.close();

@@ -318,3 +318,22 @@ test('msg/shutdown refuses new sessions with its first line', async () => {
     await t.done();
   }
 });
+
+test('a message expunged elsewhere during the session: RETR answers, the session goes on', async () => {
+  const t = await setup({ expunge_mode: 'immediate' });
+  try {
+    const c = await login(t.srv.port);
+    const v = t.store.open(admin, 'user.fred', { readOnly: false });
+    v.storeFlags([1], 'add', ['\\Deleted']);
+    v.expunge([1]);
+    v.close();
+    c.send('RETR 1\r\nNOOP\r\nRETR 2\r\n');
+    const first = await c.multi();
+    assert.ok(/^-ERR /.test(first) || first.includes('Subject: one'), first);
+    assert.equal(await c.line(), '+OK\r\n');
+    assert.match(await c.multi(), /^\+OK[^]*Message-ID: <two@example\.org>/);
+    await c.close();
+  } finally {
+    await t.done();
+  }
+});

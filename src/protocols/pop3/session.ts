@@ -8,7 +8,7 @@
  */
 import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { ImapdConf } from '../../config/api.js';
 import type { Authenticator } from '../../auth/api.js';
 import type { Logger } from '../../log/logger.js';
@@ -236,7 +236,15 @@ export class PopSession {
   /** Send a message as a multi-line response (RETR, TOP), streamed from the store. */
   async sendMessage(uid: number, first: string, bodyLines?: number): Promise<void> {
     if (this.state.kind !== 'transaction') return;
-    const stream = this.state.drop.view.open(uid);
+    let stream: Readable;
+    try {
+      stream = this.state.drop.view.open(uid);
+    } catch (e) {
+      // expunged by another session (IMAP) since the maildrop was opened
+      const { line, internal } = errorLine(e);
+      if (internal) this.log.error(`message ${uid} could not be opened: ${String(e)}`);
+      return this.line(line);
+    }
     const stuffer = new PopStuffer(bodyLines);
     const out = this.#output;
     const put = async (bufs: Buffer[]): Promise<void> => {
@@ -255,7 +263,10 @@ export class PopSession {
         if (stuffer.finished) break;
       }
     } catch (e) {
-      if (!started) throw e;
+      if (!started) {
+        this.log.warning(`message ${uid} could not be read: ${String(e)}`);
+        return this.line(E.temp);
+      }
       // the status line is out: the only honest thing left is to drop the connection
       this.log.error(`message ${uid} could not be read: ${String(e)}`);
       this.#output.end();

@@ -29,6 +29,8 @@ export const auth: LmtpCommand = {
         secure: s.secure,
         serverName: s.deps.serverName,
         remote: s.conn.remote,
+        // a unix-socket (or -a) peer is postman already: EXTERNAL confirms that identity
+        externalId: s.conn.preauth ? 'postman' : undefined,
       });
     } catch (e) {
       if (e instanceof SaslFailure) return s.send(R.mechUnknown);
@@ -45,7 +47,8 @@ export const auth: LmtpCommand = {
         const step = await ex.step(response ?? Buffer.alloc(0));
         if ('done' in step) {
           const id = authn.identityFor(step.done.authcid, step.done.authzid);
-          if (!id.isAdmin) {
+          const confirmsPreauth = s.conn.preauth && id.userid === 'postman';
+          if (!id.isAdmin && !confirmsPreauth) {
             s.log.notice(`AUTH as non-admin ${id.userid} refused`);
             await delay(authn.failedLoginDelay());
             return s.send(R.authNotAllowed);
