@@ -19,6 +19,7 @@ export const POST_AUTH = [
   'CREATE-SPECIAL-USE',
   'LIST-EXTENDED',
   'LIST-STATUS',
+  'LIST-MYRIGHTS', // list.ts RETURN (MYRIGHTS)
   'ESEARCH',
   'SEARCHRES', // RETURN (SAVE) and $ (search.ts, args.ts)
   'MULTIAPPEND',
@@ -30,6 +31,7 @@ export const POST_AUTH = [
   'SAVEDATE',
   'PREVIEW',
   'SORT',
+  'SORT=DISPLAY', // sort.ts: DISPLAYFROM, DISPLAYTO
   'THREAD=ORDEREDSUBJECT', // commands/thread.ts, thread.ts
   'THREAD=REFERENCES',
   'WITHIN',

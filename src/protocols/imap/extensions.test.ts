@@ -130,3 +130,9 @@ test('UTF8=ACCEPT: only offered without munge8bit/reject8bit; UTF-8 names, APPEN
     await u.stop();
   }
 });
+
+test('SORT=DISPLAY: DISPLAYFROM sorts by display name', async () => {
+  // remaining messages: uid 1 (Zed) and uid 3 (Bob)
+  assert.deepEqual((await c.cmd('UID SORT (DISPLAYFROM) UTF-8 ALL')).lines, ['* SORT 3 1']);
+  assert.deepEqual((await c.cmd('UID SORT (REVERSE DISPLAYFROM) UTF-8 ALL')).lines, ['* SORT 1 3']);
+});

@@ -121,3 +121,9 @@ test('SEARCHRES: RETURN (SAVE) then $ in FETCH, STORE and UID SEARCH', async () 
   assert.deepEqual((await c.cmd('FETCH $ (UID)')).lines, ['* 1 FETCH (UID 1)']);
   await c.cmd('CLOSE');
 });
+
+test('LIST-MYRIGHTS: RETURN (MYRIGHTS) follows each mailbox with the rights of the user', async () => {
+  const r = await c.cmd('LIST "" "Sent" RETURN (MYRIGHTS)');
+  assert.equal(r.lines[0], '* LIST (\\HasNoChildren \\Sent) "/" Sent');
+  assert.match(r.lines[1]!, /^\* MYRIGHTS Sent [a-z0-9]*l[a-z0-9]*r[a-z0-9]*$/);
+});

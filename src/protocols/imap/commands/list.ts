@@ -1,7 +1,7 @@
 /**
  * LIST and LSUB (RFC 3501 §6.3.8-9) with LIST-EXTENDED (RFC 5258: selection options
  * SUBSCRIBED, REMOTE, RECURSIVEMATCH, SPECIAL-USE; return options SUBSCRIBED, CHILDREN,
- * SPECIAL-USE, STATUS (RFC 5819)), CHILDREN attributes (RFC 3348) and special-use attributes
+ * SPECIAL-USE, STATUS (RFC 5819), MYRIGHTS (RFC 8440)), CHILDREN attributes (RFC 3348) and special-use attributes
  * (RFC 6154).
  *
  *   tag LIST [(selection-opts)] reference (pattern | (pattern...)) [RETURN (return-opts)]
@@ -15,6 +15,7 @@ import type { Command } from '../command.js';
 import type { Token } from '../parser.js';
 import { bytesOf } from '../parser.js';
 import { decodeMailboxName } from '../../../mail/utf7.js';
+import { astr } from '../response.js';
 import { formatStatus, parseStatusItems, type StatusItem } from './status-items.js';
 
 interface Entry {
@@ -184,6 +185,11 @@ const list: Command = {
         } catch {
           // not selectable for this user: LIST-STATUS says skip the STATUS line
         }
+      }
+      // RFC 8440 LIST-MYRIGHTS
+      if (ret.has('MYRIGHTS') && e.exists && e.internal) {
+        const rights = session.store.rights(who, e.internal);
+        session.untagged(`MYRIGHTS ${session.wireName(ext)} ${rights ? astr(rights) : '""'}`);
       }
     }
     void textOf;
