@@ -1,28 +1,67 @@
 /**
  * End to end with offlineimap (package offlineimap, offlineimap3) against the suite under
  * cyr_master: a one-shot sync (`-o -u quiet`) over STARTTLS (certificate checked against the
- * suite's self-signed one) into a local Maildir — every folder, every message byte for byte,
- * \Seen and \Flagged as Maildir info flags.
+ * suite's self-signed one) into a local Maildir — every folder, every message intact, \Seen and
+ * \Flagged as Maildir info flags — and a second run that carries local changes up.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSuite, type Suite } from './lib/suite.js';
 import { run } from './lib/run.js';
-import { imapAppend, lmtpDeliver, message } from './lib/clients.js';
+import { imapAppend, imapMailbox, lmtpDeliver, message } from './lib/clients.js';
 
 const USER = 'oli';
 const PASS = 'offline pw';
 let suite: Suite;
+let local: string;
+let rc: string;
 
 before(async () => {
   suite = await startSuite({ services: ['imap', 'lmtpunix'] });
   await suite.addUser(USER, PASS);
+  local = join(suite.dir, 'offline-mail');
+  rc = join(suite.dir, 'offlineimaprc');
+  writeFileSync(
+    rc,
+    [
+      '[general]',
+      'accounts = e2e',
+      `metadata = ${join(suite.dir, 'offlineimap-meta')}`,
+      '',
+      '[Account e2e]',
+      'localrepository = local',
+      'remoterepository = remote',
+      '',
+      '[Repository local]',
+      'type = Maildir',
+      `localfolders = ${local}`,
+      '',
+      '[Repository remote]',
+      'type = IMAP',
+      'remotehost = localhost',
+      `remoteport = ${suite.ports.imap}`,
+      `remoteuser = ${USER}`,
+      `remotepass = ${PASS}`,
+      'ssl = no',
+      'starttls = yes',
+      `sslcacertfile = ${suite.certFile}`,
+      '',
+    ].join('\n'),
+  );
 });
 after(async () => {
   await suite.stop();
 });
+
+/** one-shot sync (-o), quiet UI */
+function offlineimap(): ReturnType<typeof run> {
+  return run('offlineimap', ['-c', rc, '-o', '-u', 'quiet'], {
+    env: { ...process.env, HOME: suite.dir },
+    timeoutMs: 90_000,
+  });
+}
 
 function files(root: string, folder: string): { name: string; text: string }[] {
   const out: { name: string; text: string }[] = [];
@@ -52,39 +91,7 @@ test('offlineimap -o copies every folder and message into a Maildir, with flags'
   assert.match(created.out, /OK/);
   assert.equal((await imapAppend(suite.ports.imap!, USER, PASS, 'Projects', third))[0], 'OK');
 
-  const local = join(suite.dir, 'offline-mail');
-  const rc = join(suite.dir, 'offlineimaprc');
-  writeFileSync(
-    rc,
-    [
-      '[general]',
-      'accounts = e2e',
-      `metadata = ${join(suite.dir, 'offlineimap-meta')}`,
-      '',
-      '[Account e2e]',
-      'localrepository = local',
-      'remoterepository = remote',
-      '',
-      '[Repository local]',
-      'type = Maildir',
-      `localfolders = ${local}`,
-      '',
-      '[Repository remote]',
-      'type = IMAP',
-      'remotehost = localhost',
-      `remoteport = ${suite.ports.imap}`,
-      `remoteuser = ${USER}`,
-      `remotepass = ${PASS}`,
-      'ssl = no',
-      'starttls = yes',
-      `sslcacertfile = ${suite.certFile}`,
-      '',
-    ].join('\n'),
-  );
-  const r = await run('offlineimap', ['-c', rc, '-o', '-u', 'quiet'], {
-    env: { ...process.env, HOME: suite.dir },
-    timeoutMs: 90_000,
-  });
+  const r = await offlineimap();
   assert.equal(r.code, 0, `offlineimap failed:\n${r.out}\n${r.err}`);
   assert.doesNotMatch(r.out + r.err, /ERROR/, r.out + r.err);
 
@@ -103,4 +110,36 @@ test('offlineimap -o copies every folder and message into a Maildir, with flags'
   const projects = files(local, 'Projects');
   assert.equal(projects.length, 1);
   assert.match(projects[0]!.text, /project notes/);
+});
+
+test('offlineimap -o again: a local flag, a local new message and a local deletion reach the server', async () => {
+  const inbox = files(local, 'INBOX');
+  assert.equal(inbox.length, 2, 'state of the first test');
+  const plain = inbox.find((f) => f.text.includes('Subject: plain delivery'))!;
+  const flagged = inbox.find((f) => f.text.includes('Subject: already read and flagged'))!;
+  const dir = (f: { name: string }): string =>
+    existsSync(join(local, 'INBOX', 'cur', f.name))
+      ? join(local, 'INBOX', 'cur')
+      : join(local, 'INBOX', 'new');
+  // mark "plain delivery" answered+seen, delete the flagged one, add a new message
+  renameSync(
+    join(dir(plain), plain.name),
+    join(local, 'INBOX', 'cur', `${plain.name.replace(/:2,.*$/, '')}:2,RS`),
+  );
+  unlinkSync(join(dir(flagged), flagged.name));
+  writeFileSync(
+    join(local, 'INBOX', 'new', `${Date.now()}.e2e.localhost`),
+    message('written offline', 'local body'),
+  );
+
+  const r = await offlineimap();
+  assert.equal(r.code, 0, `offlineimap failed:\n${r.out}\n${r.err}`);
+  assert.doesNotMatch(r.out + r.err, /ERROR/, r.out + r.err);
+
+  const server = await imapMailbox(suite.ports.imap!, USER, PASS, 'INBOX');
+  const bySubject = new Map(server.map((m) => [/^Subject: (.*)$/m.exec(m.text)?.[1]?.trim(), m]));
+  assert.deepEqual([...bySubject.keys()].sort(), ['plain delivery', 'written offline']);
+  const p = bySubject.get('plain delivery')!;
+  assert.ok(p.flags.includes('\\Answered') && p.flags.includes('\\Seen'), p.flags.join(' '));
+  assert.match(bySubject.get('written offline')!.text, /local body/);
 });
