@@ -35,6 +35,7 @@ export const POST_AUTH = [
   'THREAD=ORDEREDSUBJECT', // commands/thread.ts, thread.ts
   'THREAD=REFERENCES',
   'WITHIN',
+  'UNAUTHENTICATE', // commands/unauthenticate.ts
   'ACL', // acl.ts: SETACL DELETEACL GETACL LISTRIGHTS MYRIGHTS
   'RIGHTS=kxten',
   'QUOTA', // quota.ts: GETQUOTA GETQUOTAROOT SETQUOTA

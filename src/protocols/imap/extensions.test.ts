@@ -111,13 +111,24 @@ test('UTF8=ACCEPT: only offered without munge8bit/reject8bit; UTF-8 names, APPEN
     const d = await RawClient.connect(u.port);
     await d.login();
     assert.match((await d.cmd('CAPABILITY')).lines[0]!, / UTF8=ACCEPT /);
-    assert.equal((await d.cmd(`APPEND INBOX UTF8 (~{3+}\r\nabc)`)).tagged, 'BAD UTF8 APPEND requires ENABLE UTF8=ACCEPT');
+    assert.equal(
+      (await d.cmd(`APPEND INBOX UTF8 (~{3+}\r\nabc)`)).tagged,
+      'BAD UTF8 APPEND requires ENABLE UTF8=ACCEPT',
+    );
     assert.deepEqual((await d.cmd('ENABLE UTF8=ACCEPT')).lines, ['* ENABLED UTF8=ACCEPT']);
     const name = Buffer.from('Grüße', 'utf8');
     d.write(Buffer.concat([Buffer.from('c CREATE "'), name, Buffer.from('"\r\n')]));
     assert.equal((await d.until('c')).tagged, 'OK Completed');
     const m = Buffer.from('From: a@example.org\r\nSubject: Grüße aus Köln\r\n\r\nhallo\r\n', 'utf8');
-    d.write(Buffer.concat([Buffer.from('a APPEND "'), name, Buffer.from(`" UTF8 (~{${m.length}+}\r\n`), m, Buffer.from(')\r\n')]));
+    d.write(
+      Buffer.concat([
+        Buffer.from('a APPEND "'),
+        name,
+        Buffer.from(`" UTF8 (~{${m.length}+}\r\n`),
+        m,
+        Buffer.from(')\r\n'),
+      ]),
+    );
     assert.match((await d.until('a')).tagged, /^OK \[APPENDUID \d+ 1\]/);
     const l = await d.cmd('LIST "" "Gr*"');
     assert.equal(Buffer.from(l.lines[0]!, 'latin1').toString('utf8'), '* LIST (\\HasNoChildren) "/" "Grüße"');

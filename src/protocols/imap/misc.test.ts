@@ -115,3 +115,19 @@ test('pipelined commands are answered in order', async () => {
     await srv.stop();
   }
 });
+
+test('UNAUTHENTICATE returns to the not-authenticated state; another user can log in', async () => {
+  const srv = await startTestImapd({ fred: 'secret', bob: 'bobpw' });
+  try {
+    const c = await RawClient.connect(srv.port);
+    await c.login();
+    await c.cmd('SELECT INBOX');
+    assert.equal((await c.cmd('UNAUTHENTICATE')).tagged, 'OK Completed');
+    assert.equal((await c.cmd('SELECT INBOX')).tagged, 'BAD Please login first');
+    assert.match((await c.cmd('CAPABILITY')).lines[0]!, /AUTH=PLAIN/);
+    assert.match((await c.cmd('LOGIN bob bobpw')).tagged, /^OK /);
+    c.close();
+  } finally {
+    await srv.stop();
+  }
+});

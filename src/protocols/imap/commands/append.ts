@@ -50,11 +50,13 @@ const append: Command = {
       let data: StringToken;
       if (t?.t === 'atom' && t.v.toUpperCase() === 'UTF8') {
         // RFC 6855 §4: append-data =/ "UTF8" SP "(" literal8 ")"
-        if (!session.enabled.has('UTF8=ACCEPT')) throw new ImapSyntaxError('UTF8 APPEND requires ENABLE UTF8=ACCEPT');
+        if (!session.enabled.has('UTF8=ACCEPT'))
+          throw new ImapSyntaxError('UTF8 APPEND requires ENABLE UTF8=ACCEPT');
         args.atom();
         const inner = args.list().v;
         const lit = inner[0];
-        if (inner.length !== 1 || !lit || lit.t !== 'string' || !lit.binary) throw new ImapSyntaxError('Invalid UTF8 data in Append');
+        if (inner.length !== 1 || !lit || lit.t !== 'string' || !lit.binary)
+          throw new ImapSyntaxError('Invalid UTF8 data in Append');
         data = lit;
       } else data = args.string();
       if (!data.literal) throw new ImapSyntaxError('Missing required argument to Append');

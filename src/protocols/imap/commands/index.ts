@@ -31,6 +31,7 @@ import status from './status.js';
 import store from './store.js';
 import subscribe from './subscribe.js';
 import thread from './thread.js';
+import unauthenticate from './unauthenticate.js';
 import acl from './acl.js';
 import quota from './quota.js';
 import metadata from './metadata.js';
@@ -64,6 +65,7 @@ export const ALL_COMMANDS: Command[] = [
   store,
   subscribe,
   thread,
+  unauthenticate,
   ...acl,
   ...quota,
   ...metadata,
