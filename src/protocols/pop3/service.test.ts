@@ -337,3 +337,28 @@ test('a message expunged elsewhere during the session: RETR answers, the session
     await t.done();
   }
 });
+
+test('popuseimapflags: \\Deleted messages are hidden, RETR sets \\Seen (TOP does not)', async () => {
+  const t = await setup({ popuseimapflags: true });
+  try {
+    const v = t.store.open(admin, 'user.fred', { readOnly: false });
+    v.storeFlags([2], 'add', ['\\Deleted']);
+    v.close();
+    const c = await login(t.srv.port);
+    c.send('STAT\r\nTOP 1 0\r\nRETR 2\r\nQUIT\r\n');
+    assert.match(await c.line(), /^\+OK 2 /);
+    await c.multi();
+    assert.match(await c.multi(), /Message-ID: <three@example\.org>/, 'message 2 of the drop is uid 3');
+    await c.line();
+    await c.close();
+    // \Seen is per user (Cyrus seen state): read it as fred
+    const seen = t.store.open({ userid: 'fred', isAdmin: false, groups: [] }, 'user.fred', {
+      readOnly: true,
+    });
+    const flags = seen.records(seen.uids()).map((r) => r.flags.includes('\\Seen'));
+    seen.close();
+    assert.deepEqual(flags, [false, false, true]);
+  } finally {
+    await t.done();
+  }
+});
