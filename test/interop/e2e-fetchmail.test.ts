@@ -7,6 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSuite, type Suite } from './lib/suite.js';
@@ -145,4 +146,63 @@ test('fetchmail with protocol APOP (user made with cyr_saslpasswd -k) retrieves 
   assert.equal(r.code, 0, r.log);
   assert.match(r.log, /APOP \S+ [0-9a-f]{32}/, 'fetchmail sent APOP with an MD5 digest');
   assert.deepEqual(subjects(r.msgs), ['fetch me 1'], r.log);
+});
+
+test('fetchmail --idle (daemon, IMAP IDLE) picks up a delivery within seconds', async (t) => {
+  const { user, pass } = await userWith(1);
+  const home = join(suite.dir, `fetchmail-idle-${user}`);
+  const out = join(home, 'out');
+  mkdirSync(out, { recursive: true });
+  const rcfile = join(home, 'fetchmailrc');
+  writeFileSync(
+    rcfile,
+    `set no bouncemail\npoll 127.0.0.1 port ${suite.ports.imap} protocol IMAP user "${user}" password "${pass}" sslproto '' idle mda "/bin/sh -c 'cat > ${out}/msg.$$$$'"\n`,
+  );
+  chmodSync(rcfile, 0o600);
+  const child = spawn(
+    'fetchmail',
+    [
+      '-f',
+      rcfile,
+      '--nodetach',
+      '--nosyslog',
+      '-d',
+      '300',
+      '-v',
+      '--idfile',
+      join(home, 'ids'),
+      '--pidfile',
+      join(home, 'pid'),
+    ],
+    { env: { ...process.env, FETCHMAILHOME: home, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const waitFiles = async (n: number, ms: number): Promise<void> => {
+    const t0 = Date.now();
+    while (readdirSync(out).length < n) {
+      if (Date.now() - t0 > ms)
+        throw new Error(`${readdirSync(out).length} of ${n} messages after ${ms} ms:\n${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    await waitFiles(1, 20_000); // the message already there
+    const t0 = Date.now();
+    while (!/IDLE/.test(log.split('\n').slice(-5).join('\n'))) {
+      if (Date.now() - t0 > 10_000) throw new Error(`fetchmail did not enter IDLE:\n${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const sent = Date.now();
+    await lmtpDeliver(suite.lmtpSocket, user, message('while idling', 'woken up'));
+    await waitFiles(2, 10_000);
+    t.diagnostic(`fetchmail --idle fetched a new delivery ${Date.now() - sent} ms after LMTP started`);
+    const msgs = readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8'));
+    assert.deepEqual(subjects(msgs), ['fetch me 1', 'while idling']);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 });
