@@ -64,7 +64,9 @@ export function resolveSeqSet(
     for (const r of set.ranges) {
       const from = r.from === Infinity ? n : r.from;
       const to = r.to === Infinity ? n : r.to;
-      for (let s = Math.min(from, to); s <= Math.max(from, to) && s <= n; s++) out.add(uids[s - 1]!);
+      // in an empty mailbox "*" is 0: nothing matches
+      for (let s = Math.max(1, Math.min(from, to)); s <= Math.max(from, to) && s <= n; s++)
+        out.add(uids[s - 1]!);
     }
   }
   return [...out].sort((a, b) => a - b);

@@ -15,7 +15,9 @@ test('idled: removes a stale idlesocket, runs until master aborts it', async () 
     const abort = new AbortController();
     const log = memoryLogger('idled');
     let done = false;
-    const run = idled.run({ service: 'idled', argv: [], config: srv.conf, log, signal: abort.signal }).then(() => (done = true));
+    const run = idled
+      .run({ service: 'idled', argv: [], config: srv.conf, log, signal: abort.signal })
+      .then(() => (done = true));
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(existsSync(sock), false);
     assert.equal(done, false);

@@ -291,3 +291,14 @@ test('ENABLE IMAP4rev2: UTF-8 names, no RECENT, LIST in SELECT, ESEARCH for SEAR
   assert.match(s.lines[0]!, /^\* ESEARCH \(TAG "t\d+"\) UID$/);
   c.close();
 });
+
+test('an empty mailbox: FETCH/STORE/SEARCH with * match nothing', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.login('bob', 'bobpw');
+  await c.cmd('CREATE Empty');
+  await c.cmd('SELECT Empty');
+  assert.deepEqual(await c.cmd('FETCH 1:* (FLAGS)'), { lines: [], tagged: 'OK Completed' });
+  assert.deepEqual(await c.cmd('STORE 1:* +FLAGS (\\Seen)'), { lines: [], tagged: 'OK Completed' });
+  assert.deepEqual(await c.cmd('SEARCH 1:*'), { lines: ['* SEARCH'], tagged: 'OK Completed' });
+  c.close();
+});
