@@ -74,3 +74,13 @@ export function shutdownMessage(conf: ImapdConf): string | null {
   }
   return null;
 }
+
+/**
+ * `-p <ssf>` (services.md §1): the connection is protected by an external layer (stunnel, a
+ * trusted local network); an SSF of 2 or more counts as encrypted for cleartext passwords.
+ */
+export function externalSsf(argv: string[]): number {
+  const i = argv.indexOf('-p');
+  const v = i >= 0 ? Number(argv[i + 1]) : 0;
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}

@@ -2,7 +2,7 @@
  * `lmtpd` as a built-in service (RFC 2033): one LmtpSession per accepted connection.
  *
  * Arguments (cyrus.conf `cmd=`): `-a` pre-authorise TCP peers as postman (unix-socket peers
- * always are), `-s` implicit TLS. Workers open the store, the authenticator, deliver.db
+ * always are), `-s` implicit TLS, `-p <ssf>` an external security layer. Workers open the store, the authenticator, deliver.db
  * (when duplicatesuppression) and the TLS context once in `init`.
  *
  * The Sieve hook: `plannerFor(ctx)` picks the DeliveryPlanner (deliver.ts); it is the single
@@ -18,7 +18,7 @@ import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
 import type { DeliveryPlanner } from './deliver.js';
 import { sievePlanner } from '../../sieve/planner.js';
-import { newSessionId, product, remoteOf, serverName, shutdownMessage } from './identity.js';
+import { externalSsf, newSessionId, product, remoteOf, serverName, shutdownMessage } from './identity.js';
 import { R, formatReply } from './replies.js';
 import { LmtpSession, type LmtpDeps } from './session.js';
 
@@ -40,6 +40,8 @@ interface Worker {
   dup: DuplicateDb | null;
   preauthTcp: boolean;
   implicitTls: boolean;
+  /** -s, or -p <ssf> with ssf >= 2 */
+  secure: boolean;
   sessions: Set<{ socket: Duplex }>;
 }
 
@@ -82,6 +84,7 @@ const lmtpd: BuiltinService = {
       dup,
       preauthTcp: ctx.argv.includes('-a'),
       implicitTls: ctx.argv.includes('-s'),
+      secure: ctx.argv.includes('-s') || externalSsf(ctx.argv) >= 2,
       sessions: new Set(),
     });
   },
@@ -119,7 +122,7 @@ const lmtpd: BuiltinService = {
       {
         stream,
         preauth: unix || w.preauthTcp,
-        secure: w.implicitTls,
+        secure: w.secure,
         remote: remoteOf(socket),
         sessionId: newSessionId(ctx.config),
       },

@@ -1,7 +1,7 @@
 /**
  * `pop3d` as a built-in service (RFC 1939): one PopSession per accepted connection.
  *
- * Arguments: `-s` implicit TLS (pop3s). Inactivity: `poptimeout` (at least 10 minutes, as
+ * Arguments: `-s` implicit TLS (pop3s), `-p <ssf>` an external security layer. Inactivity: `poptimeout` (at least 10 minutes, as
  * Cyrus enforces). Locks and last-login marks under `mboxname_lockpath`.
  */
 import type { Socket } from 'node:net';
@@ -12,7 +12,14 @@ import type { BuiltinService, ServiceContext } from '../../master/service-api.js
 import { startTls, tlsAvailable } from '../../net/tls.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
-import { newSessionId, product, remoteOf, serverName, shutdownMessage } from '../lmtp/identity.js';
+import {
+  externalSsf,
+  newSessionId,
+  product,
+  remoteOf,
+  serverName,
+  shutdownMessage,
+} from '../lmtp/identity.js';
 import { E } from './replies.js';
 import { PopSession, type PopDeps } from './session.js';
 
@@ -20,6 +27,8 @@ interface Worker {
   deps: PopDeps;
   store: Store;
   implicitTls: boolean;
+  /** -s, or -p <ssf> with ssf >= 2 */
+  secure: boolean;
   sessions: Set<PopSession>;
 }
 
@@ -48,6 +57,7 @@ const pop3d: BuiltinService = {
       deps: popDeps(ctx, store),
       store,
       implicitTls: ctx.argv.includes('-s'),
+      secure: ctx.argv.includes('-s') || externalSsf(ctx.argv) >= 2,
       sessions: new Set(),
     });
   },
@@ -84,7 +94,7 @@ const pop3d: BuiltinService = {
     }
     session = new PopSession(
       { ...w.deps, log },
-      { stream, secure: w.implicitTls, remote: remoteOf(socket), sessionId },
+      { stream, secure: w.secure, remote: remoteOf(socket), sessionId },
     );
     w.sessions.add(session);
     try {

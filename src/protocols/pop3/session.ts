@@ -67,7 +67,9 @@ export class PopSession {
     this.secure = conn.secure;
     this.#output = conn.stream;
     this.reader = new LineReader(conn.stream, { maxLine: MAX_COMMAND_LINE });
-    this.apopBanner = deps.apop
+    // tls_required: no authentication of any kind (APOP included) before TLS
+    const apopNow = deps.apop && (conn.secure || !deps.conf.getSwitch('tls_required'));
+    this.apopBanner = apopNow
       ? `<${process.pid}.${Date.now()}.${conn.sessionId.slice(-8)}@${deps.serverName || 'localhost'}>`
       : null;
   }
