@@ -33,6 +33,12 @@ import { replyFor, type Reply } from './errors.js';
 import { disposeTokens, ImapParser } from './parser.js';
 import { astr, Output, str } from './response.js';
 
+/**
+ * What the connection is waiting for, besides the state above: a command line, the rest of a
+ * literal after `+ go ahead`, an AUTHENTICATE response line, or IDLE's DONE.
+ */
+export type WaitingFor = 'command' | 'literal' | 'authenticate' | 'idle';
+
 export type SessionState =
   | { kind: 'notAuthenticated' }
   | { kind: 'authenticated'; who: Identity }
@@ -63,6 +69,7 @@ const MAX_BAD = 10;
 
 export class ImapSession {
   state: SessionState = { kind: 'notAuthenticated' };
+  waiting: WaitingFor = 'command';
   readonly id = randomBytes(6).toString('hex');
   readonly log: Logger;
   readonly parser: ImapParser;
@@ -338,6 +345,7 @@ export class ImapSession {
 
   /** Raw line for AUTHENTICATE and IDLE; null when the connection ended or timed out. */
   async readLine(timeoutMs = this.timeoutMs()): Promise<Buffer | null> {
+    this.waiting = 'authenticate';
     for (;;) {
       const l = this.parser.nextLine(this.limits.maxSaslLine);
       if (l instanceof Error) return null;
@@ -367,16 +375,18 @@ export class ImapSession {
         if (this.closed) return;
         if (!(await this.waitInput(this.timeoutMs()))) {
           this.untagged('BYE Autologout; idle for too long');
-          this.log.info('autologout');
+          this.log.info(`autologout (waiting for ${this.waiting})`);
           return;
         }
         continue;
       }
       if (r.kind === 'goAhead') {
+        this.waiting = 'literal';
         this.out.write('+ go ahead\r\n');
         this.out.flush();
         continue;
       }
+      this.waiting = 'command';
       if (r.kind === 'error') {
         if (r.fatal) {
           this.untagged(`BYE ${r.code ? `[${r.code}] ` : ''}${r.text}`);
@@ -391,6 +401,7 @@ export class ImapSession {
         await this.dispatch(r.tag, r.name, r.uid, r);
       } finally {
         disposeTokens(r.args);
+        this.waiting = 'command';
       }
       await this.out.drain();
     }

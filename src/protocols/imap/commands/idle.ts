@@ -13,6 +13,7 @@ const idle: Command = {
     args.end();
     const pollS = session.conf.getDuration('imapidlepoll');
     if (pollS <= 0) return { status: 'BAD', text: 'Unrecognized command' };
+    session.waiting = 'idle';
     session.out.write('+ idling\r\n');
     session.out.flush();
     let changed = false;
