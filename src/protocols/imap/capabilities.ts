@@ -62,7 +62,12 @@ export function utf8Accept(conf: ImapdConf): boolean {
   return !conf.getSwitch('reject8bit') && !conf.getSwitch('munge8bit');
 }
 
-export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
+/**
+ * `full`: the answer to a CAPABILITY command. Before login Cyrus 3.6 answers it with the whole
+ * list (post-login extensions included; spec/cyrus-observed.md §2) while the greeting carries
+ * the short one; cyradm relies on that to find METADATA before it logs in.
+ */
+export function capabilities(conf: ImapdConf, st: CapabilityState, opts: { full?: boolean } = {}): string[] {
   const caps = [
     'IMAP4rev1',
     'IMAP4rev2',
@@ -73,10 +78,14 @@ export function capabilities(conf: ImapdConf, st: CapabilityState): string[] {
   if (!st.authenticated) {
     if (st.tlsAvailable && !st.secure && conf.getSwitch('allowstarttls')) caps.push('STARTTLS');
     if ((conf.getSwitch('tls_required') && !st.secure) || !st.plaintextAllowed) caps.push('LOGINDISABLED');
+  }
+  const postAuth = st.authenticated || opts.full;
+  if (postAuth) caps.push(...POST_AUTH);
+  if (!st.authenticated) {
     for (const m of st.mechanisms) caps.push(`AUTH=${m}`);
     caps.push('SASL-IR');
-  } else {
-    caps.push(...POST_AUTH);
+  }
+  if (postAuth) {
     if (utf8Accept(conf)) caps.push('UTF8=ACCEPT');
     if (!st.compressed) caps.push('COMPRESS=DEFLATE');
     if (conf.getDuration('imapidlepoll') > 0) caps.push('IDLE');

@@ -21,8 +21,10 @@ test('greeting carries capabilities; CAPABILITY before and after login', async (
     g,
     /^\* OK \[CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL\+ ID ENABLE .*AUTH=PLAIN.* SASL-IR\] imap\.test Cyrus-TS IMAP server ready$/,
   );
+  assert.doesNotMatch(g, / NAMESPACE /);
   const r = await c.cmd('CAPABILITY');
-  assert.match(r.lines[0]!, /^\* CAPABILITY IMAP4rev1 /);
+  // as Cyrus 3.6: before login CAPABILITY gives the whole list, the greeting the short one
+  assert.match(r.lines[0]!, /^\* CAPABILITY IMAP4rev1 .* NAMESPACE .* AUTH=PLAIN .*SASL-IR .*IDLE APPENDLIMIT=\d+$/);
   assert.equal(r.tagged, 'OK Completed');
   const l = await c.cmd('LOGIN fred secret');
   assert.match(

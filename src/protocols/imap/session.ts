@@ -223,16 +223,21 @@ export class ImapSession {
     });
   }
 
-  capabilities(): string[] {
+  /** `full`: CAPABILITY's answer (the whole list even before login, as Cyrus) */
+  capabilities(opts: { full?: boolean } = {}): string[] {
     const authed = this.state.kind === 'authenticated' || this.state.kind === 'selected';
-    return capabilities(this.conf, {
-      authenticated: authed,
-      secure: this.secure,
-      tlsAvailable: !!this.deps.startTls,
-      mechanisms: authed ? [] : this.mechanisms(),
-      plaintextAllowed: this.deps.auth.plaintextAllowed(this.secure),
-      compressed: this.compressed,
-    });
+    return capabilities(
+      this.conf,
+      {
+        authenticated: authed,
+        secure: this.secure,
+        tlsAvailable: !!this.deps.startTls,
+        mechanisms: authed ? [] : this.mechanisms(),
+        plaintextAllowed: this.deps.auth.plaintextAllowed(this.secure),
+        compressed: this.compressed,
+      },
+      opts,
+    );
   }
 
   untagged(line: string): void {

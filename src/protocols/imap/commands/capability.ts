@@ -1,5 +1,6 @@
 /**
- * CAPABILITY (RFC 3501 §6.1.1): `tag CAPABILITY` → `* CAPABILITY ...`.
+ * CAPABILITY (RFC 3501 §6.1.1): `tag CAPABILITY` → `* CAPABILITY ...`; before login the whole
+ * list plus AUTH= and SASL-IR, as Cyrus 3.6 answers (the greeting has the short list).
  */
 import type { Command } from '../command.js';
 
@@ -8,7 +9,7 @@ const capability: Command = {
   states: ['notAuthenticated', 'authenticated', 'selected'],
   run({ session }, args) {
     args.end();
-    session.untagged(`CAPABILITY ${session.capabilities().join(' ')}`);
+    session.untagged(`CAPABILITY ${session.capabilities({ full: true }).join(' ')}`);
   },
 };
 export default capability;
