@@ -191,31 +191,43 @@ export async function deliverMany(
   };
 }
 
+/**
+ * The LMTP workloads against any target (ours, or a peer's `lmtp` endpoint with its users):
+ * prints one row per run and returns them.
+ */
+export async function lmtpWorkloads(
+  target: LmtpTarget,
+  opts: { count: number; big: number },
+): Promise<string[]> {
+  const rows: string[] = [];
+  const runs: [string, number, number][] = [
+    ['4 KB', opts.count, 4096],
+    ['1 MB', opts.big, 1024 * 1024],
+  ];
+  for (const [label, n, size] of runs) {
+    if (n <= 0) continue;
+    for (const conc of [1, 8]) {
+      for (const spread of [false, true]) {
+        const users = spread ? target.users : [target.users[0]!];
+        const r = await deliverMany(target, n, size, conc, users);
+        rows.push(
+          `${target.name.padEnd(9)} ${label.padEnd(5)} ${String(n).padStart(6)} msgs  conc ${conc}  ${(spread ? `${users.length} users` : '1 user').padEnd(9)}` +
+            `  ${r.seconds.toFixed(2).padStart(7)} s  ${r.perSecond.toFixed(0).padStart(6)} msg/s  ${r.mbPerSecond.toFixed(1).padStart(6)} MB/s`,
+        );
+        console.log(rows[rows.length - 1]);
+      }
+    }
+  }
+  return rows;
+}
+
 export default async function bench(args: string[]): Promise<void> {
   const count = opt(args, '--count', 10_000);
   const big = opt(args, '--big', 1000);
   const nUsers = opt(args, '--users', 100);
   const target = await startOurs(nUsers);
   try {
-    const rows: string[] = [];
-    const runs: [string, number, number][] = [
-      ['4 KB', count, 4096],
-      ['1 MB', big, 1024 * 1024],
-    ];
-    for (const [label, n, size] of runs) {
-      if (n <= 0) continue;
-      for (const conc of [1, 8]) {
-        for (const spread of [false, true]) {
-          const users = spread ? target.users : [target.users[0]!];
-          const r = await deliverMany(target, n, size, conc, users);
-          rows.push(
-            `${target.name.padEnd(9)} ${label.padEnd(5)} ${String(n).padStart(6)} msgs  conc ${conc}  ${(spread ? `${users.length} users` : '1 user').padEnd(9)}` +
-              `  ${r.seconds.toFixed(2).padStart(7)} s  ${r.perSecond.toFixed(0).padStart(6)} msg/s  ${r.mbPerSecond.toFixed(1).padStart(6)} MB/s`,
-          );
-          console.log(rows[rows.length - 1]);
-        }
-      }
-    }
+    await lmtpWorkloads(target, { count, big });
     console.log(`server RSS after the runs: ${Math.round(target.rssKiB() / 1024)} MiB`);
   } finally {
     await target.stop();

@@ -123,27 +123,35 @@ export async function retrieveAll(
   return { login, uidl, retr, bytes, count };
 }
 
+/** Load `count` messages into `lmtp`'s first user, then retrieve them all from `pop3`. */
+export async function pop3Workload(
+  lmtp: LmtpTarget,
+  pop3: Pop3Target,
+  count: number,
+  size: number,
+): Promise<string> {
+  const load = await deliverMany(lmtp, count, size, 8, [pop3.user]);
+  console.log(
+    `loaded ${count} messages of ~${size} bytes over LMTP in ${load.seconds.toFixed(1)} s (${load.perSecond.toFixed(0)} msg/s)`,
+  );
+  const r = await retrieveAll(pop3);
+  const row =
+    `${pop3.name.padEnd(9)} ${r.count} msgs  login+STAT ${r.login.toFixed(0)} ms  UIDL ${r.uidl.toFixed(0)} ms  ` +
+    `RETR all ${(r.retr / 1000).toFixed(2)} s  ${(r.count / (r.retr / 1000)).toFixed(0)} msg/s  ${(r.bytes / 1e6 / (r.retr / 1000)).toFixed(1)} MB/s`;
+  console.log(row);
+  return row;
+}
+
 export default async function bench(args: string[]): Promise<void> {
   const count = opt(args, '--count', 10_000);
   const size = opt(args, '--size', 4096);
   const ours = await startOurs(2);
   try {
-    const lmtp: LmtpTarget = ours;
-    const load = await deliverMany(lmtp, count, size, 8, [ours.users[0]!]);
-    console.log(
-      `loaded ${count} messages of ~${size} bytes over LMTP in ${load.seconds.toFixed(1)} s (${load.perSecond.toFixed(0)} msg/s)`,
-    );
-    const target: Pop3Target = {
-      name: ours.name,
-      host: ours.host,
-      port: ours.pop3Port,
-      user: ours.users[0]!,
-      pass: 'benchpw',
-    };
-    const r = await retrieveAll(target);
-    console.log(
-      `${target.name.padEnd(9)} ${r.count} msgs  login+STAT ${r.login.toFixed(0)} ms  UIDL ${r.uidl.toFixed(0)} ms  ` +
-        `RETR all ${(r.retr / 1000).toFixed(2)} s  ${(r.count / (r.retr / 1000)).toFixed(0)} msg/s  ${(r.bytes / 1e6 / (r.retr / 1000)).toFixed(1)} MB/s`,
+    await pop3Workload(
+      ours,
+      { name: ours.name, host: ours.host, port: ours.pop3Port, user: ours.users[0]!, pass: 'benchpw' },
+      count,
+      size,
     );
     console.log(`server RSS: ${Math.round(ours.rssKiB() / 1024)} MiB`);
   } finally {
