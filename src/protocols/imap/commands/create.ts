@@ -1,5 +1,6 @@
 /**
- * CREATE (RFC 3501 §6.3.3, CREATE-SPECIAL-USE RFC 6154 §3): `tag CREATE name [(USE (\Sent))]`.
+ * CREATE (RFC 3501 §6.3.3, CREATE-SPECIAL-USE RFC 6154 §3): `tag CREATE name [(USE (\Sent))]`,
+ * and Cyrus's `tag CREATE name partition` (the store decides who may choose a partition).
  * A trailing hierarchy separator is dropped (it only says "will have children").
  */
 import { textOf } from '../args.js';
@@ -24,6 +25,8 @@ const create: Command = {
   states: ['authenticated', 'selected'],
   run({ session }, args) {
     let raw = args.astringBytes();
+    // Cyrus extension: CREATE name partition (what cyradm's `cm --partition` sends)
+    const partition = args.peek() && args.peek()!.t !== 'list' ? args.astring() : undefined;
     const params = args.optList();
     args.end();
     let specialUse: string[] | undefined;
@@ -46,7 +49,10 @@ const create: Command = {
     const sep = session.deps.ns.separator;
     if (raw.length > 1 && raw[raw.length - 1] === sep.charCodeAt(0)) raw = raw.subarray(0, raw.length - 1);
     const name = session.mailboxIn(raw);
-    session.store.createMailbox(session.who(), name, specialUse ? { specialUse } : undefined);
+    const opts: { specialUse?: string[]; partition?: string } = {};
+    if (specialUse) opts.specialUse = specialUse;
+    if (partition) opts.partition = partition;
+    session.store.createMailbox(session.who(), name, opts);
   },
 };
 export default create;

@@ -9,9 +9,10 @@ const rename: Command = {
   run({ session }, args) {
     const from = session.mailboxIn(args.astringBytes());
     const to = session.mailboxIn(args.astringBytes());
-    if (args.remaining > 0) args.astring(); // partition (Cyrus extension), ignored for users
+    // Cyrus extension: RENAME old new partition (moves the mailbox to another partition)
+    const partition = args.remaining > 0 ? args.astring() : undefined;
     args.end();
-    session.store.renameMailbox(session.who(), from, to);
+    session.store.renameMailbox(session.who(), from, to, partition ? { partition } : undefined);
   },
 };
 export default rename;
