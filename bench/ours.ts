@@ -43,7 +43,10 @@ export async function startOurs(opts: PeerOptions): Promise<PeerServer> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ours-'));
   for (const d of ['conf', 'spool', 'sieve', 'socket']) mkdirSync(join(dir, d), { recursive: true });
   const [imap, pop3, lmtp] = [await freePort(), await freePort(), await freePort()];
-  const users = Array.from({ length: opts.users }, (_, i) => ({ user: `bench${i + 1}`, pass: opts.password ?? 'benchpw' }));
+  const users = Array.from({ length: opts.users }, (_, i) => ({
+    user: `bench${i + 1}`,
+    pass: opts.password ?? 'benchpw',
+  }));
   const conf = join(dir, 'imapd.conf');
   writeFileSync(
     conf,

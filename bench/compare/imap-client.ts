@@ -106,7 +106,7 @@ export class ImapConn {
       }
       const whole = this.partial + text;
       this.partial = '';
-      this.onLine(whole, text);
+      this.onLine(whole);
     }
     this.buf = off >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
   }
@@ -115,7 +115,7 @@ export class ImapConn {
     return this.pending[0]?.collect ?? false;
   }
 
-  private onLine(line: string, last: string): void {
+  private onLine(line: string): void {
     if (this.greetingWaiter) {
       const w = this.greetingWaiter;
       this.greetingWaiter = null;
@@ -130,7 +130,6 @@ export class ImapConn {
       }
       return;
     }
-    void last;
     const sp = line.indexOf(' ');
     const tag = line.slice(0, sp);
     const i = this.pending.findIndex((p) => p.tag === tag);

@@ -65,7 +65,13 @@ async function idleMemory(srv: PeerServer, n: number): Promise<{ rss: number; ps
 }
 
 /** One mixed-workload client for `until` (ms timestamp); returns [ok commands, failed commands]. */
-async function mixedClient(srv: PeerServer, k: number, until: number, msgs: Buffer[], errors: string[]): Promise<[number, number]> {
+async function mixedClient(
+  srv: PeerServer,
+  k: number,
+  until: number,
+  msgs: Buffer[],
+  errors: string[],
+): Promise<[number, number]> {
   const r = rng(7919 * (k + 1));
   const u = srv.users[1]!;
   let ok = 0;
@@ -126,20 +132,23 @@ async function mixedClient(srv: PeerServer, k: number, until: number, msgs: Buff
   return [ok, bad];
 }
 
-async function mixed(srv: PeerServer, clients: number, seconds: number, results: Results, name: string): Promise<number> {
+async function mixed(srv: PeerServer, clients: number, seconds: number, results: Results): Promise<number> {
   const msgs = Array.from({ length: 32 }, (_, i) => makeMessage(i, { seed: 99, tag: 'mixed' }));
   const errors: string[] = [];
   const t0 = performance.now();
   const until = t0 + seconds * 1000;
-  const out = await Promise.all(Array.from({ length: clients }, (_, k) => mixedClient(srv, k, until, msgs, errors)));
+  const out = await Promise.all(
+    Array.from({ length: clients }, (_, k) => mixedClient(srv, k, until, msgs, errors)),
+  );
   const secs = (performance.now() - t0) / 1000;
   const ok = out.reduce((a, [o]) => a + o, 0);
   const bad = out.reduce((a, [, b]) => a + b, 0);
   if (bad) {
-    results.note(`${srv.name} mixed ${clients} clients: ${bad} commands failed (of ${ok + bad}), e.g. ${errors.join(' | ')}`);
+    results.note(
+      `${srv.name} mixed ${clients} clients: ${bad} commands failed (of ${ok + bad}), e.g. ${errors.join(' | ')}`,
+    );
     if (bad > ok / 10) throw new Error(`${bad} of ${ok + bad} commands failed: ${errors[0]}`);
   }
-  void name;
   return ok / secs;
 }
 
@@ -154,19 +163,34 @@ export async function imapCompare(args: string[]): Promise<Results> {
   const hits = new Map<string, string>();
   await forEachServer(args, { users: USERS }, results, async (srv) => {
     const big = srv.users[0]!;
-    const loaded = await results.measure(`load: LMTP delivery of ${count} msgs (4 conns)`, 'msg/s', 'higher', srv.name, () =>
-      loadMailbox(srv, big.user, count, 1, 'big'),
+    const loaded = await results.measure(
+      `load: LMTP delivery of ${count} msgs (4 conns)`,
+      'msg/s',
+      'higher',
+      srv.name,
+      () => loadMailbox(srv, big.user, count, 1, 'big'),
     );
-    const mixedLoaded = await results.measure(`load: ${mixedSize} msgs for the mixed workload`, 'msg/s', 'higher', srv.name, () =>
-      loadMailbox(srv, srv.users[1]!.user, mixedSize, 2, 'mix'),
+    const mixedLoaded = await results.measure(
+      `load: ${mixedSize} msgs for the mixed workload`,
+      'msg/s',
+      'higher',
+      srv.name,
+      () => loadMailbox(srv, srv.users[1]!.user, mixedSize, 2, 'mix'),
     );
     let pss: number | null = null;
-    await results.measure(`idle connection memory, RSS (${idle} conns)`, 'KiB/conn', 'lower', srv.name, async () => {
-      const m = await idleMemory(srv, idle);
-      pss = m.pss;
-      return m.rss;
-    });
-    if (pss !== null) results.set(`idle connection memory, PSS (${idle} conns)`, 'KiB/conn', 'lower', srv.name, pss);
+    await results.measure(
+      `idle connection memory, RSS (${idle} conns)`,
+      'KiB/conn',
+      'lower',
+      srv.name,
+      async () => {
+        const m = await idleMemory(srv, idle);
+        pss = m.pss;
+        return m.rss;
+      },
+    );
+    if (pss !== null)
+      results.set(`idle connection memory, PSS (${idle} conns)`, 'KiB/conn', 'lower', srv.name, pss);
     const withMailbox = async (fn: (c: ImapConn) => Promise<number>): Promise<number> => {
       if (loaded === null) throw new Error('the large mailbox could not be loaded');
       const c = await ImapConn.connect(srv.imap);
@@ -177,16 +201,22 @@ export async function imapCompare(args: string[]): Promise<Results> {
         await c.close();
       }
     };
-    await results.measure(`SELECT + UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE)`, 's', 'lower', srv.name, () =>
-      withMailbox(async (c) => {
-        let fetched = 0;
-        const s = await secondsOf(async () => {
-          await c.ok('SELECT INBOX');
-          fetched = (await c.ok('UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE)')).untagged;
-        });
-        if (fetched !== count) throw new Error(`UID FETCH 1:* returned ${fetched} FETCH responses, want ${count}`);
-        return s;
-      }),
+    await results.measure(
+      `SELECT + UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE)`,
+      's',
+      'lower',
+      srv.name,
+      () =>
+        withMailbox(async (c) => {
+          let fetched = 0;
+          const s = await secondsOf(async () => {
+            await c.ok('SELECT INBOX');
+            fetched = (await c.ok('UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE)')).untagged;
+          });
+          if (fetched !== count)
+            throw new Error(`UID FETCH 1:* returned ${fetched} FETCH responses, want ${count}`);
+          return s;
+        }),
     );
     for (const [label, query] of [
       ['SEARCH TEXT', `SEARCH TEXT ${SEARCH_WORD}`],
@@ -209,7 +239,7 @@ export async function imapCompare(args: string[]): Promise<Results> {
     for (const n of [10, 50])
       await results.measure(`mixed workload, ${n} clients`, 'cmd/s', 'higher', srv.name, () => {
         if (mixedLoaded === null) throw new Error('the mixed-workload mailbox could not be loaded');
-        return mixed(srv, n, seconds, results, srv.name);
+        return mixed(srv, n, seconds, results);
       });
   });
   for (const label of ['SEARCH TEXT', 'SEARCH FROM']) {

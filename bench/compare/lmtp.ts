@@ -43,7 +43,11 @@ export async function lmtpCompare(args: string[]): Promise<Results> {
               n,
               conc,
               (i) => srv.users[spread ? i % USERS : 0]!.user,
-              (i) => Buffer.concat([Buffer.from(`Message-ID: <${tag}.${i}@bench.example>\r\n`), bodies[i % bodies.length]!]),
+              (i) =>
+                Buffer.concat([
+                  Buffer.from(`Message-ID: <${tag}.${i}@bench.example>\r\n`),
+                  bodies[i % bodies.length]!,
+                ]),
             );
             return n / secs;
           });

@@ -19,8 +19,32 @@ export function rng(seed: number): () => number {
   };
 }
 
-const FIRST = ['Alice', 'Bruno', 'Chloe', 'Dmitri', 'Elena', 'Farid', 'Greta', 'Hiro', 'Ines', 'Jonas', 'Kemal', 'Lucia'];
-const LAST = ['Anders', 'Bauer', 'Costa', 'Duval', 'Eriksen', 'Fischer', 'Garcia', 'Haddad', 'Ivanova', 'Jensen'];
+const FIRST = [
+  'Alice',
+  'Bruno',
+  'Chloe',
+  'Dmitri',
+  'Elena',
+  'Farid',
+  'Greta',
+  'Hiro',
+  'Ines',
+  'Jonas',
+  'Kemal',
+  'Lucia',
+];
+const LAST = [
+  'Anders',
+  'Bauer',
+  'Costa',
+  'Duval',
+  'Eriksen',
+  'Fischer',
+  'Garcia',
+  'Haddad',
+  'Ivanova',
+  'Jensen',
+];
 const DOMAINS = ['example.com', 'example.org', 'mail.example.net', 'lists.example.edu'];
 const WORDS = (
   'the of and to in is that for it as with was on be by at this from or have an not are but had ' +
@@ -109,7 +133,9 @@ export function makeMessage(i: number, opts: MessageOptions = {}): Buffer {
     `Subject: ${subject}`,
     `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
     ...(opts.noMessageId ? [] : [`Message-ID: ${id}`]),
-    ...(i > 0 && r() < 0.4 ? [`In-Reply-To: <${opts.tag ?? 'm'}.${opts.seed ?? 1}.${i - 1}@bench.example>`] : []),
+    ...(i > 0 && r() < 0.4
+      ? [`In-Reply-To: <${opts.tag ?? 'm'}.${opts.seed ?? 1}.${i - 1}@bench.example>`]
+      : []),
     'MIME-Version: 1.0',
   ];
   const headLen = head.join('\r\n').length + 200;

@@ -12,11 +12,17 @@ import { forEachServer, loadMailbox, numArg } from './servers.js';
 export async function pop3Compare(args: string[]): Promise<Results> {
   const count = numArg(args, '--count', 10_000);
   const window = Math.max(1, numArg(args, '--window', 16));
-  const results = new Results(`POP3: RETR of all ${count} messages (1-20 KB, mixed MIME) of one mailbox, ${window} in flight`);
+  const results = new Results(
+    `POP3: RETR of all ${count} messages (1-20 KB, mixed MIME) of one mailbox, ${window} in flight`,
+  );
   await forEachServer(args, { users: 2 }, results, async (srv: PeerServer) => {
     const u = srv.users[0]!;
-    const loaded = await results.measure(`load: LMTP delivery of ${count} msgs (4 conns)`, 'msg/s', 'higher', srv.name, () =>
-      loadMailbox(srv, u.user, count, 3, 'pop'),
+    const loaded = await results.measure(
+      `load: LMTP delivery of ${count} msgs (4 conns)`,
+      'msg/s',
+      'higher',
+      srv.name,
+      () => loadMailbox(srv, u.user, count, 3, 'pop'),
     );
     if (loaded === null) return;
     let c: Pop3Conn | null = null;
@@ -48,7 +54,13 @@ export async function pop3Compare(args: string[]): Promise<Results> {
       await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
       secs = (performance.now() - t0) / 1000;
     };
-    const ok = await results.measure('RETR all', 'msg/s', 'higher', srv.name, async () => (await retr(), n / secs));
+    const ok = await results.measure(
+      'RETR all',
+      'msg/s',
+      'higher',
+      srv.name,
+      async () => (await retr(), n / secs),
+    );
     if (ok !== null) {
       results.set('RETR all, data rate', 'MB/s', 'higher', srv.name, bytes / secs / 1e6);
       if (Math.abs(bytes - octets) > octets * 0.02)

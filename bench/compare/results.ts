@@ -55,7 +55,13 @@ export class Results {
    * Measure one row: `fn` returns the figure; a thrown error is recorded in the cell and
    * printed at once, and the run goes on.
    */
-  async measure(name: string, unit: string, better: Better, server: string, fn: () => Promise<number>): Promise<number | null> {
+  async measure(
+    name: string,
+    unit: string,
+    better: Better,
+    server: string,
+    fn: () => Promise<number>,
+  ): Promise<number | null> {
     try {
       const v = await fn();
       this.set(name, unit, better, server, v);
@@ -89,10 +95,20 @@ export class Results {
       return `${(a / b).toFixed(2)}x`;
     };
     const head = ['workload', 'unit', 'better', ...SERVERS, 'ours/dovecot', 'ours/cyrus'];
-    const body = this.rows.map((r) => [r.name, r.unit, r.better, ...SERVERS.map((s) => cell(r, s)), ratio(r, 'dovecot'), ratio(r, 'cyrus')]);
+    const body = this.rows.map((r) => [
+      r.name,
+      r.unit,
+      r.better,
+      ...SERVERS.map((s) => cell(r, s)),
+      ratio(r, 'dovecot'),
+      ratio(r, 'cyrus'),
+    ]);
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
     const line = (cols: string[]): string =>
-      cols.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+      cols
+        .map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd();
     const out = [`${this.title}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
     if (footnotes.length) out.push('', ...footnotes.map((f, i) => `[${i + 1}] ${f}`));
     if (this.notes.length) out.push('', ...this.notes.map((n) => `note: ${n}`));

@@ -15,7 +15,8 @@ export function numArg(args: string[], name: string, def: number): number {
   const i = args.indexOf(name);
   if (i < 0) return def;
   const v = Number(args[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} wants a number, got ${args[i + 1] ?? 'nothing'}`);
+  if (!Number.isFinite(v) || v < 0)
+    throw new Error(`${name} wants a number, got ${args[i + 1] ?? 'nothing'}`);
   return v;
 }
 
@@ -68,16 +69,37 @@ export async function forEachServer(
  * Deliver `count` generated messages (seed, indexes 0..count-1) to `user` over LMTP with 4
  * connections; returns messages per second.
  */
-export async function loadMailbox(srv: PeerServer, user: string, count: number, seed: number, tag: string): Promise<number> {
+export async function loadMailbox(
+  srv: PeerServer,
+  user: string,
+  count: number,
+  seed: number,
+  tag: string,
+): Promise<number> {
   const make = (i: number): Buffer => makeMessage(i, { seed, to: `${user}@localhost`, tag });
   // the first message alone: it creates the INBOX (Cyrus's lmtpd answers "451 4.3.0 Mailbox
   // already exists" to concurrent first deliveries that race to create it)
   const first = await deliverAll(srv.lmtp, Math.min(1, count), 1, () => user, make);
-  const rest = count > 1 ? await deliverAll(srv.lmtp, count - 1, 4, () => user, (i) => make(i + 1)) : 0;
+  const rest =
+    count > 1
+      ? await deliverAll(
+          srv.lmtp,
+          count - 1,
+          4,
+          () => user,
+          (i) => make(i + 1),
+        )
+      : 0;
   return count / (first + rest);
 }
 
 /** Deliver one small message to each user (creating every INBOX), one at a time. */
 export async function createInboxes(srv: PeerServer, tag: string): Promise<void> {
-  await deliverAll(srv.lmtp, srv.users.length, 1, (i) => srv.users[i]!.user, (i) => makeMessage(i, { seed: 5, size: 2048, tag }));
+  await deliverAll(
+    srv.lmtp,
+    srv.users.length,
+    1,
+    (i) => srv.users[i]!.user,
+    (i) => makeMessage(i, { seed: 5, size: 2048, tag }),
+  );
 }
