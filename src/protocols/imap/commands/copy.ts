@@ -34,13 +34,16 @@ const copy: Command = {
         return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
       throw e;
     }
-    const code = r.src.length ? `COPYUID ${r.uidValidity} ${r.src.join(',')} ${r.dst.join(',')}` : undefined;
+    // RFC 4315: the two sets correspond in order; ranges keep that order when both ascend
+    const ascending = (a: number[]): boolean => a.every((v, i) => i === 0 || v > a[i - 1]!);
+    const asSet = (a: number[]): string =>
+      ascending(r.src) && ascending(r.dst) ? formatSeqSet(a) : a.join(',');
+    const code = r.src.length ? `COPYUID ${r.uidValidity} ${asSet(r.src)} ${asSet(r.dst)}` : undefined;
     if (name === 'MOVE') {
       if (code) session.untagged(`OK [${code}] Ok`);
       session.announceExpunges(r.src);
       return { text: 'Completed' };
     }
-    void formatSeqSet;
     return { code, text: 'Completed' };
   },
 };
