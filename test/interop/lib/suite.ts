@@ -4,15 +4,16 @@
  * Owns: `startSuite` — writes a temp imapd.conf and cyrus.conf (127.0.0.1 on free ports, data
  * under a temp dir, plaintext allowed, a self-signed certificate made with the `openssl`
  * binary for imaps/pop3s/STARTTLS, autocreated INBOXes), runs the REAL
- * `node dist/src/bin/cyr_master.js -D -C … -M …` as a child process, waits for its ready file,
- * creates users with the real `cyr_saslpasswd` program, and stops it with SIGTERM, waiting until
- * the master and every process below it are gone (checked in /proc).
+ * `node dist/src/bin/cyr_master.js -D -C … -M …` as a child process, waits for its ready file
+ * and for every TCP port to accept, creates users with the real `cyr_saslpasswd` program, and
+ * stops it with SIGTERM, waiting until the master and every process below it are gone (checked
+ * in /proc).
  *
  * Imports: node built-ins, ./proc.ts, ./run.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +151,31 @@ function waitForFile(path: string, child: ChildProcess, timeoutMs: number, log: 
   });
 }
 
+/** Resolve once something accepts TCP connections on `port` (a refused connect is retried). */
+function waitForPort(port: number, child: ChildProcess, timeoutMs: number, log: string[]): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const sock = connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.once('error', () => {
+        sock.destroy();
+        if (child.exitCode !== null || child.signalCode !== null)
+          return reject(new Error(`cyr_master exited before port ${port} accepted; log:\n${log.join('\n')}`));
+        if (Date.now() - started > timeoutMs)
+          return reject(
+            new Error(`nothing accepts on port ${port} after ${timeoutMs} ms; log:\n${log.join('\n')}`),
+          );
+        setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
 export async function startSuite(opts: SuiteOptions = {}): Promise<Suite> {
   const services = opts.services ?? [...ALL_SERVICES];
   const dir = mkdtempSync(join(tmpdir(), 'cyr-e2e-'));
@@ -235,6 +261,10 @@ export async function startSuite(opts: SuiteOptions = {}): Promise<Suite> {
 
   try {
     await waitForFile(readyFile, child, opts.readyTimeoutMs ?? 20_000, log);
+    // master also declares itself ready when a service is in crash back-off; wait until every
+    // TCP service really accepts
+    for (const port of Object.values(ports))
+      await waitForPort(port, child, opts.readyTimeoutMs ?? 20_000, log);
   } catch (e) {
     await stop().catch(() => {});
     throw e;
