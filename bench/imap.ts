@@ -2,8 +2,8 @@
  * `npm run bench -- imap [--count N] [--seconds S] [--idle N]`: imapd's costs.
  *
  * Every workload is a function of an `ImapTarget` (host, port, user, password, and how to
- * read the server's memory), so Dovecot or Cyrus (bench/peers.ts) can be plugged in beside
- * ours. Ours runs in a child process (so its RSS is its own) with a real store in a temp dir.
+ * read the server's memory), so Dovecot or Cyrus can be plugged in beside ours:
+ * `runAll(fromPeer(await startDovecot({ users: 1 })), args)` with bench/peers.ts. Ours runs in a child process (so its RSS is its own) with a real store in a temp dir.
  *
  *   1. load: N messages appended over IMAP (pipelined LITERAL+ APPENDs), messages/s;
  *   2. SELECT, then `UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE)` over the whole mailbox
@@ -18,6 +18,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RawClient, startTestImapd } from '../src/protocols/imap/test-helpers.js';
+import type { PeerServer } from './peers.js';
 
 export interface ImapTarget {
   name: string;
@@ -90,10 +91,31 @@ if (process.argv.includes(CHILD_FLAG)) {
   });
 }
 
+/** Dovecot or Cyrus from bench/peers.ts as a target (its first user) */
+export function fromPeer(peer: PeerServer): ImapTarget {
+  const u = peer.users[0]!;
+  return {
+    name: peer.name,
+    host: peer.imap.host,
+    port: peer.imap.port,
+    user: u.user,
+    pass: u.pass,
+    rssKiB: () => peer.rssKiB(),
+    stop: () => peer.stop(),
+  };
+}
+
 async function login(t: ImapTarget): Promise<RawClient> {
-  const c = await RawClient.connect(t.port);
+  const c = await RawClient.connect(t.port, t.host);
   await c.login(t.user, t.pass);
   return c;
+}
+
+/** the personal namespace prefix ("" here, "INBOX." on a Debian Cyrus), so names work on every server */
+async function personal(c: RawClient): Promise<string> {
+  const r = await c.cmd('NAMESPACE');
+  const m = /^\* NAMESPACE \(\("([^"]*)"/.exec(r.lines.find((l) => l.startsWith('* NAMESPACE')) ?? '');
+  return m ? m[1]! : '';
 }
 
 function message(i: number): string {
@@ -110,8 +132,9 @@ function message(i: number): string {
 }
 
 /** append `count` messages to `mailbox`, pipelined `window` at a time; messages/s */
-export async function load(t: ImapTarget, mailbox: string, count: number, window = 64): Promise<number> {
+export async function load(t: ImapTarget, name: string, count: number, window = 64): Promise<number> {
   const c = await login(t);
+  const mailbox = `"${(await personal(c)) + name}"`;
   await c.cmd(`CREATE ${mailbox}`);
   const t0 = performance.now();
   let tagN = 0;
@@ -185,7 +208,8 @@ export async function mixed(
   seconds: number,
 ): Promise<{ opsPerSec: number; sessions: number; errors: number }> {
   const setup = await login(t);
-  for (let i = 0; i < clients; i++) await setup.cmd(`CREATE mix${i}`);
+  const prefix = await personal(setup);
+  for (let i = 0; i < clients; i++) await setup.cmd(`CREATE "${prefix}mix${i}"`);
   await setup.cmd('LOGOUT');
   setup.close();
   const until = performance.now() + seconds * 1000;
@@ -193,10 +217,10 @@ export async function mixed(
   let sessions = 0;
   let errors = 0;
   const one = async (i: number): Promise<void> => {
-    const box = `mix${i}`;
+    const box = `"${prefix}mix${i}"`;
     let n = 0;
     while (performance.now() < until) {
-      const c = await RawClient.connect(t.port);
+      const c = await RawClient.connect(t.port, t.host);
       await c.line();
       const step = async (cmd: string): Promise<void> => {
         const r = await c.cmd(cmd, 30000);

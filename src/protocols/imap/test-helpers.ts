@@ -103,8 +103,8 @@ export class RawClient {
     sock.on('error', () => undefined);
   }
 
-  static async connect(port: number): Promise<RawClient> {
-    const sock = connect(port, '127.0.0.1');
+  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+    const sock = connect(port, host);
     await new Promise<void>((res, rej) => {
       sock.once('connect', res);
       sock.once('error', rej);
