@@ -11,7 +11,8 @@
  * The client side is protocol-only: an `LmtpTarget` is a host, a port (a pre-authorised LMTP
  * listener) and user names, so Dovecot or Cyrus (bench/peers.ts) can be measured the same
  * way by passing their `lmtp` endpoint. Ours runs in a child process with a real store in a
- * temp dir (lmtpd -a on TCP).
+ * temp dir (lmtpd -a on TCP). `--peers` measures Dovecot and Cyrus from Debian too
+ * (bench/peers.ts: private instances on loopback, fsync on).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
@@ -221,15 +222,48 @@ export async function lmtpWorkloads(
   return rows;
 }
 
+/** `--peers`: Dovecot's and Cyrus's LMTP (bench/peers.ts) as LmtpTargets, those that are available. */
+export async function peerTargets(
+  users: number,
+): Promise<(LmtpTarget & { pop3: { host: string; port: number }; pass: string })[]> {
+  const { ensurePeers, startCyrus, startDovecot } = await import('./peers.js');
+  const avail = ensurePeers();
+  const out: (LmtpTarget & { pop3: { host: string; port: number }; pass: string })[] = [];
+  for (const [name, start, why] of [
+    ['dovecot', startDovecot, avail.dovecot],
+    ['cyrus', startCyrus, avail.cyrus],
+  ] as const) {
+    if (why !== null) {
+      console.log(`(${name} not measured: ${why})`);
+      continue;
+    }
+    const p = await start({ users });
+    out.push({
+      name: p.name,
+      host: p.lmtp.host,
+      port: p.lmtp.port,
+      users: p.users.map((u) => u.user),
+      pop3: p.pop3,
+      pass: p.users[0]?.pass ?? 'benchpw',
+      rssKiB: () => p.rssKiB(),
+      stop: () => p.stop(),
+    });
+  }
+  return out;
+}
+
 export default async function bench(args: string[]): Promise<void> {
   const count = opt(args, '--count', 10_000);
   const big = opt(args, '--big', 1000);
   const nUsers = opt(args, '--users', 100);
-  const target = await startOurs(nUsers);
+  const targets: LmtpTarget[] = [await startOurs(nUsers)];
   try {
-    await lmtpWorkloads(target, { count, big });
-    console.log(`server RSS after the runs: ${Math.round(target.rssKiB() / 1024)} MiB`);
+    if (args.includes('--peers')) targets.push(...(await peerTargets(nUsers)));
+    for (const target of targets) {
+      await lmtpWorkloads(target, { count, big });
+      console.log(`${target.name} RSS after the runs: ${Math.round(target.rssKiB() / 1024)} MiB`);
+    }
   } finally {
-    await target.stop();
+    for (const t of targets) await t.stop();
   }
 }

@@ -7,10 +7,11 @@
  *
  * Like bench/lmtp.ts the client is protocol-only: a `Pop3Target` is host, port, user and
  * password, so Dovecot or Cyrus (bench/peers.ts `pop3` endpoint) can be measured the same
- * way. Ours runs in a child process (lmtpd + pop3d, real store in a temp dir).
+ * way. Ours runs in a child process (lmtpd + pop3d, real store in a temp dir); `--peers`
+ * adds Dovecot and Cyrus from Debian.
  */
 import { connect, type Socket } from 'node:net';
-import { deliverMany, startOurs, type LmtpTarget } from './lmtp.js';
+import { deliverMany, peerTargets, startOurs, type LmtpTarget } from './lmtp.js';
 
 export interface Pop3Target {
   name: string;
@@ -130,7 +131,9 @@ export async function pop3Workload(
   count: number,
   size: number,
 ): Promise<string> {
-  const load = await deliverMany(lmtp, count, size, 8, [pop3.user]);
+  // one delivery first: Cyrus autocreates the INBOX at the first delivery and races otherwise
+  await deliverMany(lmtp, 1, size, 1, [pop3.user]);
+  const load = await deliverMany(lmtp, count - 1, size, 8, [pop3.user]);
   console.log(
     `loaded ${count} messages of ~${size} bytes over LMTP in ${load.seconds.toFixed(1)} s (${load.perSecond.toFixed(0)} msg/s)`,
   );
@@ -146,15 +149,28 @@ export default async function bench(args: string[]): Promise<void> {
   const count = opt(args, '--count', 10_000);
   const size = opt(args, '--size', 4096);
   const ours = await startOurs(2);
+  const peers = args.includes('--peers') ? await peerTargets(2) : [];
   try {
-    await pop3Workload(
-      ours,
-      { name: ours.name, host: ours.host, port: ours.pop3Port, user: ours.users[0]!, pass: 'benchpw' },
-      count,
-      size,
-    );
-    console.log(`server RSS: ${Math.round(ours.rssKiB() / 1024)} MiB`);
+    const oursPop: Pop3Target = {
+      name: ours.name,
+      host: ours.host,
+      port: ours.pop3Port,
+      user: ours.users[0]!,
+      pass: 'benchpw',
+    };
+    await pop3Workload(ours, oursPop, count, size);
+    console.log(`${ours.name} RSS: ${Math.round(ours.rssKiB() / 1024)} MiB`);
+    for (const p of peers) {
+      await pop3Workload(
+        p,
+        { name: p.name, host: p.pop3.host, port: p.pop3.port, user: p.users[0]!, pass: p.pass },
+        count,
+        size,
+      );
+      console.log(`${p.name} RSS: ${Math.round(p.rssKiB() / 1024)} MiB`);
+    }
   } finally {
     await ours.stop();
+    for (const p of peers) await p.stop();
   }
 }

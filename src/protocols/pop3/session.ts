@@ -6,7 +6,7 @@
  * the command loop with its shared checks (line length, state), login (lock + open of the
  * maildrop) and the streamed multi-line output. Commands are in commands/<verb>.ts.
  */
-import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import type { ImapdConf } from '../../config/api.js';
@@ -20,6 +20,9 @@ import { Maildrop } from './maildrop.js';
 import { E, errorLine } from './replies.js';
 import { PopStuffer } from './stuffer.js';
 import { COMMANDS } from './commands/index.js';
+
+/** messages up to this size are read whole for RETR/TOP (see sendMessage) */
+const SMALL_MESSAGE = 256 * 1024;
 
 /** RFC 2449 4: 255 octets per command; SASL responses (RFC 5034 4) may be much longer */
 export const MAX_COMMAND_LINE = 16 * 1024;
@@ -235,9 +238,28 @@ export class PopSession {
     }
   }
 
-  /** Send a message as a multi-line response (RETR, TOP), streamed from the store. */
-  async sendMessage(uid: number, first: string, bodyLines?: number): Promise<void> {
+  /**
+   * Send a message as a multi-line response (RETR, TOP). Messages up to SMALL_MESSAGE bytes
+   * are read with one synchronous read and sent with one write (most mail: a stream per message costs
+   * more than the message); larger ones are streamed from the store with back-pressure.
+   */
+  async sendMessage(uid: number, first: string, bodyLines?: number, size = Infinity): Promise<void> {
     if (this.state.kind !== 'transaction') return;
+    if (size <= SMALL_MESSAGE) {
+      let data: Buffer | null = null;
+      try {
+        // synchronous on purpose: four thread-pool round trips (open, fstat, read, close) cost
+        // far more than reading a small file, and pipelined RETRs wait on each other
+        data = readFileSync(this.state.drop.view.path(uid));
+      } catch (e) {
+        if (!(e instanceof MailError) && (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      if (data === null) return this.line(E.noSuchMessage);
+      const stuffer = new PopStuffer(bodyLines);
+      const body = stuffer.push(data);
+      this.#output.write(Buffer.concat([Buffer.from(first + '\r\n'), ...body, stuffer.end()]));
+      return;
+    }
     let stream: Readable;
     try {
       stream = this.state.drop.view.open(uid);

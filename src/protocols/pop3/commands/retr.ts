@@ -13,7 +13,7 @@ export const retr: PopCommand = {
     const m = s.message(args[0]);
     if (!m) return;
     const drop = s.state.drop;
-    await s.sendMessage(m.uid, `+OK Message follows`);
+    await s.sendMessage(m.uid, `+OK Message follows`, undefined, m.size);
     if (drop.useImapFlags) {
       try {
         drop.view.storeFlags([m.uid], 'add', ['\\Seen']);

@@ -11,6 +11,6 @@ export const top: PopCommand = {
     if (!/^[0-9]{1,10}$/.test(args[1]!)) return s.line(E.syntax);
     const m = s.message(args[0]);
     if (!m) return;
-    await s.sendMessage(m.uid, '+OK Message follows', Number(args[1]));
+    await s.sendMessage(m.uid, '+OK Message follows', Number(args[1]), m.size);
   },
 };
