@@ -60,7 +60,7 @@ test('cyr_reconstruct finds a missing file and adopts an orphan with -f', async 
     s.close();
     const r = io();
     assert.equal(await reconstruct(['-C', site.confPath, 'user.fred'], r), 0);
-    assert.match(r.out, /^user\.fred\n  user\.fred uid 1: message file missing, expunged\n/);
+    assert.match(r.out, /^user\.fred\n {2}user\.fred uid 1: message file missing, expunged\n/);
     const s2 = openStore(site.conf);
     const v2 = s2.open(admin, 'user.fred', { readOnly: true });
     assert.deepEqual(Array.from(v2.uids()), [2]);
