@@ -361,3 +361,25 @@ test('virtdomains keep the domain; lmtp_catchall_mailbox takes unknown users', a
     await t.done();
   }
 });
+
+test('lmtp_fuzzy_mailbox_match: case- and space-insensitive +detail, then the nearest parent', async () => {
+  for (const fuzzy of [true, false]) {
+    const t = await setup({ lmtp_fuzzy_mailbox_match: fuzzy, unixhierarchysep: false });
+    try {
+      t.store.createMailbox(admin, 'user.bob.My Lists');
+      t.store.setAcl(admin, 'user.bob.My Lists', 'anyone', 'p');
+      const c = await LineClient.open({ path: t.unix.path! });
+      await c.reply();
+      c.send('LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<bob+mylists>\r\nDATA\r\n' + mail('f1') + '.\r\n');
+      c.send('MAIL FROM:<a@b>\r\nRCPT TO:<bob+MYLISTS.missing>\r\nDATA\r\n' + mail('f2') + '.\r\n');
+      for (let i = 0; i < 2; i++)
+        for (const re of [/^250/, /^250/, /^250 2\.1\.5/, /^354/, /^250 2\.1\.5/].slice(i === 0 ? 0 : 1))
+          assert.match(await c.reply(), re);
+      await c.close();
+      assert.equal(count(t.store, 'user.bob.My Lists'), fuzzy ? 2 : 0, `fuzzy ${fuzzy}`);
+      assert.equal(count(t.store, 'user.bob'), fuzzy ? 0 : 2, `fuzzy ${fuzzy}`);
+    } finally {
+      await t.done();
+    }
+  }
+});
