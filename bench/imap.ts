@@ -1,9 +1,9 @@
 /**
- * `npm run bench -- imap [--count N] [--seconds S] [--idle N]`: imapd's costs.
+ * `npm run bench -- imap [--count N] [--seconds S] [--idle N] [--peers]`: imapd's costs.
  *
  * Every workload is a function of an `ImapTarget` (host, port, user, password, and how to
  * read the server's memory), so Dovecot or Cyrus can be plugged in beside ours:
- * `runAll(fromPeer(await startDovecot({ users: 1 })), args)` with bench/peers.ts. Ours runs in a child process (so its RSS is its own) with a real store in a temp dir.
+ * `--peers` runs every workload again against Dovecot and Cyrus (bench/peers.ts). Ours runs in a child process (so its RSS is its own) with a real store in a temp dir.
  *
  *   1. load: N messages appended over IMAP (pipelined LITERAL+ APPENDs), messages/s;
  *   2. SELECT, then `UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE)` over the whole mailbox
@@ -111,6 +111,16 @@ async function login(t: ImapTarget): Promise<RawClient> {
   return c;
 }
 
+/** LOGOUT and close (servers that count connections per user must see them go) */
+async function logout(c: RawClient): Promise<void> {
+  try {
+    await c.cmd('LOGOUT');
+  } catch {
+    // already gone
+  }
+  c.close();
+}
+
 /** the personal namespace prefix ("" here, "INBOX." on a Debian Cyrus), so names work on every server */
 async function personal(c: RawClient): Promise<string> {
   const r = await c.cmd('NAMESPACE');
@@ -158,11 +168,13 @@ export async function load(t: ImapTarget, name: string, count: number, window = 
 /** SELECT + UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE): seconds and response MB */
 export async function fetchAll(
   t: ImapTarget,
-  mailbox: string,
+  name: string,
 ): Promise<{ selectMs: number; fetchMs: number; lines: number; mb: number }> {
   const c = await login(t);
+  const mailbox = `"${(await personal(c)) + name}"`;
   const t0 = performance.now();
-  await c.cmd(`SELECT ${mailbox}`, 120000);
+  const sel = await c.cmd(`SELECT ${mailbox}`, 120000);
+  if (!sel.tagged.startsWith('OK')) throw new Error(`SELECT ${mailbox}: ${sel.tagged}`);
   const t1 = performance.now();
   // count bytes without keeping them
   let lines = 0;
@@ -185,10 +197,12 @@ export async function fetchAll(
 
 export async function searchTimes(
   t: ImapTarget,
-  mailbox: string,
+  name: string,
 ): Promise<Record<string, { ms: number; hits: number }>> {
   const c = await login(t);
-  await c.cmd(`EXAMINE ${mailbox}`, 120000);
+  const mailbox = `"${(await personal(c)) + name}"`;
+  const ex = await c.cmd(`EXAMINE ${mailbox}`, 120000);
+  if (!ex.tagged.startsWith('OK')) throw new Error(`EXAMINE ${mailbox}: ${ex.tagged}`);
   const out: Record<string, { ms: number; hits: number }> = {};
   for (const q of ['TEXT "message 4242 "', 'FROM "sender42@"', 'BODY "golf line 3"', 'SUBJECT "number 99"']) {
     const t0 = performance.now();
@@ -261,16 +275,20 @@ export async function idleRss(
   await t.settle?.();
   const base = t.rssKiB();
   const conns: RawClient[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = await login(t);
-    await c.cmd('SELECT INBOX');
-    conns.push(c);
+  let withN: number;
+  try {
+    for (let i = 0; i < n; i++) {
+      const c = await login(t);
+      conns.push(c);
+      await c.cmd('SELECT INBOX');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    await t.settle?.();
+    withN = t.rssKiB();
+  } finally {
+    for (const c of conns) await logout(c);
+    await logout(warm);
   }
-  await new Promise((r) => setTimeout(r, 500));
-  await t.settle?.();
-  const withN = t.rssKiB();
-  for (const c of conns) c.close();
-  warm.close();
   return { baseKiB: base, withKiB: withN, perConnKiB: (withN - base) / n };
 }
 
@@ -278,25 +296,47 @@ export async function runAll(t: ImapTarget, args: string[]): Promise<void> {
   const count = opt(args, '--count', 100000);
   const seconds = opt(args, '--seconds', 5);
   const idle = opt(args, '--idle', 500);
+  // one failing workload (a peer's connection limit, say) must not hide the others
+  const step = async (what: string, f: () => Promise<void>): Promise<void> => {
+    try {
+      await f();
+    } catch (e) {
+      console.log(`${t.name}: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   // first, while the server's heap is still small
-  const r = await idleRss(t, idle);
-  console.log(
-    `${t.name}: ${idle} idle authenticated connections: RSS ${r.baseKiB} → ${r.withKiB} KiB, ${r.perConnKiB.toFixed(1)} KiB per connection`,
-  );
-  const rate = await load(t, 'big', count);
-  console.log(`${t.name}: loaded ${count} messages over IMAP at ${rate.toFixed(0)} msg/s`);
-  const f = await fetchAll(t, 'big');
-  console.log(
-    `${t.name}: SELECT ${f.selectMs.toFixed(0)} ms; UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE) ${f.lines} responses, ` +
-      `${f.mb.toFixed(1)} MB in ${f.fetchMs.toFixed(0)} ms (${(f.lines / (f.fetchMs / 1000)).toFixed(0)} msg/s)`,
-  );
-  for (const [q, r] of Object.entries(await searchTimes(t, 'big')))
-    console.log(`${t.name}: UID SEARCH ${q}: ${r.hits} hits in ${r.ms.toFixed(0)} ms`);
-  for (const clients of [10, 50]) {
-    const m = await mixed(t, clients, seconds);
+  await step('idle connections', async () => {
+    const r = await idleRss(t, idle);
     console.log(
-      `${t.name}: mixed workload, ${clients} clients: ${m.opsPerSec.toFixed(0)} commands/s (${m.sessions} sessions, ${m.errors} errors)`,
+      `${t.name}: ${idle} idle authenticated connections: RSS ${r.baseKiB} → ${r.withKiB} KiB, ${r.perConnKiB.toFixed(1)} KiB per connection`,
     );
+  });
+  let loaded = false;
+  await step('load', async () => {
+    const rate = await load(t, 'big', count);
+    loaded = true;
+    console.log(`${t.name}: loaded ${count} messages over IMAP at ${rate.toFixed(0)} msg/s`);
+  });
+  if (loaded) {
+    await step('fetch', async () => {
+      const f = await fetchAll(t, 'big');
+      console.log(
+        `${t.name}: SELECT ${f.selectMs.toFixed(0)} ms; UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE) ${f.lines} responses, ` +
+          `${f.mb.toFixed(1)} MB in ${f.fetchMs.toFixed(0)} ms (${(f.lines / (f.fetchMs / 1000)).toFixed(0)} msg/s)`,
+      );
+    });
+    await step('search', async () => {
+      for (const [q, r] of Object.entries(await searchTimes(t, 'big')))
+        console.log(`${t.name}: UID SEARCH ${q}: ${r.hits} hits in ${r.ms.toFixed(0)} ms`);
+    });
+  }
+  for (const clients of [10, 50]) {
+    await step(`mixed workload with ${clients} clients`, async () => {
+      const m = await mixed(t, clients, seconds);
+      console.log(
+        `${t.name}: mixed workload, ${clients} clients: ${m.opsPerSec.toFixed(0)} commands/s (${m.sessions} sessions, ${m.errors} errors)`,
+      );
+    });
   }
 }
 
@@ -306,5 +346,25 @@ export default async function main(args: string[]): Promise<void> {
     await runAll(ours, args);
   } finally {
     await ours.stop();
+  }
+  // `--peers`: the same workloads against Dovecot and Cyrus from Debian (bench/peers.ts)
+  if (args.includes('--peers')) {
+    const { ensurePeers, startDovecot, startCyrus } = await import('./peers.js');
+    const avail = ensurePeers();
+    for (const [name, start, why] of [
+      ['dovecot', startDovecot, avail.dovecot],
+      ['cyrus', startCyrus, avail.cyrus],
+    ] as const) {
+      if (why) {
+        console.log(`${name}: skipped (${why})`);
+        continue;
+      }
+      const peer = fromPeer(await start({ users: 1 }));
+      try {
+        await runAll(peer, args);
+      } finally {
+        await peer.stop();
+      }
+    }
   }
 }
