@@ -79,3 +79,48 @@ test('SIGTERM with IDLE, POP3 and LMTP sessions open: everything ends within 5 s
   );
   assert.ok(ms < 5000, `stop took ${ms} ms`);
 });
+
+for (const compress of [false, true]) {
+  test(`SIGTERM: an IDLE ImapFlow client ${compress ? 'with' : 'without'} COMPRESS=DEFLATE gets "* BYE" before the close`, async () => {
+    const suite = await startSuite({ services: ['imap'] });
+    const fromServer: string[] = [];
+    const flow = new ImapFlow({
+      host: '127.0.0.1',
+      port: suite.ports.imap!,
+      secure: false,
+      doSTARTTLS: false,
+      disableCompression: !compress,
+      auth: { user: 'byeuser', pass: 'bye-pw' },
+      autoIdleDelay: 100,
+      logger: {
+        debug: (o: { src?: string; msg?: string }) => {
+          if (o.src === 's' && o.msg) fromServer.push(o.msg);
+        },
+        info: () => {},
+        warn: () => {},
+        error: () => {},
+      },
+    } as ConstructorParameters<typeof ImapFlow>[0]);
+    flow.on('error', () => {});
+    const closed = new Promise<void>((r) => flow.once('close', () => r()));
+    try {
+      await suite.addUser('byeuser', 'bye-pw');
+      await flow.connect();
+      await flow.mailboxOpen('INBOX');
+      await until(() => (flow as unknown as { idling: boolean }).idling);
+      assert.equal(
+        fromServer.some((l) => /OK DEFLATE active/.test(l)),
+        compress,
+        'compression as configured',
+      );
+    } finally {
+      await suite.stop();
+    }
+    await closed;
+    assert.match(
+      fromServer.at(-1) ?? '',
+      /^\* BYE/,
+      `last lines from the server: ${fromServer.slice(-3).join(' | ')}`,
+    );
+  });
+}
