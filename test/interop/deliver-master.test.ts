@@ -81,3 +81,21 @@ test('cyr_deliver → lmtpd (unix socket) → pop3d, smmapd lookups, under cyr_m
   assert.match(o.msgs[0]!, /^Return-Path: <x@example\.org>\nReceived: from localhost \(unix\)/);
   assert.match(o.msgs[0]!, /Subject: under master\n\nhello dora$/);
 });
+
+test('cyr_info proc shows a POP3 session with its user and maildrop', async () => {
+  const sock = connect(suite.ports.pop3!, '127.0.0.1');
+  let buf = '';
+  sock.setEncoding('latin1');
+  sock.on('data', (d: string) => (buf += d));
+  try {
+    sock.write('USER dora\r\nPASS dora pw\r\nNOOP\r\n');
+    const end = Date.now() + 10_000;
+    while (!/\+OK\r\n$/.test(buf) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.match(buf, /Mailbox locked and ready/);
+    const r = await run(process.execPath, [join(DIST, 'src/bin/cyr_info.js'), '-C', suite.conf, 'proc']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /pop3.*dora.*user\.dora.*NOOP/, r.out);
+  } finally {
+    sock.destroy();
+  }
+});

@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { createAuthenticator } from '../../auth/authenticator.js';
 import { DuplicateDb } from '../../db/duplicate.js';
 import type { BuiltinService, ServiceContext } from '../../master/service-api.js';
+import { procEntryOf } from '../../master/procfile.js';
 import { startTls, tlsAvailable } from '../../net/tls.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
@@ -125,6 +126,7 @@ const lmtpd: BuiltinService = {
         secure: w.secure,
         remote: remoteOf(socket),
         sessionId: newSessionId(ctx.config),
+        proc: procEntryOf(socket),
       },
     );
     try {

@@ -42,6 +42,8 @@ export interface LmtpConnection {
   /** "[127.0.0.1]:port" or "unix" */
   remote: string;
   sessionId: string;
+  /** the connection's proc file under cyr_master (cyr_info proc), when there is one */
+  proc?: { update(fields: { user?: string; mailbox?: string; command?: string }): void };
 }
 
 export interface Transaction {
@@ -137,6 +139,7 @@ export class LmtpSession {
     const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
     const arg = sp < 0 ? '' : line.slice(sp + 1);
     const cmd = COMMANDS.get(verb);
+    this.conn.proc?.update({ command: verb });
     if (!cmd) {
       this.send(verb === 'HELO' || verb === 'EHLO' ? R.syntax : R.unknownCommand);
       return;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { apopPossible, createAuthenticator } from '../../auth/authenticator.js';
 import type { BuiltinService, ServiceContext } from '../../master/service-api.js';
+import { procEntryOf } from '../../master/procfile.js';
 import { startTls, tlsAvailable } from '../../net/tls.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
@@ -94,7 +95,7 @@ const pop3d: BuiltinService = {
     }
     session = new PopSession(
       { ...w.deps, log },
-      { stream, secure: w.secure, remote: remoteOf(socket), sessionId },
+      { stream, secure: w.secure, remote: remoteOf(socket), sessionId, proc: procEntryOf(socket) },
     );
     w.sessions.add(session);
     try {

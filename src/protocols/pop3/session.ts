@@ -47,6 +47,8 @@ export interface PopConnection {
   secure: boolean;
   remote: string;
   sessionId: string;
+  /** the connection's proc file under cyr_master (cyr_info proc), when there is one */
+  proc?: { update(fields: { user?: string; mailbox?: string; command?: string }): void };
 }
 
 export type PopState =
@@ -131,6 +133,7 @@ export class PopSession {
     const args = parts.slice(1);
     const cmd = COMMANDS.get(verb);
     if (!cmd) return this.line(E.unknownCommand);
+    this.conn.proc?.update({ command: verb });
     if (!cmd.states.includes(this.state.kind as 'authorization' | 'transaction')) {
       return this.line(this.state.kind === 'authorization' ? E.notLoggedIn : E.alreadyLoggedIn);
     }
@@ -198,6 +201,7 @@ export class PopSession {
         throw e;
       }
       this.state = { kind: 'transaction', identity, drop };
+      this.conn.proc?.update({ user: identity.userid, mailbox: name });
       if (minPoll > 0) this.#recordLogin(name);
       this.log.notice(
         `login: ${this.conn.remote} ${identity.userid} ${name} User logged in SESSIONID=<${this.conn.sessionId}>`,

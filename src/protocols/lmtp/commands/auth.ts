@@ -55,6 +55,7 @@ export const auth: LmtpCommand = {
           }
           s.identity = id;
           s.authenticated = true;
+          s.conn.proc?.update({ user: id.userid });
           s.log.info(`login: ${s.conn.remote} ${id.userid} ${mech.toUpperCase()} User logged in`);
           return s.send(R.authOk);
         }
