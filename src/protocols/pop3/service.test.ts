@@ -362,3 +362,21 @@ test('popuseimapflags: \\Deleted messages are hidden, RETR sets \\Seen (TOP does
     await t.done();
   }
 });
+
+test('popuseacl: without it the ACL of the own INBOX is ignored; with it, no r means no maildrop', async () => {
+  for (const useAcl of [false, true]) {
+    const t = await setup({ popuseacl: useAcl });
+    try {
+      t.store.setAcl(admin, 'user.fred', 'fred', null); // only the implicit owner rights (no 'r') remain
+      const c = await LineClient.open({ port: t.srv.port });
+      await c.line();
+      c.send('USER fred\r\nPASS secret\r\n');
+      await c.line();
+      if (useAcl) assert.match(await c.line(), /^-ERR \[SYS\/PERM\]/);
+      else assert.match(await c.line(), /^\+OK Mailbox locked and ready/);
+      await c.close();
+    } finally {
+      await t.done();
+    }
+  }
+});

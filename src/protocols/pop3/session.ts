@@ -186,12 +186,13 @@ export class PopSession {
       }
       let drop: Maildrop;
       try {
+        // popuseacl off (Cyrus's default): the user's own maildrop is theirs whatever its ACL
+        // says, so it is opened with administrative power (seen state stays the user's);
+        // popuseacl on: the ACL decides ('r' to read, 't' to DELE, see dele.ts)
         const useAcl = conf.getSwitch('popuseacl');
-        const view = store.open(identity, name, { readOnly: false });
-        if (useAcl && !store.rights(identity, name).includes('r')) {
-          view.close();
-          throw new MailError('perm', 'no read right');
-        }
+        const view = store.open(useAcl ? identity : { ...identity, isAdmin: true }, name, {
+          readOnly: false,
+        });
         drop = new Maildrop(view, lock, {
           useImapFlags: conf.getSwitch('popuseimapflags'),
           uidlFormat: conf.getEnum('uidl_format'),
