@@ -383,3 +383,25 @@ test('lmtp_fuzzy_mailbox_match: case- and space-insensitive +detail, then the ne
     }
   }
 });
+
+test('lmtp_strict_quota: a message that would exceed the quota is refused at RCPT (SIZE) and at delivery', async () => {
+  const t = await setup({ lmtp_strict_quota: true });
+  try {
+    t.store.setQuota(admin, 'user.quota', { storage: 2 }); // 2 KiB, nothing used yet
+    const c = await LineClient.open({ path: t.unix.path! });
+    await c.reply();
+    c.send('LHLO x\r\nMAIL FROM:<a@b> SIZE=5000\r\nRCPT TO:<quota>\r\nRSET\r\n');
+    for (const re of [/^250-/, /^250 2\.1\.0/, /^452 4\.2\.2 Over quota/, /^250 2\.0\.0/])
+      assert.match(await c.reply(), re);
+    // no SIZE announced: accepted at RCPT, refused when the append would pass the limit
+    c.send(
+      'MAIL FROM:<a@b>\r\nRCPT TO:<quota>\r\nDATA\r\n' + mail('s1', 'z'.repeat(5000) + '\r\n') + '.\r\n',
+    );
+    for (const re of [/^250/, /^250 2\.1\.5/, /^354/, /^452 4\.2\.2 Over quota/])
+      assert.match(await c.reply(), re);
+    await c.close();
+    assert.equal(count(t.store, 'user.quota'), 0);
+  } finally {
+    await t.done();
+  }
+});
