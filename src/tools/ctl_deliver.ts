@@ -80,7 +80,9 @@ export async function main(argv: string[], io: CtlDeliverIO = defaultIO): Promis
           io.stdout(`id: ${id.padEnd(40)}\tto: ${to.padEnd(20)}\tat: ${mark.time}\tuid: ${mark.uid}\n`),
         );
       } else {
-        const cutoff = Math.floor(Date.now() / 1000 - days! * 86400);
+        // -E 0 empties the database, entries of this very second included
+        const cutoff =
+          days === 0 ? Math.floor(Date.now() / 1000) + 1 : Math.floor(Date.now() / 1000 - days! * 86400);
         const n = db.prune(cutoff);
         io.stdout(`deleted ${n} entries older than ${days} days\n`);
       }

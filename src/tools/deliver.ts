@@ -27,11 +27,11 @@ import type { ImapdConf } from '../config/api.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { LineReader } from '../net/lines.js';
 import { openStore } from '../store/index.js';
-import { MailError } from '../store/api.js';
 import { deliverOne } from '../protocols/lmtp/deliver.js';
 import { resolveRecipient, type ResolvedRecipient } from '../protocols/lmtp/recipient.js';
 import { removeSpool, spoolStream } from '../protocols/lmtp/spool.js';
 import { receivedHeader } from '../protocols/lmtp/trace.js';
+import { replyForError } from '../protocols/lmtp/replies.js';
 import { newSessionId, product, serverName } from '../protocols/lmtp/identity.js';
 import { LmtpSession } from '../protocols/lmtp/session.js';
 import { lmtpDeps, openDuplicateDb, plannerFor } from '../protocols/lmtp/service.js';
@@ -397,23 +397,8 @@ export async function direct(
   }
 }
 
+/** a store error → the reply lmtpd would give (one mapping: src/protocols/lmtp/replies.ts) */
 function codeFor(e: unknown, overQuotaPerm: boolean): { code: number; text: string } {
-  if (e instanceof MailError) {
-    switch (e.kind) {
-      case 'notFound':
-      case 'perm':
-        return { code: 550, text: '5.1.1 User unknown' };
-      case 'overQuota':
-        return overQuotaPerm
-          ? { code: 552, text: '5.2.2 Over quota' }
-          : { code: 452, text: '4.2.2 Over quota' };
-      case 'badName':
-        return { code: 550, text: '5.1.3 Invalid mailbox name' };
-      case 'tooBig':
-        return { code: 552, text: '5.3.4 Message too big' };
-      default:
-        return { code: 451, text: `4.3.0 ${e.message}` };
-    }
-  }
-  return { code: 451, text: `4.3.0 ${String(e)}` };
+  const { reply } = replyForError(e, overQuotaPerm);
+  return { code: reply.code, text: `${reply.enhanced ? reply.enhanced + ' ' : ''}${reply.text}` };
 }
