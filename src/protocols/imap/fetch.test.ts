@@ -209,3 +209,15 @@ test('QRESYNC: ENABLE, SELECT with known state, VANISHED on expunge and in UID F
   assert.match(f.lines[1]!, /^\* 2 FETCH \(UID 3 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$/);
   q.close();
 });
+
+test('BINARY of a part in an unknown transfer encoding is NO [UNKNOWN-CTE]', async () => {
+  const m = 'Subject: odd\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-martian\r\n\r\nzzz\r\n';
+  c.write(`u APPEND INBOX {${m.length}+}\r\n${m}\r\n`);
+  const uid = Number(/APPENDUID \d+ (\d+)/.exec((await c.until('u')).tagged)![1]);
+  await c.cmd('NOOP');
+  const r = await c.cmd(`UID FETCH ${uid} (BINARY.PEEK[1])`);
+  assert.equal(r.tagged, 'NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding');
+  assert.deepEqual(r.lines, []);
+  // BODY[1] still works: the raw bytes
+  assert.match((await c.cmd(`UID FETCH ${uid} (BODY.PEEK[1])`)).lines[0]!, /BODY\[1\] \{5\}\r\nzzz\r\n\)$/);
+});

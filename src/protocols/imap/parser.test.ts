@@ -86,9 +86,9 @@ test('nested lists and search keys', () => {
   assert.equal(r, 's SEARCH [OR (FROM Q"a b" SUBJECT x) NOT (SEEN (DELETED))]');
 });
 
-test('bad tag, empty line and missing command are BAD, session continues', () => {
+test('bad tag, empty line and a tag alone are `* BAD Invalid tag` (as Cyrus), session continues', () => {
   const r = everyOffset('\r\n+ NOOP\r\na3\r\na4 NOOP\r\n');
-  assert.equal(r, 'ERR null BAD Invalid tag\nERR null BAD Invalid tag\nERR a3 BAD Null command\na4 NOOP []');
+  assert.equal(r, 'ERR null BAD Invalid tag\nERR null BAD Invalid tag\nERR null BAD Invalid tag\na4 NOOP []');
 });
 
 test('unbalanced parentheses', () => {

@@ -357,9 +357,10 @@ export class ImapParser {
             this.tag = '';
             return this.failLine({ status: 'BAD', text: 'Invalid tag' });
           }
-          this.tag = word.toString('latin1');
           this.pos = i;
-          if (atEol) return this.failLine({ status: 'BAD', text: 'Null command' });
+          // a tag alone: Cyrus answers `* BAD Invalid tag` (spec/cyrus-observed.md §6)
+          if (atEol) return this.failLine({ status: 'BAD', text: 'Invalid tag' });
+          this.tag = word.toString('latin1');
           this.pos = i + 1;
           this.phase = 'name';
           return null;

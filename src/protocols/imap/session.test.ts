@@ -42,6 +42,8 @@ test('Cyrus error replies for malformed commands', async () => {
   const c = await RawClient.connect(srv.port);
   await c.line();
   assert.equal((await c.cmd('FOO')).tagged, 'BAD Please login first');
+  c.write('a3\r\n');
+  assert.equal(await c.line(), '* BAD Invalid tag');
   assert.equal((await c.cmd('LOGIN')).tagged, 'BAD Missing required argument to Login');
   assert.equal((await c.cmd('NOOP extra')).tagged, 'BAD Unexpected extra arguments to Noop');
   assert.equal((await c.cmd('noop')).tagged, 'OK Completed');

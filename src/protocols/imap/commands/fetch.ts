@@ -15,6 +15,7 @@ import type { MailboxView, MessageRecord } from '../../../store/api.js';
 import { formatSeqSet, ImapSyntaxError, indexOfUid, resolveSeqSet, seqOutOfRange } from '../args.js';
 import { bodyText, envelopeText } from '../bodystructure.js';
 import type { Command } from '../command.js';
+import { ImapReplyError } from '../errors.js';
 import {
   filterHeader,
   parseFetchItems,
@@ -182,6 +183,13 @@ async function writeOne(
       parts.length = 0;
     }
   };
+  // RFC 3516 §4.2: a BINARY section in an encoding we cannot decode is refused before any output
+  for (const it of items) {
+    if (it.k !== 'section' || !it.binary || !cache) continue;
+    const r = sectionRange(cache.body, cache.headerSize, rec.size, it.path, '', [], true);
+    if (r.encoding && !isKnownEncoding(r.encoding))
+      throw new ImapReplyError('NO', 'Unknown Content-Transfer-Encoding', 'UNKNOWN-CTE');
+  }
   out.write(`* ${seq} FETCH (`);
   let first = true;
   const sep = (): string => {
