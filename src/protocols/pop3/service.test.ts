@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SasldbStore } from '../../auth/sasldb.js';
 import { serveForTest, type TestServer } from '../../services/harness.js';
@@ -167,7 +167,16 @@ test('maildrop lock: a second session gets [IN-USE]; DELE/RSET; expunge only at 
     assert.equal(await a.line(), '+OK message deleted\r\n');
     // the connection drops without QUIT: nothing is expunged, the lock is released
     a.sock.destroy();
-    await new Promise((r) => setTimeout(r, 100));
+    // the server notices the closed connection and releases the maildrop lock
+    const lockFile = join(
+      t.site.dir,
+      'conf',
+      'lock',
+      'pop3',
+      `${Buffer.from('user.fred').toString('hex')}.lock`,
+    );
+    for (let i = 0; i < 100 && existsSync(lockFile); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!existsSync(lockFile), 'lock released');
     assert.equal(t.store.status(admin, 'user.fred').messages, 3);
     const c = await login(t.srv.port);
     c.send('DELE 2\r\nQUIT\r\n');
