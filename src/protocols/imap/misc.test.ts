@@ -131,3 +131,17 @@ test('UNAUTHENTICATE returns to the not-authenticated state; another user can lo
     await srv.stop();
   }
 });
+
+test('imapd -p 2: an external security layer allows plaintext logins and hides STARTTLS', async () => {
+  const srv = await startTestImapd({ fred: 'secret' }, { allowplaintext: 'no' }, ['-p', '2']);
+  try {
+    const c = await RawClient.connect(srv.port);
+    const g = await c.line();
+    assert.doesNotMatch(g, /LOGINDISABLED|STARTTLS/);
+    assert.match(g, /AUTH=PLAIN/);
+    assert.match((await c.cmd('LOGIN fred secret')).tagged, /^OK /);
+    c.close();
+  } finally {
+    await srv.stop();
+  }
+});

@@ -3,7 +3,8 @@
  *
  * Owns: per-worker setup (store, authenticator, namespace, TLS context, from imapd.conf read
  * for this service), per-connection `ImapSession`s, and shutdown (`* BYE` to open sessions).
- * Arguments (Cyrus imapd(8)): `-s` implicit TLS, `-N` no password checks (tests only),
+ * Arguments (Cyrus imapd(8)): `-s` implicit TLS, `-p ssf` an external security layer (>= 2
+ * counts as encrypted), `-N` no password checks (tests only),
  * `-C`/`-U`/`-T`/`-D` are master's and ignored here.
  * Imports: config, log, store, auth, net contracts; session.ts.
  */
@@ -23,11 +24,19 @@ import { ImapSession, type SessionDeps } from './session.js';
 interface Worker {
   deps: Omit<SessionDeps, 'implicitTls'>;
   implicitTls: boolean;
+  /** `-p ssf`: a security layer outside us (stunnel, a VPN); >= 2 counts as encrypted */
+  externalSsf: number;
   sessions: Set<ImapSession>;
   store: Store;
 }
 
 const workers = new WeakMap<ServiceContext, Worker>();
+
+function ssfArg(argv: string[]): number {
+  const i = argv.indexOf('-p');
+  const n = i >= 0 ? Number(argv[i + 1]) : 0;
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
 
 function setup(ctx: ServiceContext): Worker {
   let w = workers.get(ctx);
@@ -50,6 +59,7 @@ function setup(ctx: ServiceContext): Worker {
       signal: ctx.signal,
     },
     implicitTls: ctx.argv.includes('-s'),
+    externalSsf: ssfArg(ctx.argv),
     sessions: new Set(),
     store,
   };
@@ -82,8 +92,13 @@ const imapd: BuiltinService = {
     socket.setNoDelay?.(true);
     const session = new ImapSession(sock, {
       ...w.deps,
-      startTls: w.implicitTls ? null : w.deps.startTls,
-      implicitTls: w.implicitTls,
+      // no STARTTLS on imaps, behind a declared external layer, or with allowstarttls off
+      startTls:
+        w.implicitTls || w.externalSsf >= 2 || !ctx.config.getSwitch('allowstarttls')
+          ? null
+          : w.deps.startTls,
+      // -p 2 or more: the connection counts as encrypted (plaintext logins allowed)
+      implicitTls: w.implicitTls || w.externalSsf >= 2,
     });
     w.sessions.add(session);
     try {
