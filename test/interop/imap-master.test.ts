@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SasldbStore } from '../../src/auth/sasldb.js';
 import { startMaster } from '../../src/master/testing.js';
+import { RawClient } from '../../src/protocols/imap/test-helpers.js';
 
 const PY = String.raw`
 import imaplib, sys
@@ -51,6 +52,18 @@ test('cyr_master runs imapd from cyrus.conf; imaplib logs in, appends and fetche
     assert.equal(out.code, 0, out.text + '\n' + m.lines.join('\n'));
     assert.match(out.text, /^\* OK \[CAPABILITY IMAP4rev1 .*\] master\.test Cyrus-TS IMAP server ready/);
     assert.match(out.text, /Subject: via master/);
+    // while a session is open, its proc file says who and where (cyr_info proc)
+    const c = await RawClient.connect(port);
+    await c.login('mary', 'marypw');
+    await c.cmd('SELECT INBOX');
+    const procDir = join(dir, 'conf', 'proc');
+    const lines = readdirSync(procDir).map((f) => readFileSync(join(procDir, f), 'utf8'));
+    assert.ok(
+      lines.some((l) => /^imap\t[^\t]*\tmary\t[^\t]*mary[^\t]*\tSELECT\n$/.test(l)),
+      JSON.stringify(lines),
+    );
+    await c.cmd('LOGOUT');
+    c.close();
   } finally {
     await m.stop();
     m.cleanup();

@@ -19,6 +19,7 @@ import { startTls, tlsAvailable } from '../../net/tls.js';
 import type { Store } from '../../store/api.js';
 import { openStore } from '../../store/index.js';
 import { Namespace } from '../../store/namespace.js';
+import { procEntryOf } from '../../master/procfile.js';
 import { ImapSession, type SessionDeps } from './session.js';
 
 interface Worker {
@@ -99,6 +100,7 @@ const imapd: BuiltinService = {
           : w.deps.startTls,
       // -p 2 or more: the connection counts as encrypted (plaintext logins allowed)
       implicitTls: w.implicitTls || w.externalSsf >= 2,
+      proc: procEntryOf(socket),
     });
     w.sessions.add(session);
     try {

@@ -24,6 +24,7 @@ import type { Logger } from '../../log/logger.js';
 import type { Authenticator } from '../../auth/api.js';
 import type { Identity, MailboxView, Store } from '../../store/api.js';
 import type { Namespace } from '../../store/namespace.js';
+import type { ProcEntry } from '../../master/procfile.js';
 import { encodeMailboxName, decodeMailboxName } from '../../mail/utf7.js';
 import { ArgReader, ImapSyntaxError, indexOfUid } from './args.js';
 import { capabilities } from './capabilities.js';
@@ -63,6 +64,8 @@ export interface SessionDeps {
   signal?: AbortSignal;
   /** a private directory for APPEND messages while they arrive (big ones never sit in memory) */
   spoolDir?: string;
+  /** the connection's proc file under master (`cyr_info proc`), if any */
+  proc?: ProcEntry;
 }
 
 const MAX_BAD = 10;
@@ -464,6 +467,7 @@ export class ImapSession {
         if (e instanceof ImapSyntaxError) reply.text = e.message;
       }
       const ms = Date.now() - started;
+      this.recordProc(name);
       if (ms > 5000) this.log.notice(`slow command ${name}: ${ms} ms`);
       if (this.state.kind === 'logout') {
         this.tagged(tag, reply);
@@ -558,6 +562,15 @@ export class ImapSession {
     o.onStreamError = (e) =>
       this.log.error(`message file read failed during FETCH: ${e instanceof Error ? e.message : String(e)}`);
     return o;
+  }
+
+  /** keep the proc file (who, which mailbox, last command) current */
+  recordProc(command: string): void {
+    const proc = this.deps.proc;
+    if (!proc) return;
+    const st = this.state;
+    const user = st.kind === 'authenticated' || st.kind === 'selected' ? st.who.userid : '';
+    proc.update({ user, mailbox: st.kind === 'selected' ? st.mailbox : '', command });
   }
 
   /** replace the transport after STARTTLS */
