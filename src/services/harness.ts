@@ -63,9 +63,11 @@ export async function serveForTest(
     ctx,
     async stop() {
       abort.abort();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // stop accepting now; close() only calls back once every accepted socket is gone
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await service.shutdown?.(ctx);
       for (const s of sockets) s.destroy();
+      await closed;
     },
   };
 }
