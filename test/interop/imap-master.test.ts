@@ -69,3 +69,37 @@ test('cyr_master runs imapd from cyrus.conf; imaplib logs in, appends and fetche
     m.cleanup();
   }
 });
+
+test('maxlogins_per_user under cyr_master: a second session of the same user is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'imapd-master-'));
+  const db = new SasldbStore(join(dir, 'sasldb2'));
+  await db.setPassword('mary', 'marypw', { create: true });
+  await db.setPassword('john', 'johnpw', { create: true });
+  const m = await startMaster({
+    dir,
+    cyrusConf: 'SERVICES {\n  imap cmd="imapd" listen="127.0.0.1:0" prefork=1\n}\n',
+    imapd: [
+      'partition-default: $DIR/spool',
+      'sasl_sasldb_path: $DIR/sasldb2',
+      'sasl_pwcheck_method: auxprop',
+      'allowplaintext: yes',
+      'autocreate_quota: 0',
+      'maxlogins_per_user: 1',
+    ].join('\n'),
+  });
+  try {
+    const port = m.port('imap');
+    const a = await RawClient.connect(port);
+    await a.login('mary', 'marypw');
+    const b = await RawClient.connect(port);
+    await b.line();
+    assert.equal((await b.cmd('LOGIN mary marypw')).tagged, 'NO [LIMIT] Too many open connections');
+    assert.match((await b.cmd('LOGIN john johnpw')).tagged, /^OK /);
+    await a.cmd('LOGOUT');
+    a.close();
+    b.close();
+  } finally {
+    await m.stop();
+    m.cleanup();
+  }
+});
