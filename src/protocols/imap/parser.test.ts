@@ -206,3 +206,33 @@ test('a huge line without CRLF is not buffered while skipped', () => {
   const r2 = p.next();
   assert.ok(r2.kind === 'command' && r2.name === 'NOOP' && r2.tag === 'b');
 });
+
+test('fuzz: random bytes in random pieces never throw and never grow memory past the limits', () => {
+  // xorshift32, seeded: the same inputs every run
+  let x = 0x9e3779b9;
+  const rnd = (n: number): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  const alphabet = Buffer.from('a1 {}()[]<>"\\*%+~.:,-\r\n\r\nUID FETCH APPEND LOGIN 0123456789\x00\xff');
+  for (let round = 0; round < 300; round++) {
+    const p = new ImapParser({ maxWord: 64, maxQuoted: 64, maxLiteral: 64, maxMessage: 256, maxArgs: 512 });
+    const len = 1 + rnd(400);
+    const input = Buffer.alloc(len);
+    for (let i = 0; i < len; i++) input[i] = rnd(4) === 0 ? rnd(256) : alphabet[rnd(alphabet.length)]!;
+    let pos = 0;
+    while (pos < len) {
+      const n = 1 + rnd(20);
+      p.push(input.subarray(pos, pos + n));
+      pos += n;
+      for (let k = 0; k < 1000; k++) {
+        const r = p.next();
+        if (r.kind === 'more') break;
+        if (r.kind === 'error' && r.fatal) break;
+      }
+      assert.ok(p.buffered() <= 600, `buffered ${p.buffered()}`);
+    }
+  }
+});
