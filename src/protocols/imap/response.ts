@@ -112,3 +112,26 @@ export class Output {
     if (sent < expect) this.write(Buffer.alloc(expect - sent, 0x20));
   }
 }
+
+/**
+ * End a stream and wait until what was written has left it ('finish'), or the peer is gone, or
+ * `ms` passed. Needed before destroying a socket under TLS or COMPRESS, whose last bytes (BYE,
+ * the LOGOUT OK) are still being encrypted or deflated when end() returns.
+ */
+export function endGracefully(s: Duplex, ms = 2000): Promise<void> {
+  if (s.destroyed || s.writableFinished) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      s.off('finish', done);
+      s.off('close', done);
+      s.off('error', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    s.once('finish', done);
+    s.once('close', done);
+    s.once('error', done);
+    if (!s.writableEnded) s.end();
+  });
+}

@@ -20,6 +20,7 @@ import type { Store } from '../../store/api.js';
 import { openStore } from '../../store/index.js';
 import { Namespace } from '../../store/namespace.js';
 import { procEntryOf } from '../../master/procfile.js';
+import { endGracefully } from './response.js';
 import { ImapSession, type SessionDeps } from './session.js';
 
 interface Worker {
@@ -107,22 +108,26 @@ const imapd: BuiltinService = {
       await session.run();
     } finally {
       w.sessions.delete(session);
+      await endGracefully(sock);
       if (!sock.destroyed) sock.destroy();
     }
   },
 
-  shutdown(ctx) {
+  async shutdown(ctx) {
     const w = workers.get(ctx);
     if (!w) return;
+    const ending: Promise<void>[] = [];
     for (const s of w.sessions) {
       try {
         s.untagged('BYE Server shutting down');
         s.out.flush();
-        s.sock.end();
+        // under TLS/COMPRESS the BYE is still being encrypted/deflated: wait for it to leave
+        ending.push(endGracefully(s.sock, 1000));
       } catch {
         // already gone
       }
     }
+    await Promise.all(ending);
     w.store.close();
     if (w.deps.spoolDir) rmSync(w.deps.spoolDir, { recursive: true, force: true });
     workers.delete(ctx);

@@ -32,7 +32,7 @@ import type { CommandContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { replyFor, type Reply } from './errors.js';
 import { disposeTokens, ImapParser } from './parser.js';
-import { astr, Output, str } from './response.js';
+import { astr, endGracefully, Output, str } from './response.js';
 
 /**
  * What the connection is waiting for, besides the state above: a command line, the rest of a
@@ -286,7 +286,8 @@ export class ImapSession {
       this.parser.dispose();
       this.closeMailbox();
       this.out.flush();
-      if (!this.sock.destroyed) this.sock.end();
+      // the last responses may still be inside a TLS or DEFLATE layer: let them out
+      await endGracefully(this.sock);
       this.log.info('connection closed');
     }
   }
