@@ -23,6 +23,7 @@ export const POST_AUTH = [
   'ESEARCH',
   'SEARCHRES', // RETURN (SAVE) and $ (search.ts, args.ts)
   'MULTIAPPEND',
+  'CATENATE', // append.ts + catenate.ts (TEXT and IMAP URL parts)
   'BINARY',
   'CONDSTORE',
   'QRESYNC', // ENABLE, SELECT (QRESYNC ...), UID FETCH (CHANGEDSINCE n VANISHED), VANISHED responses

@@ -147,3 +147,25 @@ test('SORT=DISPLAY: DISPLAYFROM sorts by display name', async () => {
   assert.deepEqual((await c.cmd('UID SORT (DISPLAYFROM) UTF-8 ALL')).lines, ['* SORT 3 1']);
   assert.deepEqual((await c.cmd('UID SORT (REVERSE DISPLAYFROM) UTF-8 ALL')).lines, ['* SORT 1 3']);
 });
+
+test('CATENATE: new header text + the body of a stored message by URL; a bad URL is NO [BADURL]', async () => {
+  const st = await c.cmd('STATUS Ext (UIDVALIDITY)');
+  const uv = /UIDVALIDITY (\d+)/.exec(st.lines[0]!)![1];
+  const head = 'From: me@example.org\r\nSubject: forwarded\r\n\r\n';
+  c.write(
+    `k APPEND Ext CATENATE (TEXT {${head.length}+}\r\n${head} URL "/Ext;UIDVALIDITY=${uv}/;UID=3/;SECTION=TEXT" URL "/Ext/;UID=1/;SECTION=TEXT/;PARTIAL=0.5")\r\n`,
+  );
+  const r = await c.until('k');
+  assert.match(r.tagged, /^OK \[APPENDUID \d+ (\d+)\]/);
+  const uid = /APPENDUID \d+ (\d+)/.exec(r.tagged)![1];
+  const f = await c.cmd(`UID FETCH ${uid} BODY.PEEK[]`);
+  assert.equal(f.lines.length, 1);
+  assert.ok(
+    f.lines[0]!.includes(`{${head.length + 2002 + 5}}\r\n${head}${'x'.repeat(2000)}\r\nplain)`),
+    f.lines[0]!.slice(0, 200),
+  );
+  const bad = await c.cmd('APPEND Ext CATENATE (URL "/Ext/;UID=999")');
+  assert.equal(bad.tagged, 'NO [BADURL "/Ext/;UID=999"] Bad URL');
+  const badUv = await c.cmd('APPEND Ext CATENATE (URL "/Ext;UIDVALIDITY=1/;UID=1")');
+  assert.match(badUv.tagged, /^NO \[BADURL/);
+});

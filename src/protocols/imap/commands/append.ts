@@ -1,6 +1,6 @@
 /**
- * APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), APPENDUID (UIDPLUS RFC 4315) and
- * literal8 messages (BINARY RFC 3516):
+ * APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502), APPENDUID (UIDPLUS RFC 4315),
+ * literal8 messages (BINARY RFC 3516) and CATENATE (RFC 4469, catenate.ts):
  *   tag APPEND mailbox [(flags)] [date-time] literal [[(flags)] [date-time] literal ...]
  * The literal's size was judged against maxmessagesize by the parser before it was read; a big
  * message was spooled to a private file as it arrived and is streamed from there to the store.
@@ -10,14 +10,16 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseImapDateTime } from '../../../mail/date.js';
 import { MailError } from '../../../store/api.js';
-import { formatSeqSet, ImapSyntaxError, normaliseFlag } from '../args.js';
+import { formatSeqSet, ImapSyntaxError, normaliseFlag, textOf } from '../args.js';
+import { catenated, type CatPart } from '../catenate.js';
 import type { Command } from '../command.js';
 import { bytesOf, type StringToken } from '../parser.js';
 
 interface OneMessage {
   flags: string[];
   date?: Date;
-  data: StringToken;
+  /** a literal, or CATENATE parts */
+  data: StringToken | CatPart[];
 }
 
 const append: Command = {
@@ -45,8 +47,22 @@ const append: Command = {
         date = new Date(ms);
         t = args.peek();
       }
-      if (t?.t === 'atom' && t.v.toUpperCase() === 'CATENATE')
-        return { status: 'NO', code: 'CANNOT', text: 'CATENATE is not supported' };
+      if (t?.t === 'atom' && t.v.toUpperCase() === 'CATENATE') {
+        // RFC 4469: "CATENATE" SP "(" cat-part *(SP cat-part) ")"; cat-part = "TEXT" SP literal / "URL" SP astring
+        args.atom();
+        const list = args.list().v;
+        const parts: CatPart[] = [];
+        for (let i = 0; i < list.length; i += 2) {
+          const kind = list[i]?.t === 'atom' ? (list[i] as { v: string }).v.toUpperCase() : '';
+          const val = list[i + 1];
+          if (kind === 'TEXT' && val?.t === 'string' && val.literal) parts.push({ kind: 'text', tok: val });
+          else if (kind === 'URL' && val && val.t !== 'list') parts.push({ kind: 'url', url: textOf(val)! });
+          else throw new ImapSyntaxError('Invalid CATENATE part in Append');
+        }
+        if (parts.length === 0) throw new ImapSyntaxError('Invalid CATENATE part in Append');
+        msgs.push({ flags, date, data: parts });
+        continue;
+      }
       let data: StringToken;
       if (t?.t === 'atom' && t.v.toUpperCase() === 'UTF8') {
         // RFC 6855 §4: append-data =/ "UTF8" SP "(" literal8 ")"
@@ -68,13 +84,21 @@ const append: Command = {
     const uids: number[] = [];
     let uidValidity = 0;
     for (const m of msgs) {
-      if (m.data.size === 0) return { status: 'NO', text: 'Message has no header/body separator' };
+      let done = (): void => {};
       try {
-        const body = m.data.file
-          ? createReadStream(m.data.file)
-          : m.data.chunks.length === 1
-            ? m.data.chunks[0]!
-            : Readable.from(m.data.chunks);
+        let body: Buffer | Readable;
+        if (Array.isArray(m.data)) {
+          const cat = catenated(session, m.data);
+          body = cat.stream;
+          done = cat.done;
+        } else {
+          if (m.data.size === 0) return { status: 'NO', text: 'Message has no header/body separator' };
+          body = m.data.file
+            ? createReadStream(m.data.file)
+            : m.data.chunks.length === 1
+              ? m.data.chunks[0]!
+              : Readable.from(m.data.chunks);
+        }
         const r = await session.store.append(who, name, body, { flags: m.flags, internalDate: m.date });
         uidValidity = r.uidValidity;
         uids.push(r.uid);
@@ -82,6 +106,8 @@ const append: Command = {
         if (e instanceof MailError && e.kind === 'notFound')
           return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
         throw e;
+      } finally {
+        done();
       }
     }
     return { code: `APPENDUID ${uidValidity} ${formatSeqSet(uids)}`, text: 'Completed' };
