@@ -169,3 +169,11 @@ test('CATENATE: new header text + the body of a stored message by URL; a bad URL
   const badUv = await c.cmd('APPEND Ext CATENATE (URL "/Ext;UIDVALIDITY=1/;UID=1")');
   assert.match(badUv.tagged, /^NO \[BADURL/);
 });
+
+test('MULTIAPPEND is all or nothing: a failing second message takes back the first', async () => {
+  await c.cmd('CREATE Multi');
+  const m = 'Subject: first of two\r\n\r\nx\r\n';
+  c.write(`j APPEND Multi {${m.length}+}\r\n${m} CATENATE (URL "/Multi/;UID=999")\r\n`);
+  assert.match((await c.until('j')).tagged, /^NO \[BADURL/);
+  assert.deepEqual((await c.cmd('STATUS Multi (MESSAGES)')).lines, ['* STATUS Multi (MESSAGES 0)']);
+});

@@ -13,6 +13,7 @@ import { MailError } from '../../../store/api.js';
 import { formatSeqSet, ImapSyntaxError, normaliseFlag, textOf } from '../args.js';
 import { catenated, type CatPart } from '../catenate.js';
 import type { Command } from '../command.js';
+import type { ImapSession } from '../session.js';
 import { bytesOf, type StringToken } from '../parser.js';
 
 interface OneMessage {
@@ -103,6 +104,8 @@ const append: Command = {
         uidValidity = r.uidValidity;
         uids.push(r.uid);
       } catch (e) {
+        // RFC 3502: MULTIAPPEND is all or nothing; take back what this command already stored
+        if (uids.length) rollback(session, name, uids);
         if (e instanceof MailError && e.kind === 'notFound')
           return { status: 'NO', code: 'TRYCREATE', text: 'Mailbox does not exist' };
         throw e;
@@ -114,3 +117,20 @@ const append: Command = {
   },
 };
 export default append;
+
+/** expunge the messages of a failed MULTIAPPEND (best effort: logged when it cannot) */
+function rollback(session: ImapSession, mailbox: string, uids: number[]): void {
+  try {
+    const view = session.store.open(session.who(), mailbox, { readOnly: false });
+    try {
+      view.storeFlags(uids, 'add', ['\\Deleted']);
+      view.expunge(uids);
+    } finally {
+      view.close();
+    }
+  } catch (e) {
+    session.log.error(
+      `MULTIAPPEND rollback of ${uids.length} messages failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
