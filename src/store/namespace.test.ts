@@ -67,6 +67,20 @@ test('alternate namespace, "/" separator with custom prefixes', () => {
     assert.throws(() => n.toInternal(bad, 'fred'), isBadName, bad);
 });
 
+test('administrators never get the alternate namespace (as Cyrus: cyradm works with user/fred)', () => {
+  const site = tempSite({ altnamespace: true, unixhierarchysep: true });
+  try {
+    const user = new Namespace(site.conf);
+    const admin = new Namespace(site.conf, { admin: true });
+    assert.equal(user.toExternal('user.fred', 'bob'), 'Other Users/fred');
+    assert.equal(admin.toExternal('user.fred', 'admin'), 'user/fred');
+    assert.equal(admin.toInternal('user/fred/Sent', 'admin'), 'user.fred.Sent');
+    assert.deepEqual([admin.personal, admin.otherUsers, admin.shared], ['INBOX/', 'user/', '']);
+  } finally {
+    site.cleanup();
+  }
+});
+
 test('virtual domains: users of a domain see their domain only', () => {
   const n = ns({
     altnamespace: false,

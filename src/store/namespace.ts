@@ -26,8 +26,13 @@ export class Namespace {
   readonly #userPrefix: string;
   readonly #sharedPrefix: string;
 
-  constructor(conf: ImapdConf) {
-    this.altNamespace = conf.getSwitch('altnamespace');
+  /**
+   * `opts.admin`: the namespace an administrator sees. Cyrus never gives admins the alternate
+   * namespace (mboxname_init_namespace: isalt = !isadmin && altnamespace), so cyradm always
+   * works with `user/fred` and `INBOX/...`, whatever `altnamespace` says.
+   */
+  constructor(conf: ImapdConf, opts: { admin?: boolean } = {}) {
+    this.altNamespace = !opts.admin && conf.getSwitch('altnamespace');
     this.separator = conf.getSwitch('unixhierarchysep') ? '/' : '.';
     this.virtDomains = conf.getEnum('virtdomains') !== 'off';
     this.defaultDomain = conf.getString('defaultdomain') ?? '';

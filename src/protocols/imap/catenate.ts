@@ -92,7 +92,7 @@ export function catenated(session: ImapSession, parts: CatPart[]): { stream: Rea
       if (!ref) throw badUrl(p.url);
       let internal: string;
       try {
-        internal = session.deps.ns.toInternal(ref.mailbox, who.userid);
+        internal = session.ns.toInternal(ref.mailbox, who.userid);
       } catch {
         throw badUrl(p.url);
       }

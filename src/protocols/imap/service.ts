@@ -55,6 +55,7 @@ function setup(ctx: ServiceContext): Worker {
       store,
       auth,
       ns: new Namespace(conf),
+      adminNs: new Namespace(conf, { admin: true }),
       startTls: tlsOk ? (sock: Duplex) => startTls(sock, conf, { log: ctx.log }) : null,
       noPasswordCheck: ctx.argv.includes('-N'),
       spoolDir: mkdtempSync(join(tmpdir(), `cyrus-imapd-${process.pid}-`)),

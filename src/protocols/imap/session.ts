@@ -54,6 +54,8 @@ export interface SessionDeps {
   store: Store;
   auth: Authenticator;
   ns: Namespace;
+  /** the namespace administrators see (never the alternate one, as Cyrus); defaults to `ns` */
+  adminNs?: Namespace;
   /** STARTTLS: wrap the socket (null when TLS is not configured) */
   startTls: ((sock: Duplex) => Promise<Duplex>) | null;
   /** the connection is already TLS (imapd -s) */
@@ -132,6 +134,13 @@ export class ImapSession {
 
   // ---- state helpers used by commands ----------------------------------------------------
 
+  /** the namespace of this session's user: admins get Cyrus's admin view (see Namespace) */
+  get ns(): Namespace {
+    const st = this.state;
+    const admin = (st.kind === 'authenticated' || st.kind === 'selected') && st.who.isAdmin;
+    return admin ? (this.deps.adminNs ?? this.deps.ns) : this.deps.ns;
+  }
+
   who(): Identity {
     if (this.state.kind !== 'authenticated' && this.state.kind !== 'selected')
       throw new Error('not authenticated');
@@ -167,12 +176,12 @@ export class ImapSession {
         // not valid modified UTF-7: take it as typed (Cyrus accepts it too)
       }
     }
-    return this.deps.ns.toInternal(ext, this.who().userid);
+    return this.ns.toInternal(ext, this.who().userid);
   }
 
   /** internal name → the name this user sees (unencoded), or null */
   externalName(internal: string): string | null {
-    return this.deps.ns.toExternal(internal, this.who().userid);
+    return this.ns.toExternal(internal, this.who().userid);
   }
 
   /** external (unencoded) name → wire form (mUTF-7 unless UTF8=ACCEPT), quoted as needed */

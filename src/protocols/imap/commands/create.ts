@@ -46,7 +46,7 @@ const create: Command = {
         }
       }
     }
-    const sep = session.deps.ns.separator;
+    const sep = session.ns.separator;
     if (raw.length > 1 && raw[raw.length - 1] === sep.charCodeAt(0)) raw = raw.subarray(0, raw.length - 1);
     const name = session.mailboxIn(raw);
     const opts: { specialUse?: string[]; partition?: string } = {};

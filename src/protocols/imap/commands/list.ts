@@ -96,7 +96,7 @@ const list: Command = {
     }
     args.end();
 
-    const ns = session.deps.ns;
+    const ns = session.ns;
     const sep = ns.separator;
     const who = session.who();
     const verb = lsub ? 'LSUB' : 'LIST';

@@ -9,7 +9,7 @@ const namespace: Command = {
   states: ['authenticated', 'selected'],
   run({ session }, args) {
     args.end();
-    const ns = session.deps.ns;
+    const ns = session.ns;
     const sep = ns.separator;
     const one = (prefix: string): string => `(("${prefix.replace(/[\\"]/g, '\\$&')}" "${sep}"))`;
     session.untagged(`NAMESPACE ${one(ns.personal)} ${one(ns.otherUsers)} ${one(ns.shared)}`);

@@ -77,7 +77,7 @@ const select: Command = {
     // RFC 9051 §6.3.2: the mailbox's name as the server knows it
     if (session.rev2)
       session.untagged(
-        `LIST () "${session.deps.ns.separator}" ${session.wireName(session.externalName(mailbox) ?? raw.toString('utf8'))}`,
+        `LIST () "${session.ns.separator}" ${session.wireName(session.externalName(mailbox) ?? raw.toString('utf8'))}`,
       );
     if (qresync && qresync.uidValidity === view.info.uidValidity) {
       const uids = view.uids();
