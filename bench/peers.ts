@@ -209,6 +209,13 @@ service lmtp {
 protocol lmtp {
   postmaster_address = postmaster@localhost
 }
+# the benchmarks open many sessions per user from one address (default limit: 10)
+protocol imap {
+  mail_max_userip_connections = 20000
+}
+protocol pop3 {
+  mail_max_userip_connections = 20000
+}
 `,
   );
   const child = spawn('/usr/sbin/dovecot', ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore' });
