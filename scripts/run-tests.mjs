@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the compiled tests with node's test runner.
-//   unit:    every dist/src/**/*.test.js (tests beside the code they test)
+//   unit:    every dist/src/**/*.test.js and dist/bench/**/*.test.js (tests beside the code)
 //   interop: every dist/test/interop/**/*.test.js (tests that drive real external programs)
 // Extra arguments are passed to `node --test` (e.g. --test-name-pattern).
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const suite = process.argv[2] ?? 'unit';
-const roots = { unit: ['dist/src'], interop: ['dist/test/interop'], all: ['dist/src', 'dist/test/interop'] }[suite];
+const roots = { unit: ['dist/src', 'dist/bench'], interop: ['dist/test/interop'], all: ['dist/src', 'dist/bench', 'dist/test/interop'] }[suite];
 if (!roots) {
   console.error(`usage: run-tests.mjs unit|interop|all [node --test options]`);
   process.exit(2);
