@@ -130,15 +130,15 @@ test('unknown mailboxes read as nonexistent', async () => {
 
 test('an administrator reads and changes any ACL', async () => {
   const admin = await login('cyrus', 'adminpw');
-  const g = await admin.cmd('GETACL "Other Users/fred"');
-  assert.deepEqual(g.lines, ['* ACL "Other Users/fred" fred lrswipkxtecdan']);
-  assert.equal((await admin.cmd('SETACL "Other Users/fred" cyrus lrswipkxtea')).tagged, 'OK Completed');
-  assert.deepEqual((await admin.cmd('GETACL "Other Users/fred"')).lines, [
-    '* ACL "Other Users/fred" fred lrswipkxtecdan cyrus lrswipkxtecda',
+  const g = await admin.cmd('GETACL user/fred');
+  assert.deepEqual(g.lines, ['* ACL user/fred fred lrswipkxtecdan']);
+  assert.equal((await admin.cmd('SETACL user/fred cyrus lrswipkxtea')).tagged, 'OK Completed');
+  assert.deepEqual((await admin.cmd('GETACL user/fred')).lines, [
+    '* ACL user/fred fred lrswipkxtecdan cyrus lrswipkxtecda',
   ]);
-  assert.equal((await admin.cmd('DELETEACL "Other Users/fred" cyrus')).tagged, 'OK Completed');
-  assert.deepEqual((await admin.cmd('GETACL "Other Users/fred"')).lines, [
-    '* ACL "Other Users/fred" fred lrswipkxtecdan',
+  assert.equal((await admin.cmd('DELETEACL user/fred cyrus')).tagged, 'OK Completed');
+  assert.deepEqual((await admin.cmd('GETACL user/fred')).lines, [
+    '* ACL user/fred fred lrswipkxtecdan',
   ]);
   admin.close();
 });

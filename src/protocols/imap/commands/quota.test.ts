@@ -53,11 +53,11 @@ test('only administrators may SETQUOTA; the owner then sees the limits (RFC 9208
   const fred = await login('fred', 'secret');
   assert.match((await fred.cmd('SETQUOTA INBOX (STORAGE 512)')).tagged, /^NO \[NOPERM\]/);
   const admin = await login('cyrus', 'adminpw');
-  const s = await admin.cmd('SETQUOTA "Other Users/fred" (STORAGE 512)');
-  assert.deepEqual(s.lines, ['* QUOTA "Other Users/fred" (STORAGE 0 512)']);
+  const s = await admin.cmd('SETQUOTA "user/fred" (STORAGE 512)');
+  assert.deepEqual(s.lines, ['* QUOTA user/fred (STORAGE 0 512)']);
   assert.equal(s.tagged, 'OK Completed');
-  assert.deepEqual((await admin.cmd('GETQUOTA "Other Users/fred"')).lines, [
-    '* QUOTA "Other Users/fred" (STORAGE 0 512)',
+  assert.deepEqual((await admin.cmd('GETQUOTA "user/fred"')).lines, [
+    '* QUOTA user/fred (STORAGE 0 512)',
   ]);
 
   assert.match((await fred.cmd('CREATE sub')).tagged, /^OK/);
@@ -79,8 +79,8 @@ test('MESSAGE and STORAGE limits refuse APPEND and COPY with [OVERQUOTA]; removi
   const carol = await login('carol', 'carolpw');
   assert.match((await carol.cmd('CREATE other')).tagged, /^OK/);
   // a resource left out of SETQUOTA loses its limit
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (STORAGE 100 MESSAGE 2)')).lines, [
-    '* QUOTA "Other Users/carol" (STORAGE 0 100 MESSAGE 0 2)',
+  assert.deepEqual((await admin.cmd('SETQUOTA "user/carol" (STORAGE 100 MESSAGE 2)')).lines, [
+    '* QUOTA user/carol (STORAGE 0 100 MESSAGE 0 2)',
   ]);
   assert.match((await append(carol, 'INBOX', message(1))).tagged, /^OK/);
   assert.match((await append(carol, 'INBOX', message(2))).tagged, /^OK/);
@@ -91,18 +91,18 @@ test('MESSAGE and STORAGE limits refuse APPEND and COPY with [OVERQUOTA]; removi
   assert.deepEqual(q.lines, ['* QUOTAROOT INBOX INBOX', '* QUOTA INBOX (STORAGE 0 100 MESSAGE 2 2)']);
 
   // storage only: 2 KiB limit, a 3 KiB message does not fit
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (STORAGE 2)')).lines, [
-    '* QUOTA "Other Users/carol" (STORAGE 0 2)',
+  assert.deepEqual((await admin.cmd('SETQUOTA "user/carol" (STORAGE 2)')).lines, [
+    '* QUOTA user/carol (STORAGE 0 2)',
   ]);
   assert.match((await carol.cmd('COPY 1 other')).tagged, /^OK/);
   assert.match((await append(carol, 'INBOX', message(4, 3000))).tagged, /^NO \[OVERQUOTA\]/);
 
   // "()" removes every limit (and -1 is accepted as "no limit")
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" ()')).lines, [
-    '* QUOTA "Other Users/carol" ()',
+  assert.deepEqual((await admin.cmd('SETQUOTA "user/carol" ()')).lines, [
+    '* QUOTA user/carol ()',
   ]);
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/carol" (MESSAGE -1)')).lines, [
-    '* QUOTA "Other Users/carol" ()',
+  assert.deepEqual((await admin.cmd('SETQUOTA "user/carol" (MESSAGE -1)')).lines, [
+    '* QUOTA user/carol ()',
   ]);
   assert.match((await append(carol, 'INBOX', message(5, 3000))).tagged, /^OK/);
   admin.close();
@@ -112,21 +112,21 @@ test('MESSAGE and STORAGE limits refuse APPEND and COPY with [OVERQUOTA]; removi
 test('SETQUOTA grammar errors', async () => {
   const admin = await login('cyrus', 'adminpw');
   assert.match(
-    (await admin.cmd('SETQUOTA "Other Users/bob" (STORAGE x)')).tagged,
+    (await admin.cmd('SETQUOTA "user/bob" (STORAGE x)')).tagged,
     /^BAD Invalid quota limit/,
   );
-  assert.match((await admin.cmd('SETQUOTA "Other Users/bob" (STORAGE)')).tagged, /^BAD /);
-  assert.match((await admin.cmd('SETQUOTA "Other Users/bob" STORAGE 5')).tagged, /^BAD /);
+  assert.match((await admin.cmd('SETQUOTA "user/bob" (STORAGE)')).tagged, /^BAD /);
+  assert.match((await admin.cmd('SETQUOTA "user/bob" STORAGE 5')).tagged, /^BAD /);
   // what cyradm sends for "setquota user.bob STORAGE 1000 MESSAGE 50" (no space after a limit)
-  assert.deepEqual((await admin.cmd('SETQUOTA "Other Users/bob" (MESSAGE 50STORAGE 1000 )')).lines, [
-    '* QUOTA "Other Users/bob" (STORAGE 0 1000 MESSAGE 0 50)',
+  assert.deepEqual((await admin.cmd('SETQUOTA "user/bob" (MESSAGE 50STORAGE 1000 )')).lines, [
+    '* QUOTA user/bob (STORAGE 0 1000 MESSAGE 0 50)',
   ]);
-  assert.match((await admin.cmd('SETQUOTA "Other Users/bob" (STORAGE 5x)')).tagged, /^BAD Invalid quota/);
+  assert.match((await admin.cmd('SETQUOTA "user/bob" (STORAGE 5x)')).tagged, /^BAD Invalid quota/);
   assert.match(
-    (await admin.cmd('SETQUOTA "Other Users/bob" (FROBS 5)')).tagged,
+    (await admin.cmd('SETQUOTA "user/bob" (FROBS 5)')).tagged,
     /^NO \[CANNOT\] Unsupported quota resource/,
   );
-  assert.match((await admin.cmd('SETQUOTA "Other Users/nosuch" (STORAGE 5)')).tagged, /^NO \[NONEXISTENT\]/);
-  assert.match((await admin.cmd('GETQUOTA "Other Users/nosuch"')).tagged, /^NO \[NONEXISTENT\]/);
+  assert.match((await admin.cmd('SETQUOTA "user/nosuch" (STORAGE 5)')).tagged, /^NO \[NONEXISTENT\]/);
+  assert.match((await admin.cmd('GETQUOTA "user/nosuch"')).tagged, /^NO \[NONEXISTENT\]/);
   admin.close();
 });
