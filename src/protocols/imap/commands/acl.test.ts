@@ -137,9 +137,7 @@ test('an administrator reads and changes any ACL', async () => {
     '* ACL user/fred fred lrswipkxtecdan cyrus lrswipkxtecda',
   ]);
   assert.equal((await admin.cmd('DELETEACL user/fred cyrus')).tagged, 'OK Completed');
-  assert.deepEqual((await admin.cmd('GETACL user/fred')).lines, [
-    '* ACL user/fred fred lrswipkxtecdan',
-  ]);
+  assert.deepEqual((await admin.cmd('GETACL user/fred')).lines, ['* ACL user/fred fred lrswipkxtecdan']);
   admin.close();
 });
 

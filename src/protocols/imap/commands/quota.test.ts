@@ -56,9 +56,7 @@ test('only administrators may SETQUOTA; the owner then sees the limits (RFC 9208
   const s = await admin.cmd('SETQUOTA "user/fred" (STORAGE 512)');
   assert.deepEqual(s.lines, ['* QUOTA user/fred (STORAGE 0 512)']);
   assert.equal(s.tagged, 'OK Completed');
-  assert.deepEqual((await admin.cmd('GETQUOTA "user/fred"')).lines, [
-    '* QUOTA user/fred (STORAGE 0 512)',
-  ]);
+  assert.deepEqual((await admin.cmd('GETQUOTA "user/fred"')).lines, ['* QUOTA user/fred (STORAGE 0 512)']);
 
   assert.match((await fred.cmd('CREATE sub')).tagged, /^OK/);
   const r = await fred.cmd('GETQUOTAROOT sub');
@@ -98,12 +96,8 @@ test('MESSAGE and STORAGE limits refuse APPEND and COPY with [OVERQUOTA]; removi
   assert.match((await append(carol, 'INBOX', message(4, 3000))).tagged, /^NO \[OVERQUOTA\]/);
 
   // "()" removes every limit (and -1 is accepted as "no limit")
-  assert.deepEqual((await admin.cmd('SETQUOTA "user/carol" ()')).lines, [
-    '* QUOTA user/carol ()',
-  ]);
-  assert.deepEqual((await admin.cmd('SETQUOTA "user/carol" (MESSAGE -1)')).lines, [
-    '* QUOTA user/carol ()',
-  ]);
+  assert.deepEqual((await admin.cmd('SETQUOTA "user/carol" ()')).lines, ['* QUOTA user/carol ()']);
+  assert.deepEqual((await admin.cmd('SETQUOTA "user/carol" (MESSAGE -1)')).lines, ['* QUOTA user/carol ()']);
   assert.match((await append(carol, 'INBOX', message(5, 3000))).tagged, /^OK/);
   admin.close();
   carol.close();
@@ -111,10 +105,7 @@ test('MESSAGE and STORAGE limits refuse APPEND and COPY with [OVERQUOTA]; removi
 
 test('SETQUOTA grammar errors', async () => {
   const admin = await login('cyrus', 'adminpw');
-  assert.match(
-    (await admin.cmd('SETQUOTA "user/bob" (STORAGE x)')).tagged,
-    /^BAD Invalid quota limit/,
-  );
+  assert.match((await admin.cmd('SETQUOTA "user/bob" (STORAGE x)')).tagged, /^BAD Invalid quota limit/);
   assert.match((await admin.cmd('SETQUOTA "user/bob" (STORAGE)')).tagged, /^BAD /);
   assert.match((await admin.cmd('SETQUOTA "user/bob" STORAGE 5')).tagged, /^BAD /);
   // what cyradm sends for "setquota user.bob STORAGE 1000 MESSAGE 50" (no space after a limit)
