@@ -33,6 +33,9 @@ export const POST_AUTH = [
   'PREVIEW',
   'SORT',
   'SORT=DISPLAY', // sort.ts: DISPLAYFROM, DISPLAYTO
+  'ESORT', // sort.ts RETURN (MIN MAX ALL COUNT) → ESEARCH (RFC 5267 §3)
+  'PARTIAL', // search-return.ts: SEARCH/SORT RETURN (PARTIAL range); fetch-partial.ts (RFC 9394)
+  'REPLACE', // replace.ts (RFC 8508)
   'THREAD=ORDEREDSUBJECT', // commands/thread.ts, thread.ts
   'THREAD=REFERENCES',
   'WITHIN',

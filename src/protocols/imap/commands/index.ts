@@ -14,7 +14,7 @@ import create from './create.js';
 import del from './delete.js';
 import enable from './enable.js';
 import expunge from './expunge.js';
-import fetch from './fetch.js';
+import fetchPartial from './fetch-partial.js';
 import id from './id.js';
 import idle from './idle.js';
 import list from './list.js';
@@ -23,6 +23,7 @@ import logout from './logout.js';
 import namespace from './namespace.js';
 import noop from './noop.js';
 import rename from './rename.js';
+import replace from './replace.js';
 import search from './search.js';
 import select from './select.js';
 import sort from './sort.js';
@@ -48,7 +49,7 @@ export const ALL_COMMANDS: Command[] = [
   del,
   enable,
   expunge,
-  fetch,
+  fetchPartial, // fetch.ts, with RFC 9394's PARTIAL modifier
   id,
   idle,
   list,
@@ -57,6 +58,7 @@ export const ALL_COMMANDS: Command[] = [
   namespace,
   noop,
   rename,
+  replace,
   search,
   select,
   sort,

@@ -1,14 +1,16 @@
 /**
  * SEARCH (RFC 3501 §6.4.4) and UID SEARCH, with CHARSET (UTF-8, US-ASCII, and the legacy
  * charsets the platform's TextDecoder knows), ESEARCH's RETURN (MIN MAX ALL COUNT) (RFC 4731),
+ * PARTIAL's RETURN (PARTIAL range) (RFC 9394; options in search-return.ts),
  * SEARCHRES's RETURN (SAVE) and `$` (RFC 5182),
  * and the CONDSTORE `(MODSEQ n)` suffix (RFC 7162 §3.1.5):
  *   tag [UID] SEARCH [RETURN (opts)] [CHARSET name] search-key...
  */
 import type { TextDecoder } from 'node:util';
-import { formatSeqSet, ImapSyntaxError, indexOfUid } from '../args.js';
+import { indexOfUid } from '../args.js';
 import type { Command } from '../command.js';
 import { charsetDecoder, parseSearch } from '../search.js';
+import { esearchLine, parseReturnOpts, partialSlice, type ReturnOpts } from './search-return.js';
 
 const search: Command = {
   names: ['SEARCH'],
@@ -16,19 +18,11 @@ const search: Command = {
   uid: true,
   noExpungeUnlessUid: true,
   run({ session, uid, tag }, args) {
-    let ret: Set<string> | null = null;
-    if (args.optWord('RETURN')) {
-      ret = new Set();
-      for (const o of args.list().v) {
-        const w = o.t === 'atom' ? o.v.toUpperCase() : '';
-        if (!['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE'].includes(w))
-          throw new ImapSyntaxError('Invalid Search return option');
-        ret.add(w);
-      }
-      if (ret.size === 0) ret.add('ALL');
-    }
+    let ret: ReturnOpts | null = null;
+    if (args.optWord('RETURN')) ret = parseReturnOpts(args.list().v, 'Search');
     // IMAP4rev2 answers every SEARCH with ESEARCH (RFC 9051 §6.4.4)
-    if (!ret && session.rev2) ret = new Set(['ALL']);
+    if (!ret && session.rev2)
+      ret = { min: false, max: false, all: true, count: false, save: false, partial: null };
     let decoder: TextDecoder | undefined;
     if (args.optWord('CHARSET')) {
       const cs = args.astring();
@@ -48,37 +42,35 @@ const search: Command = {
     const nums = uid ? found : found.map((u) => indexOfUid(all, u) + 1).filter((n) => n > 0);
     let modseqSuffix = '';
     if (ctx.usedModseq && found.length) {
-      const max = Math.max(...view.records(found).map((r) => r.modseq));
+      // in batches: a big result must neither sit in memory whole nor overflow the stack
+      let max = 0;
+      for (let i = 0; i < found.length; i += 1000)
+        for (const r of view.records(found.slice(i, i + 1000))) if (r.modseq > max) max = r.modseq;
       modseqSuffix = ` (MODSEQ ${max})`;
     }
-    if (ret?.has('SAVE')) {
-      // RFC 5182: with MIN or MAX alone only those are saved; otherwise all matches
-      const saveMin = ret.has('MIN') && !ret.has('ALL') && !ret.has('COUNT');
-      const saveMax = ret.has('MAX') && !ret.has('ALL') && !ret.has('COUNT');
+    if (ret?.save) {
+      // RFC 5182: with MIN or MAX alone only those are saved; RFC 9394 §3.2: with PARTIAL, the
+      // page returned; otherwise all matches
+      const alone = !ret.all && !ret.count;
+      const saveMin = ret.min && alone && !ret.partial;
+      const saveMax = ret.max && alone && !ret.partial;
       session.savedSearch =
-        saveMin || saveMax
-          ? [
-              ...new Set([
-                ...(saveMin && found.length ? [found[0]!] : []),
-                ...(saveMax && found.length ? [found[found.length - 1]!] : []),
-              ]),
-            ]
-          : found;
-      ret.delete('SAVE');
+        ret.partial && alone
+          ? partialSlice(found, ret.partial)
+          : saveMin || saveMax
+            ? [
+                ...new Set([
+                  ...(saveMin && found.length ? [found[0]!] : []),
+                  ...(saveMax && found.length ? [found[found.length - 1]!] : []),
+                ]),
+              ]
+            : found;
       // SAVE alone: no ESEARCH response at all
-      if (ret.size === 0) return;
+      if (!ret.min && !ret.max && !ret.all && !ret.count && !ret.partial) return;
     }
     if (ret) {
-      const parts = [`(TAG "${tag.replace(/[\\"]/g, '\\$&')}")`];
-      if (uid) parts.push('UID');
-      if (nums.length) {
-        if (ret.has('MIN')) parts.push(`MIN ${nums[0]}`);
-        if (ret.has('MAX')) parts.push(`MAX ${nums[nums.length - 1]}`);
-        if (ret.has('ALL')) parts.push(`ALL ${formatSeqSet(nums)}`);
-      }
-      if (ret.has('COUNT')) parts.push(`COUNT ${nums.length}`);
-      if (modseqSuffix && nums.length) parts.push(`MODSEQ ${modseqSuffix.slice(8, -1)}`);
-      session.untagged(`ESEARCH ${parts.join(' ')}`);
+      const modseq = modseqSuffix ? Number(modseqSuffix.slice(8, -1)) : undefined;
+      session.untagged(esearchLine(tag, uid, ret, nums, { modseq }));
       return;
     }
     // keep lines bounded: one untagged line, written in pieces

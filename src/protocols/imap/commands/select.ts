@@ -18,13 +18,25 @@ interface Qresync {
 function parseQresync(t: Token | undefined): Qresync {
   if (!t || t.t !== 'list' || t.v.length < 2 || t.v.length > 4)
     throw new ImapSyntaxError('Invalid QRESYNC parameters');
-  const [a, b, c] = t.v;
+  const [a, b] = t.v;
+  // known-uids and seq-match-data are each optional
+  let [, , c, d]: (Token | undefined)[] = t.v;
+  if (c?.t === 'list' && !d) [c, d] = [undefined, c];
   if (a!.t !== 'atom' || !/^[1-9]\d*$/.test(a!.v) || b!.t !== 'atom' || !/^\d+$/.test(b!.v))
     throw new ImapSyntaxError('Invalid QRESYNC parameters');
   let known: string | null = null;
   if (c) {
     if (c.t !== 'atom' || !parseSeqSet(c.v)) throw new ImapSyntaxError('Invalid QRESYNC parameters');
     known = c.v;
+  }
+  // seq-match-data = "(" known-sequence-set SP known-uid-set ")": a hint we do not need, since
+  // the store keeps every expunged uid's modseq (VANISHED is exact without it); checked only
+  if (d) {
+    const ok =
+      d.t === 'list' &&
+      d.v.length === 2 &&
+      d.v.every((x) => x.t === 'atom' && parseSeqSet(x.v) !== null && !x.v.includes('*'));
+    if (!ok) throw new ImapSyntaxError('Invalid QRESYNC parameters');
   }
   return { uidValidity: Number(a!.v), modseq: Number(b!.v), known };
 }

@@ -1,11 +1,14 @@
 /**
  * SORT (RFC 5256 §3, SORT=DISPLAY RFC 5957 keys accepted): `tag [UID] SORT (keys) charset search-key...`
- * → `* SORT n...`.
+ * → `* SORT n...`; with ESORT (RFC 5267 §3) and PARTIAL (RFC 9394) result options,
+ * `tag [UID] SORT RETURN (MIN MAX ALL COUNT PARTIAL range) (keys) charset search-key...`
+ * → `* ESEARCH (TAG "tag") [UID] ...`, ALL and PARTIAL in sort order.
  */
 import type { SortKey } from '../../../store/api.js';
 import { ImapSyntaxError, indexOfUid } from '../args.js';
 import type { Command } from '../command.js';
 import { charsetDecoder, parseSearch } from '../search.js';
+import { esearchLine, parseReturnOpts, type ReturnOpts } from './search-return.js';
 
 const KEYS: Record<string, SortKey> = {
   ARRIVAL: 'arrival',
@@ -24,7 +27,9 @@ const sort: Command = {
   states: ['selected'],
   uid: true,
   noExpungeUnlessUid: true,
-  run({ session, uid }, args) {
+  run({ session, uid, tag }, args) {
+    let ret: ReturnOpts | null = null;
+    if (args.optWord('RETURN')) ret = parseReturnOpts(args.list().v, 'Sort');
     const keys: { key: SortKey; reverse: boolean }[] = [];
     let reverse = false;
     for (const t of args.list().v) {
@@ -49,7 +54,14 @@ const sort: Command = {
     const sorted = view.sort(keys, key);
     const all = view.uids();
     const nums = uid ? sorted : sorted.map((u) => indexOfUid(all, u) + 1).filter((n) => n > 0);
-    session.untagged(`SORT${nums.length ? ' ' + nums.join(' ') : ''}`);
+    if (ret) {
+      session.untagged(esearchLine(tag, uid, ret, nums, { sorted: true }));
+      return;
+    }
+    // keep lines bounded: one untagged line, written in pieces
+    session.out.write('* SORT');
+    for (let i = 0; i < nums.length; i += 1000) session.out.write(' ' + nums.slice(i, i + 1000).join(' '));
+    session.out.write('\r\n');
   },
 };
 export default sort;
