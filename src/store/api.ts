@@ -209,6 +209,11 @@ export interface MailboxView {
   records(uids: ArrayLike<number>): MessageRecord[];
   /** cached envelope/body structure for one message; throws expunged if gone */
   cache(uid: number): MessageCache;
+  /**
+   * cached data of many messages at once (one index query per chunk: FETCH of a large range);
+   * expunged uids are absent from the map. Optional: callers fall back to `cache`.
+   */
+  caches?(uids: ArrayLike<number>): Map<number, MessageCache>;
   /** the raw message bytes [start, end) (default whole); a fresh stream from the file */
   open(uid: number, start?: number, end?: number): Readable;
   /** where the message file is (for sendfile-style streaming) */

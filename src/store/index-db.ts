@@ -257,6 +257,12 @@ export class IndexDb {
       msgCache: d.prepare<[number, number], Omit<CacheRow, 'search_headers' | 'search_body'>>(
         'SELECT * FROM msgcache WHERE mbox = ? AND uid = ?',
       ),
+      cacheRange: d.prepare<
+        [number, number, number],
+        Pick<CacheRow, 'uid' | 'header_size' | 'lines' | 'preview' | 'envelope' | 'body'>
+      >(
+        'SELECT uid, header_size, lines, preview, envelope, body FROM msgcache WHERE mbox = ? AND uid BETWEEN ? AND ? ORDER BY uid',
+      ),
       fullCache: d.prepare<[number, number], CacheRow>(
         `SELECT c.*, coalesce(h.search_headers, '') AS search_headers, coalesce(b.search_body, '') AS search_body
          FROM msgcache c LEFT JOIN hdrtext h ON h.mbox = c.mbox AND h.uid = c.uid LEFT JOIN bodytext b ON b.mbox = c.mbox AND b.uid = c.uid

@@ -502,3 +502,26 @@ test(
     assert.deepEqual(s.lookup('user.fred.Stuff')?.specialUse, []);
   }),
 );
+
+test(
+  'caches() returns what cache() does, for dense and sparse uid sets, without expunged uids',
+  withStore({ expunge_mode: 'immediate' }, async (s) => {
+    s.ensureInbox('fred');
+    for (let i = 1; i <= 30; i++) await s.append(fred, 'user.fred', message(`m${i}`));
+    const v0 = s.open(fred, 'user.fred', { readOnly: false });
+    v0.storeFlags([5], 'add', ['\\Deleted']);
+    assert.deepEqual(v0.expunge(), [5]);
+    v0.close();
+    const v = s.open(fred, 'user.fred', { readOnly: true });
+    assert.ok(v.caches, 'the store implements caches()');
+    const all = v.caches!([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual([...all.keys()], [1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    for (const [uid, c] of all) assert.deepEqual(c, v.cache(uid));
+    assert.equal(all.get(7)!.envelope.subject, 'm7');
+    const sparse = v.caches!([30, 2, 17]);
+    assert.deepEqual([...sparse.keys()].sort((a, b) => a - b), [2, 17, 30]);
+    assert.equal(sparse.get(17)!.envelope.subject, 'm17');
+    assert.equal(v.caches!([]).size, 0);
+    v.close();
+  }),
+);

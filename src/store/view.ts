@@ -41,6 +41,8 @@ import { watchStamp } from './watch.js';
 
 /** records() switches from point look-ups to one range scan above this many uids */
 const POINT_LOOKUPS = 64;
+/** caches() reads uids lying within this span of each other with one range scan */
+const CACHE_CHUNK_SPAN = 1024;
 
 function bsearch(a: Uint32Array, v: number): number {
   let lo = 0;
@@ -263,6 +265,36 @@ export class View implements MailboxView {
       lines: c.lines,
       preview: c.preview,
     };
+  }
+
+  caches(uids: ArrayLike<number>): Map<number, MessageCache> {
+    this.#check();
+    const out = new Map<number, MessageCache>();
+    if (uids.length === 0) return out;
+    const want = Array.from(uids).sort((a, b) => a - b);
+    const db = this.#db;
+    db.read(() => {
+      // one range scan per chunk of nearby uids: a sparse set does not scan the whole mailbox
+      for (let i = 0; i < want.length; ) {
+        let j = i;
+        while (j + 1 < want.length && want[j + 1]! - want[i]! < CACHE_CHUNK_SPAN) j++;
+        const lo = want[i]!;
+        const hi = want[j]!;
+        const wanted = j - i + 1 === hi - lo + 1 ? null : new Set(want.slice(i, j + 1));
+        for (const c of db.s.cacheRange.iterate(this.#mbox, lo, hi)) {
+          if (wanted && !wanted.has(c.uid)) continue;
+          out.set(c.uid, {
+            envelope: JSON.parse(c.envelope) as Envelope,
+            body: JSON.parse(c.body) as BodyPart,
+            headerSize: c.header_size,
+            lines: c.lines,
+            preview: c.preview,
+          });
+        }
+        i = j + 1;
+      }
+    });
+    return out;
   }
 
   path(uid: number): string {

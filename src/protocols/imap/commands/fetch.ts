@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { decoderFor, isKnownEncoding } from '../../../mail/decode.js';
 import { formatImapDateTime } from '../../../mail/date.js';
-import type { MailboxView, MessageRecord } from '../../../store/api.js';
+import type { MailboxView, MessageCache, MessageRecord } from '../../../store/api.js';
 import { formatSeqSet, ImapSyntaxError, indexOfUid, resolveSeqSet, seqOutOfRange } from '../args.js';
 import { bodyText, envelopeText } from '../bodystructure.js';
 import type { Command } from '../command.js';
@@ -141,10 +141,21 @@ const fetch: Command = {
           });
         }
       }
+      // one index query for the batch's cached envelopes/structures instead of one per message
+      const caches = needCache && view.caches ? view.caches(recs.map((r) => r.uid)) : null;
       for (const rec of recs) {
         const seq = indexOfUid(all, rec.uid) + 1;
         if (seq <= 0) continue;
-        await writeOne(session, view, seq, rec, list, needCache, !!(rec as { _seenSet?: boolean })._seenSet);
+        await writeOne(
+          session,
+          view,
+          seq,
+          rec,
+          list,
+          needCache,
+          !!(rec as { _seenSet?: boolean })._seenSet,
+          caches,
+        );
         if (session.isClosed()) return;
       }
       await session.out.drain();
@@ -162,11 +173,19 @@ async function writeOne(
   items: FetchItem[],
   needCache: boolean,
   seenSet: boolean,
+  caches: Map<number, MessageCache> | null,
 ): Promise<void> {
   const out = session.out;
   const utf8 = session.utf8;
-  let cache = null;
-  if (needCache) {
+  let cache: MessageCache | null = null;
+  if (needCache && caches) {
+    cache = caches.get(rec.uid) ?? null;
+    if (!cache) {
+      // expunged by another session since the records were read: nothing was written yet, skip it
+      session.log.debug(`fetch: uid ${rec.uid} vanished`);
+      return;
+    }
+  } else if (needCache) {
     try {
       cache = view.cache(rec.uid);
     } catch (e) {
