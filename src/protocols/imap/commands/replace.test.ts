@@ -116,3 +116,23 @@ test('RFC 8508 §3.3: a failed append keeps the old message ([TRYCREATE], read-o
   assert.deepEqual((await c.cmd('SEARCH DELETED')).lines, ['* SEARCH 1']);
   c.close();
 });
+
+test('RFC 8508 §3: REPLACE with CATENATE (RFC 4469) builds the new message from parts', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.login();
+  await c.cmd('CREATE Cat');
+  const old = await appendTo(c, 'Cat', draft(30));
+  const sel = await c.cmd('SELECT Cat');
+  const uv = /UIDVALIDITY (\d+)/.exec(sel.lines.join('\n'))![1];
+  const head = 'From: fred@example.org\r\nSubject: rebuilt\r\n\r\n';
+  c.write(
+    `D1 UID REPLACE ${old} Cat CATENATE (TEXT {${head.length}+}\r\n${head} URL "/Cat;UIDVALIDITY=${uv}/;UID=${old}/;SECTION=TEXT")\r\n`,
+  );
+  const r = await c.until('D1');
+  assert.equal(r.tagged, 'OK Replace completed');
+  assert.match(r.lines[0]!, /^\* OK \[APPENDUID \d+ \d+\] Replacement Message ready$/);
+  assert.equal(r.lines[1], '* 1 EXPUNGE');
+  const f = await c.cmd('FETCH 1 (BODY.PEEK[])');
+  assert.match(f.lines[0]!, /Subject: rebuilt\r\n\r\nversion 30\r\n\)$/);
+  c.close();
+});
