@@ -5,7 +5,7 @@
  * cannot be opened. With QRESYNC and a matching UIDVALIDITY the client gets
  * `* VANISHED (EARLIER)` and FETCH FLAGS for what changed since its modseq.
  */
-import { formatSeqSet, ImapSyntaxError, indexOfUid, parseSeqSet, resolveSeqSet } from '../args.js';
+import { formatSeqSet, ImapSyntaxError, indexOfUid, parseSeqSet } from '../args.js';
 import type { Command } from '../command.js';
 import type { Token } from '../parser.js';
 
@@ -46,7 +46,7 @@ const SYSTEM = '\\Answered \\Flagged \\Draft \\Deleted \\Seen';
 const select: Command = {
   names: ['SELECT', 'EXAMINE'],
   states: ['authenticated', 'selected'],
-  run({ session, name }, args) {
+  async run({ session, name }, args) {
     const raw = args.astringBytes();
     const params = args.optList();
     args.end();
@@ -93,39 +93,33 @@ const select: Command = {
       );
     if (qresync && qresync.uidValidity === view.info.uidValidity) {
       const uids = view.uids();
-      const within = qresync.known ? resolveSeqSet(parseSeqSet(qresync.known)!, uids, true) : undefined;
+      // known-uids bounds both answers; it is tested range by range, never expanded
+      const known = qresync.known ? parseSeqSet(qresync.known)!.ranges : null;
+      const top = view.uidNext() - 1;
+      const isKnown = (u: number): boolean =>
+        !known ||
+        known.some((r) => u >= (r.from === Infinity ? top : r.from) && (r.to === Infinity || u <= r.to));
+      const asc = (a: number, b: number): number => a - b;
       // uids the client may know that are gone: from the store's expunge history
-      const gone = view.vanishedSince(
-        qresync.modseq,
-        qresync.known ? expand(qresync.known, view.uidNext()) : undefined,
-      );
-      if (gone.length)
-        session.untagged(`VANISHED (EARLIER) ${formatSeqSet([...gone].sort((a, b) => a - b))}`);
-      const changed = view.search({ op: 'modseq', min: qresync.modseq + 1 });
-      const want = within ? new Set(within) : null;
-      const list = want ? changed.filter((u) => want.has(u)) : changed;
-      for (const rec of view.records(list)) {
-        const seq = indexOfUid(uids, rec.uid) + 1;
-        if (seq > 0)
-          session.untagged(
-            `${seq} FETCH (UID ${rec.uid} FLAGS (${rec.flags.join(' ')}) MODSEQ (${rec.modseq}))`,
-          );
+      const gone = view.vanishedSince(qresync.modseq).filter(isKnown).sort(asc);
+      if (gone.length) session.untagged(`VANISHED (EARLIER) ${formatSeqSet(gone)}`);
+      const changed = view
+        .search({ op: 'modseq', min: qresync.modseq + 1 })
+        .filter(isKnown)
+        .sort(asc);
+      // in batches: after a long absence nearly every message may have changed
+      for (let b = 0; b < changed.length; b += 500) {
+        for (const rec of view.records(changed.slice(b, b + 500))) {
+          const seq = indexOfUid(uids, rec.uid) + 1;
+          if (seq > 0)
+            session.untagged(
+              `${seq} FETCH (UID ${rec.uid} FLAGS (${rec.flags.join(' ')}) MODSEQ (${rec.modseq}))`,
+            );
+        }
+        await session.out.drain();
       }
     }
     return { code: ro ? 'READ-ONLY' : 'READ-WRITE', text: 'Completed' };
   },
 };
 export default select;
-
-/** every uid of a uid set below `uidNext` (known-uids may name expunged uids) */
-function expand(set: string, uidNext: number): number[] {
-  const out: number[] = [];
-  for (const part of set.split(',')) {
-    const [a, b] = part.split(':');
-    const x = a === '*' ? uidNext - 1 : Number(a);
-    const y = b === undefined ? x : b === '*' ? uidNext - 1 : Number(b);
-    for (let u = Math.min(x, y); u <= Math.max(x, y) && u < uidNext && out.length < 1_000_000; u++)
-      out.push(u);
-  }
-  return out;
-}
