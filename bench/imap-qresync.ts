@@ -103,28 +103,23 @@ export default async function qresyncBench(args: string[]): Promise<void> {
     const picked = pickUids(uids, changes + expunges, 11);
     const flagged = picked.slice(0, changes);
     const gone = picked.slice(changes);
-    await results.measure(
-      `${changes} single-message UID STORE (50 in flight)`,
-      's',
-      'lower',
-      srv.name,
-      () =>
-        session(srv, async (c) => {
-          await c.ok('SELECT INBOX');
-          return secondsOf(async () => {
-            for (let i = 0; i < flagged.length; i += 50) {
-              await Promise.all(
-                flagged
-                  .slice(i, i + 50)
-                  .map((u, k) => c.ok(`UID STORE ${u} +FLAGS.SILENT (${k % 2 ? '\\Seen' : '\\Flagged'})`)),
-              );
-            }
-            if (gone.length) {
-              await c.ok(`UID STORE ${gone.join(',')} +FLAGS.SILENT (\\Deleted)`);
-              await c.ok(`UID EXPUNGE ${gone.join(',')}`);
-            }
-          });
-        }),
+    await results.measure(`${changes} single-message UID STORE (50 in flight)`, 's', 'lower', srv.name, () =>
+      session(srv, async (c) => {
+        await c.ok('SELECT INBOX');
+        return secondsOf(async () => {
+          for (let i = 0; i < flagged.length; i += 50) {
+            await Promise.all(
+              flagged
+                .slice(i, i + 50)
+                .map((u, k) => c.ok(`UID STORE ${u} +FLAGS.SILENT (${k % 2 ? '\\Seen' : '\\Flagged'})`)),
+            );
+          }
+          if (gone.length) {
+            await c.ok(`UID STORE ${gone.join(',')} +FLAGS.SILENT (\\Deleted)`);
+            await c.ok(`UID EXPUNGE ${gone.join(',')}`);
+          }
+        });
+      }),
     );
 
     await results.measure(
@@ -166,8 +161,12 @@ export default async function qresyncBench(args: string[]): Promise<void> {
     await session(srv, async (c) => {
       await c.ok('EXAMINE INBOX');
       await results.measure('UID SORT (DATE) UTF-8 ALL, first', 's', 'lower', srv.name, () => sortOnce(c));
-      await results.measure('UID SORT (DATE) UTF-8 ALL, again (median of 3)', 's', 'lower', srv.name, async () =>
-        median([await sortOnce(c), await sortOnce(c), await sortOnce(c)]),
+      await results.measure(
+        'UID SORT (DATE) UTF-8 ALL, again (median of 3)',
+        's',
+        'lower',
+        srv.name,
+        async () => median([await sortOnce(c), await sortOnce(c), await sortOnce(c)]),
       );
       return 0;
     });

@@ -33,7 +33,8 @@ test('ImapFlow (qresync): resynchronise a mailbox after another client changed i
   // first session: five messages, remember the mailbox state
   const a = client(true);
   await a.connect();
-  for (let i = 1; i <= 5; i++) await a.append('INBOX', `From: x@example.org\r\nSubject: m${i}\r\n\r\nbody ${i}\r\n`);
+  for (let i = 1; i <= 5; i++)
+    await a.append('INBOX', `From: x@example.org\r\nSubject: m${i}\r\n\r\nbody ${i}\r\n`);
   const box = await a.mailboxOpen('INBOX');
   assert.ok(a.enabled.has('QRESYNC'), 'QRESYNC enabled');
   const uidValidity = box.uidValidity;

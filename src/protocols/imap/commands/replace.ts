@@ -24,7 +24,7 @@ const replace: Command = {
     const n = args.atom();
     if (!/^[1-9]\d{0,9}$/.test(n)) throw new ImapSyntaxError(`Invalid message number in ${what}`);
     const raw = args.astringBytes();
-    let flags: string[] = [];
+    const flags: string[] = [];
     let date: Date | undefined;
     let t = args.peek();
     if (t?.t === 'list') {

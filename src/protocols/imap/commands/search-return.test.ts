@@ -137,7 +137,8 @@ test('RFC 9394 §3.3: UID FETCH ... (PARTIAL range), alone and after CHANGEDSINC
   assert.deepEqual(r, { tagged: 'OK Completed', lines: [] });
   // pages count only the messages changed since CHANGEDSINCE
   const sel = await run('FETCH 1:* (MODSEQ)');
-  const ms = (n: number): number => Number(new RegExp(`^\\* ${n} FETCH \\(MODSEQ \\((\\d+)\\)`).exec(sel.lines[n - 1]!)![1]);
+  const ms = (n: number): number =>
+    Number(new RegExp(`^\\* ${n} FETCH \\(MODSEQ \\((\\d+)\\)`).exec(sel.lines[n - 1]!)![1]);
   const since = Math.max(...[1, 2, 3, 4, 5, 6].map(ms));
   assert.equal((await run('STORE 1,3,4,6 +FLAGS.SILENT (\\Flagged)')).tagged, 'OK Completed');
   r = await run(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${since} PARTIAL -1:-3)`);
