@@ -25,6 +25,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
+import v8 from 'node:v8';
 import { loadImapdConf } from '../config/imapd-conf.js';
 import type { ImapdConf } from '../config/api.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -296,6 +297,21 @@ process.on('disconnect', () => void worker.stop('shutdown'));
 process.on('SIGTERM', () => void worker.stop('shutdown'));
 process.on('SIGINT', () => void worker.stop('shutdown'));
 process.on('SIGHUP', () => void worker.stop('drain'));
+// CYRUS_MEMSTATS=1 (benchmarks): SIGUSR2 prints this worker's memory use to stderr
+if (process.env.CYRUS_MEMSTATS) {
+  process.on('SIGUSR2', () => {
+    const mu = process.memoryUsage();
+    const kib = (n: number): string => `${Math.round(n / 1024)}`;
+    const spaces = v8
+      .getHeapSpaceStatistics()
+      .map((s) => `${s.space_name} ${kib(s.space_used_size)}/${kib(s.physical_space_size)}`)
+      .join(', ');
+    process.stderr.write(
+      `memstats pid ${process.pid}: rss ${kib(mu.rss)} heapTotal ${kib(mu.heapTotal)} heapUsed ${kib(mu.heapUsed)} ` +
+        `external ${kib(mu.external)} arrayBuffers ${kib(mu.arrayBuffers)} KiB; spaces used/physical KiB: ${spaces}\n`,
+    );
+  });
+}
 process.on('uncaughtException', (err) => {
   process.stderr.write(
     `${process.env.CYRUS_SERVICE ?? 'worker'}[${process.pid}]: uncaught error: ${err.stack ?? err.message}\n`,
