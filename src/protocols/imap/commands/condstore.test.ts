@@ -181,6 +181,11 @@ test('RFC 7162 §3.2.6: UID FETCH (CHANGEDSINCE n VANISHED) sends VANISHED (EARL
   assert.equal(r.lines[0], '* VANISHED (EARLIER) 1');
   assert.equal(r.lines.length, 2, r.lines.join('\n'));
   assert.match(r.lines[1]!, /^\* 3 FETCH \(UID 4 FLAGS \(\\Deleted\) MODSEQ \(\d+\)\)$/);
+  // with RFC 9394's PARTIAL: VANISHED (EARLIER) for the whole set, FETCH for the page only
+  const p = await c.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${hm} VANISHED PARTIAL -1:-1)`);
+  assert.equal(p.lines[0], '* VANISHED (EARLIER) 1');
+  assert.equal(p.lines.length, 2, p.lines.join('\n'));
+  assert.match(p.lines[1]!, /^\* 5 FETCH \(UID 6 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)$/);
   // VANISHED needs UID FETCH and CHANGEDSINCE
   assert.match((await c.cmd(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${hm} VANISHED)`)).tagged, /^BAD/);
   await c.cmd('NOOP');

@@ -4,7 +4,8 @@
  * The messages the set names (those changed since CHANGEDSINCE, when given) are numbered 1..n
  * in mailbox order; only the page `partial-range` picks ("1:30", or "-1:-30" from the last) is
  * fetched. This module narrows the set to that page and hands the command to fetch.ts, which
- * does everything else; a FETCH without PARTIAL goes to fetch.ts untouched.
+ * does everything else; a FETCH without PARTIAL goes to fetch.ts untouched. With QRESYNC's
+ * VANISHED modifier, `VANISHED (EARLIER)` is sent here for the whole set, before the page.
  */
 import { formatSeqSet, ImapSyntaxError, indexOfUid, parseSeqSet, resolveSeqSet } from '../args.js';
 import { ArgReader } from '../args.js';
@@ -28,11 +29,12 @@ const fetchPartial: Command = {
     if (!range) throw new ImapSyntaxError(`Invalid PARTIAL range in ${what}`);
     const rest = [...mods.slice(0, at), ...mods.slice(at + 2)];
     let changedSince: number | null = null;
+    let vanished = false;
     for (let i = 0; i < rest.length; i++) {
       const t = rest[i]!;
       const w = t.t === 'atom' ? t.v.toUpperCase() : '';
       if (w === 'PARTIAL') throw new ImapSyntaxError(`Only one PARTIAL modifier in ${what}`);
-      if (w === 'VANISHED') throw new ImapSyntaxError(`PARTIAL cannot be used with VANISHED in ${what}`);
+      if (w === 'VANISHED') vanished = true;
       const v = rest[i + 1];
       if (w === 'CHANGEDSINCE' && v?.t === 'atom' && /^\d+$/.test(v.v)) changedSince = Number(v.v);
     }
@@ -48,12 +50,31 @@ const fetchPartial: Command = {
       const changed = new Set(view.search({ op: 'modseq', min: changedSince + 1 }));
       uids = uids.filter((u) => changed.has(u));
     }
+    if (vanished) {
+      // RFC 7162 §3.2.6: VANISHED (EARLIER) covers the whole set, whatever the page
+      if (!ctx.uid || changedSince === null || !session.enabled.has('QRESYNC'))
+        throw new ImapSyntaxError(`Invalid ${what} modifier`);
+      const top = view.uidNext() - 1;
+      const saved = new Set(session.savedSearch);
+      const inSet = (u: number): boolean =>
+        set.saved
+          ? saved.has(u)
+          : set.ranges.some(
+              (x) => u >= (x.from === Infinity ? top : x.from) && (x.to === Infinity || u <= x.to),
+            );
+      const gone = view
+        .vanishedSince(changedSince)
+        .filter(inSet)
+        .sort((a, b) => a - b);
+      if (gone.length) session.untagged(`VANISHED (EARLIER) ${formatSeqSet(gone)}`);
+    }
     const page = partialSlice(uids, range);
     // nothing on this page: a successful FETCH with no responses
     if (page.length === 0) return;
     const nums = ctx.uid ? page : page.map((u) => indexOfUid(all, u) + 1);
     const narrowed: Token[] = [{ t: 'atom', v: formatSeqSet(nums) }, toks[1]!];
-    if (rest.length) narrowed.push({ t: 'list', v: rest });
+    const others = rest.filter((t) => !(t.t === 'atom' && t.v.toUpperCase() === 'VANISHED'));
+    if (others.length) narrowed.push({ t: 'list', v: others });
     return fetch.run(ctx, new ArgReader(narrowed, args.cmd));
   },
 };
