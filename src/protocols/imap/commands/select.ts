@@ -107,9 +107,11 @@ const select: Command = {
         .search({ op: 'modseq', min: qresync.modseq + 1 })
         .filter(isKnown)
         .sort(asc);
-      // in batches: after a long absence nearly every message may have changed
-      for (let b = 0; b < changed.length; b += 500) {
-        for (const rec of view.records(changed.slice(b, b + 500))) {
+      // in batches: after a long absence nearly every message may have changed; a batch of
+      // uids scattered over a big mailbox is split small, so the store looks each one up
+      // instead of reading every row between the first and the last
+      for (const batch of batches(changed)) {
+        for (const rec of view.records(batch)) {
           const seq = indexOfUid(uids, rec.uid) + 1;
           if (seq > 0)
             session.untagged(
@@ -123,3 +125,12 @@ const select: Command = {
   },
 };
 export default select;
+
+/** ascending uids in slices of 500, or of 50 where they are sparse (span over 4 per uid) */
+function* batches(uids: number[]): Generator<number[]> {
+  for (let b = 0; b < uids.length; b += 500) {
+    const slice = uids.slice(b, b + 500);
+    if (slice[slice.length - 1]! - slice[0]! + 1 <= 4 * slice.length) yield slice;
+    else for (let i = 0; i < slice.length; i += 50) yield slice.slice(i, i + 50);
+  }
+}
