@@ -52,6 +52,12 @@ export interface DbOpenOptions {
   readonly?: boolean;
   /** how long a writer waits for another writer's lock, ms; default 10000 */
   busyTimeoutMs?: number;
+  /**
+   * default true: a commit is on stable storage before it returns. false (ephemeral databases
+   * only, such as deliver.db): a commit survives a process crash but the last ones may be lost
+   * on power failure; the file itself stays consistent.
+   */
+  durable?: boolean;
 }
 
 export interface CheckResult {

@@ -29,7 +29,10 @@ export class DuplicateDb {
   constructor(readonly db: CyrusDb) {}
 
   static open(conf: ImapdConf): DuplicateDb {
-    return new DuplicateDb(openConfDb(conf, 'duplicate'));
+    // Ephemeral (recreated when missing): losing the last marks on power failure only lets a
+    // duplicate through, so commits need no fsync (synchronous=NORMAL in WAL mode); a delivery
+    // that is acknowledged is durable through the mail store, not through this database.
+    return new DuplicateDb(openConfDb(conf, 'duplicate', { durable: false }));
   }
 
   /** has `id` already been delivered to `recipient`? (case-sensitive, as Cyrus) */

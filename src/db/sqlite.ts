@@ -4,7 +4,8 @@
  *
  * Owns: the sqlite implementation of `CyrusDb` (rules in `api.ts`). Crash recovery is SQLite's
  * own (the WAL is replayed by the next opener), so Cyrus's `-r` recovery is an integrity check.
- * `synchronous=FULL`: a commit is on disk before `commit()` returns.
+ * `synchronous=FULL`: a commit is on disk before `commit()` returns (NORMAL when opened
+ * with `durable: false`: ephemeral databases).
  * Imports: better-sqlite3, node built-ins, ./api.
  */
 import Database from 'better-sqlite3';
@@ -63,7 +64,8 @@ export class SqliteDb implements CyrusDb {
       });
       if (!opts.readonly) {
         this.#db.pragma('journal_mode = WAL');
-        this.#db.pragma('synchronous = FULL');
+        // WAL + NORMAL: no fsync per commit (only at checkpoints); for non-durable dbs only
+        this.#db.pragma(opts.durable === false ? 'synchronous = NORMAL' : 'synchronous = FULL');
         this.#db.exec('CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
       }
     } catch (e) {

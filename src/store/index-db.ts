@@ -37,6 +37,8 @@ export const FLAG_BITS: Record<string, number> = {
   '\\seen': 16,
 };
 export const SEEN = 16;
+/** SQLite page cache per open index database, KiB */
+const PAGE_CACHE_KIB = 512;
 export const DELETED = 4;
 export const SYSTEM_FLAG_NAMES: [number, string][] = [
   [1, '\\Answered'],
@@ -164,6 +166,28 @@ function hdrmatch(headers: unknown, name: unknown, needle: unknown): number {
   return 0;
 }
 
+/**
+ * Statements prepared on first use: a worker keeps many index databases open and most use
+ * only a few of the statements; each prepared statement costs memory in SQLite.
+ */
+function lazyStatements<T extends Record<string, () => unknown>>(
+  make: T,
+): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const out = {} as { [K in keyof T]: ReturnType<T[K]> };
+  for (const k of Object.keys(make) as (keyof T)[]) {
+    Object.defineProperty(out, k, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const v = make[k]!() as ReturnType<T[typeof k]>;
+        Object.defineProperty(out, k, { value: v, enumerable: true });
+        return v;
+      },
+    });
+  }
+  return out;
+}
+
 export class IndexDb {
   readonly db: Database.Database;
   readonly s;
@@ -175,152 +199,176 @@ export class IndexDb {
     this.db = new Database(path, { timeout: 15000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // a worker keeps up to 128 of these open: SQLite's default 2 MiB page cache each made
+    // RSS grow with the number of users served; pages not cached come from the OS page cache
+    this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     this.db.exec(SCHEMA);
     this.#migrate();
     this.db.function('hdrmatch', { deterministic: true }, hdrmatch);
     const d = this.db;
-    this.s = {
-      nextModseq: d.prepare<[], number>("UPDATE meta SET v = v + 1 WHERE k = 'modseq' RETURNING v").pluck(),
-      mailboxById: d.prepare<[string], MailboxRow>('SELECT * FROM mailbox WHERE uniqueid = ?'),
-      mailboxByRow: d.prepare<[number], MailboxRow>('SELECT * FROM mailbox WHERE id = ?'),
-      mailboxes: d.prepare<[], MailboxRow>('SELECT * FROM mailbox ORDER BY name'),
-      insertMailbox: d.prepare<[string, string, number, number]>(
-        'INSERT INTO mailbox (uniqueid, name, uidvalidity, highestmodseq) VALUES (?, ?, ?, ?)',
-      ),
-      renameMailbox: d.prepare<[string, number]>('UPDATE mailbox SET name = ? WHERE id = ?'),
-      deleteMailbox: d.prepare<[number]>('DELETE FROM mailbox WHERE id = ?'),
-      deleteMessages: d.prepare<[number]>('DELETE FROM message WHERE mbox = ?'),
-      deleteSeenAll: d.prepare<[number]>('DELETE FROM seen WHERE mbox = ?'),
-      afterAppend: d.prepare<[number, number, number, number]>(
-        'UPDATE mailbox SET uidnext = ?, highestmodseq = ?, exists_count = exists_count + 1, size_total = size_total + ? WHERE id = ?',
-      ),
-      setHighest: d.prepare<[number, number]>('UPDATE mailbox SET highestmodseq = ? WHERE id = ?'),
-      counters: d.prepare<[number, number, number, number]>(
-        'UPDATE mailbox SET exists_count = exists_count + ?, size_total = size_total + ?, highestmodseq = ? WHERE id = ?',
-      ),
-      setCounters: d.prepare<[number, number, number]>(
-        'UPDATE mailbox SET exists_count = ?, size_total = ? WHERE id = ?',
-      ),
-      setUidnext: d.prepare<[number, number]>('UPDATE mailbox SET uidnext = ? WHERE id = ?'),
-      setRecent: d.prepare<[number, number]>('UPDATE mailbox SET recentuid = ? WHERE id = ?'),
-      setDeletedModseq: d.prepare<[number, number]>(
-        'UPDATE mailbox SET deletedmodseq = max(deletedmodseq, ?) WHERE id = ?',
-      ),
-      insertMessage: d.prepare<
-        [number, number, number, number, string, number, number, number | null, number, string]
-      >(
-        'INSERT INTO message (mbox, uid, modseq, sysflags, keywords, internaldate, savedate, sentdate, size, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      insertMessageRow: d.prepare(
-        'INSERT OR REPLACE INTO message (mbox, uid, modseq, sysflags, keywords, internaldate, savedate, sentdate, size, guid, expunged) VALUES (@mbox, @uid, @modseq, @sysflags, @keywords, @internaldate, @savedate, @sentdate, @size, @guid, @expunged)',
-      ),
-      insertMsgCache: d.prepare(
-        `INSERT OR REPLACE INTO msgcache (mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
+    this.s = lazyStatements({
+      nextModseq: () =>
+        d.prepare<[], number>("UPDATE meta SET v = v + 1 WHERE k = 'modseq' RETURNING v").pluck(),
+      mailboxById: () => d.prepare<[string], MailboxRow>('SELECT * FROM mailbox WHERE uniqueid = ?'),
+      mailboxByRow: () => d.prepare<[number], MailboxRow>('SELECT * FROM mailbox WHERE id = ?'),
+      mailboxes: () => d.prepare<[], MailboxRow>('SELECT * FROM mailbox ORDER BY name'),
+      insertMailbox: () =>
+        d.prepare<[string, string, number, number]>(
+          'INSERT INTO mailbox (uniqueid, name, uidvalidity, highestmodseq) VALUES (?, ?, ?, ?)',
+        ),
+      renameMailbox: () => d.prepare<[string, number]>('UPDATE mailbox SET name = ? WHERE id = ?'),
+      deleteMailbox: () => d.prepare<[number]>('DELETE FROM mailbox WHERE id = ?'),
+      deleteMessages: () => d.prepare<[number]>('DELETE FROM message WHERE mbox = ?'),
+      deleteSeenAll: () => d.prepare<[number]>('DELETE FROM seen WHERE mbox = ?'),
+      afterAppend: () =>
+        d.prepare<[number, number, number, number]>(
+          'UPDATE mailbox SET uidnext = ?, highestmodseq = ?, exists_count = exists_count + 1, size_total = size_total + ? WHERE id = ?',
+        ),
+      setHighest: () => d.prepare<[number, number]>('UPDATE mailbox SET highestmodseq = ? WHERE id = ?'),
+      counters: () =>
+        d.prepare<[number, number, number, number]>(
+          'UPDATE mailbox SET exists_count = exists_count + ?, size_total = size_total + ?, highestmodseq = ? WHERE id = ?',
+        ),
+      setCounters: () =>
+        d.prepare<[number, number, number]>(
+          'UPDATE mailbox SET exists_count = ?, size_total = ? WHERE id = ?',
+        ),
+      setUidnext: () => d.prepare<[number, number]>('UPDATE mailbox SET uidnext = ? WHERE id = ?'),
+      setRecent: () => d.prepare<[number, number]>('UPDATE mailbox SET recentuid = ? WHERE id = ?'),
+      setDeletedModseq: () =>
+        d.prepare<[number, number]>('UPDATE mailbox SET deletedmodseq = max(deletedmodseq, ?) WHERE id = ?'),
+      insertMessage: () =>
+        d.prepare<[number, number, number, number, string, number, number, number | null, number, string]>(
+          'INSERT INTO message (mbox, uid, modseq, sysflags, keywords, internaldate, savedate, sentdate, size, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ),
+      insertMessageRow: () =>
+        d.prepare(
+          'INSERT OR REPLACE INTO message (mbox, uid, modseq, sysflags, keywords, internaldate, savedate, sentdate, size, guid, expunged) VALUES (@mbox, @uid, @modseq, @sysflags, @keywords, @internaldate, @savedate, @sentdate, @size, @guid, @expunged)',
+        ),
+      insertMsgCache: () =>
+        d.prepare(
+          `INSERT OR REPLACE INTO msgcache (mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
           sort_displayfrom, sort_displayto, preview, envelope, body)
          VALUES (@mbox, @uid, @header_size, @lines, @sort_subject, @sort_from, @sort_to, @sort_cc,
           @sort_displayfrom, @sort_displayto, @preview, @envelope, @body)`,
-      ),
-      insertHdrText: d.prepare(
-        'INSERT OR REPLACE INTO hdrtext (mbox, uid, search_headers) VALUES (@mbox, @uid, @search_headers)',
-      ),
-      insertBodyText: d.prepare(
-        'INSERT OR REPLACE INTO bodytext (mbox, uid, search_body) VALUES (@mbox, @uid, @search_body)',
-      ),
-      message: d.prepare<[number, number], MessageRow>('SELECT * FROM message WHERE mbox = ? AND uid = ?'),
-      liveUids: d
-        .prepare<[number], number>('SELECT uid FROM message WHERE mbox = ? AND expunged = 0 ORDER BY uid')
-        .pluck(),
-      liveRows: d.prepare<[number], MessageRow>(
-        'SELECT * FROM message WHERE mbox = ? AND expunged = 0 ORDER BY uid',
-      ),
-      allRows: d.prepare<[number], MessageRow>('SELECT * FROM message WHERE mbox = ? ORDER BY uid'),
-      rangeRows: d.prepare<[number, number, number], MessageRow>(
-        'SELECT * FROM message WHERE mbox = ? AND uid BETWEEN ? AND ? AND expunged = 0 ORDER BY uid',
-      ),
-      changedSince: d.prepare<[number, number], { uid: number; modseq: number; expunged: number }>(
-        'SELECT uid, modseq, expunged FROM message WHERE mbox = ? AND modseq > ? ORDER BY uid',
-      ),
-      vanished: d
-        .prepare<[number, number], number>(
-          'SELECT uid FROM message WHERE mbox = ? AND modseq > ? AND expunged != 0 ORDER BY uid',
-        )
-        .pluck(),
-      setFlags: d.prepare<[number, string, number, number, number]>(
-        'UPDATE message SET sysflags = ?, keywords = ?, modseq = ? WHERE mbox = ? AND uid = ?',
-      ),
-      bumpModseq: d.prepare<[number, number, number]>(
-        'UPDATE message SET modseq = ? WHERE mbox = ? AND uid = ?',
-      ),
-      expungeRow: d.prepare<[number, number, number, number]>(
-        'UPDATE message SET expunged = ?, modseq = ? WHERE mbox = ? AND uid = ?',
-      ),
-      msgCache: d.prepare<[number, number], Omit<CacheRow, 'search_headers' | 'search_body'>>(
-        'SELECT * FROM msgcache WHERE mbox = ? AND uid = ?',
-      ),
-      cacheRange: d.prepare<
-        [number, number, number],
-        Pick<CacheRow, 'uid' | 'header_size' | 'lines' | 'preview' | 'envelope' | 'body'>
-      >(
-        'SELECT uid, header_size, lines, preview, envelope, body FROM msgcache WHERE mbox = ? AND uid BETWEEN ? AND ? ORDER BY uid',
-      ),
-      fullCache: d.prepare<[number, number], CacheRow>(
-        `SELECT c.*, coalesce(h.search_headers, '') AS search_headers, coalesce(b.search_body, '') AS search_body
+        ),
+      insertHdrText: () =>
+        d.prepare(
+          'INSERT OR REPLACE INTO hdrtext (mbox, uid, search_headers) VALUES (@mbox, @uid, @search_headers)',
+        ),
+      insertBodyText: () =>
+        d.prepare(
+          'INSERT OR REPLACE INTO bodytext (mbox, uid, search_body) VALUES (@mbox, @uid, @search_body)',
+        ),
+      message: () =>
+        d.prepare<[number, number], MessageRow>('SELECT * FROM message WHERE mbox = ? AND uid = ?'),
+      liveUids: () =>
+        d
+          .prepare<[number], number>('SELECT uid FROM message WHERE mbox = ? AND expunged = 0 ORDER BY uid')
+          .pluck(),
+      liveRows: () =>
+        d.prepare<[number], MessageRow>('SELECT * FROM message WHERE mbox = ? AND expunged = 0 ORDER BY uid'),
+      allRows: () => d.prepare<[number], MessageRow>('SELECT * FROM message WHERE mbox = ? ORDER BY uid'),
+      rangeRows: () =>
+        d.prepare<[number, number, number], MessageRow>(
+          'SELECT * FROM message WHERE mbox = ? AND uid BETWEEN ? AND ? AND expunged = 0 ORDER BY uid',
+        ),
+      changedSince: () =>
+        d.prepare<[number, number], { uid: number; modseq: number; expunged: number }>(
+          'SELECT uid, modseq, expunged FROM message WHERE mbox = ? AND modseq > ? ORDER BY uid',
+        ),
+      vanished: () =>
+        d
+          .prepare<[number, number], number>(
+            'SELECT uid FROM message WHERE mbox = ? AND modseq > ? AND expunged != 0 ORDER BY uid',
+          )
+          .pluck(),
+      setFlags: () =>
+        d.prepare<[number, string, number, number, number]>(
+          'UPDATE message SET sysflags = ?, keywords = ?, modseq = ? WHERE mbox = ? AND uid = ?',
+        ),
+      bumpModseq: () =>
+        d.prepare<[number, number, number]>('UPDATE message SET modseq = ? WHERE mbox = ? AND uid = ?'),
+      expungeRow: () =>
+        d.prepare<[number, number, number, number]>(
+          'UPDATE message SET expunged = ?, modseq = ? WHERE mbox = ? AND uid = ?',
+        ),
+      msgCache: () =>
+        d.prepare<[number, number], Omit<CacheRow, 'search_headers' | 'search_body'>>(
+          'SELECT * FROM msgcache WHERE mbox = ? AND uid = ?',
+        ),
+      cacheRange: () =>
+        d.prepare<
+          [number, number, number],
+          Pick<CacheRow, 'uid' | 'header_size' | 'lines' | 'preview' | 'envelope' | 'body'>
+        >(
+          'SELECT uid, header_size, lines, preview, envelope, body FROM msgcache WHERE mbox = ? AND uid BETWEEN ? AND ? ORDER BY uid',
+        ),
+      fullCache: () =>
+        d.prepare<[number, number], CacheRow>(
+          `SELECT c.*, coalesce(h.search_headers, '') AS search_headers, coalesce(b.search_body, '') AS search_body
          FROM msgcache c LEFT JOIN hdrtext h ON h.mbox = c.mbox AND h.uid = c.uid LEFT JOIN bodytext b ON b.mbox = c.mbox AND b.uid = c.uid
          WHERE c.mbox = ? AND c.uid = ?`,
-      ),
-      delMsgCache: d.prepare<[number, number]>('DELETE FROM msgcache WHERE mbox = ? AND uid = ?'),
-      delHdrText: d.prepare<[number, number]>('DELETE FROM hdrtext WHERE mbox = ? AND uid = ?'),
-      delBodyText: d.prepare<[number, number]>('DELETE FROM bodytext WHERE mbox = ? AND uid = ?'),
-      delMsgCaches: d.prepare<[number]>('DELETE FROM msgcache WHERE mbox = ?'),
-      delHdrTexts: d.prepare<[number]>('DELETE FROM hdrtext WHERE mbox = ?'),
-      delBodyTexts: d.prepare<[number]>('DELETE FROM bodytext WHERE mbox = ?'),
-      deleteMessage: d.prepare<[number, number]>('DELETE FROM message WHERE mbox = ? AND uid = ?'),
-      seenRange: d
-        .prepare<[number, string, number, number], number>(
-          'SELECT uid FROM seen WHERE mbox = ? AND userid = ? AND uid BETWEEN ? AND ?',
-        )
-        .pluck(),
-      seenOne: d
-        .prepare<[number, string, number], number>(
-          'SELECT 1 FROM seen WHERE mbox = ? AND userid = ? AND uid = ?',
-        )
-        .pluck(),
-      seenAdd: d.prepare<[number, string, number]>(
-        'INSERT OR IGNORE INTO seen (mbox, userid, uid) VALUES (?, ?, ?)',
-      ),
-      seenDel: d.prepare<[number, string, number]>(
-        'DELETE FROM seen WHERE mbox = ? AND userid = ? AND uid = ?',
-      ),
-      seenRows: d.prepare<[number], { userid: string; uid: number }>(
-        'SELECT userid, uid FROM seen WHERE mbox = ?',
-      ),
-      subs: d.prepare<[], string>('SELECT name FROM subs ORDER BY name').pluck(),
-      subAdd: d.prepare<[string]>('INSERT OR IGNORE INTO subs (name) VALUES (?)'),
-      subDel: d.prepare<[string]>('DELETE FROM subs WHERE name = ?'),
-      countUnseenOwner: d
-        .prepare<[number], number>(
-          'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND (sysflags & 16) = 0',
-        )
-        .pluck(),
-      countSeenOther: d
-        .prepare<[number, string], number>(
-          'SELECT count(*) FROM seen s JOIN message m ON m.mbox = s.mbox AND m.uid = s.uid WHERE s.mbox = ? AND s.userid = ? AND m.expunged = 0',
-        )
-        .pluck(),
-      countDeleted: d
-        .prepare<[number], number>(
-          'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND (sysflags & 4) != 0',
-        )
-        .pluck(),
-      countRecent: d
-        .prepare<[number, number], number>(
-          'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND uid > ?',
-        )
-        .pluck(),
-      recount: d.prepare<[number], { n: number; bytes: number | null }>(
-        'SELECT count(*) AS n, sum(size) AS bytes FROM message WHERE mbox = ? AND expunged = 0',
-      ),
-    };
+        ),
+      delMsgCache: () => d.prepare<[number, number]>('DELETE FROM msgcache WHERE mbox = ? AND uid = ?'),
+      delHdrText: () => d.prepare<[number, number]>('DELETE FROM hdrtext WHERE mbox = ? AND uid = ?'),
+      delBodyText: () => d.prepare<[number, number]>('DELETE FROM bodytext WHERE mbox = ? AND uid = ?'),
+      delMsgCaches: () => d.prepare<[number]>('DELETE FROM msgcache WHERE mbox = ?'),
+      delHdrTexts: () => d.prepare<[number]>('DELETE FROM hdrtext WHERE mbox = ?'),
+      delBodyTexts: () => d.prepare<[number]>('DELETE FROM bodytext WHERE mbox = ?'),
+      deleteMessage: () => d.prepare<[number, number]>('DELETE FROM message WHERE mbox = ? AND uid = ?'),
+      seenRange: () =>
+        d
+          .prepare<[number, string, number, number], number>(
+            'SELECT uid FROM seen WHERE mbox = ? AND userid = ? AND uid BETWEEN ? AND ?',
+          )
+          .pluck(),
+      seenOne: () =>
+        d
+          .prepare<[number, string, number], number>(
+            'SELECT 1 FROM seen WHERE mbox = ? AND userid = ? AND uid = ?',
+          )
+          .pluck(),
+      seenAdd: () =>
+        d.prepare<[number, string, number]>(
+          'INSERT OR IGNORE INTO seen (mbox, userid, uid) VALUES (?, ?, ?)',
+        ),
+      seenDel: () =>
+        d.prepare<[number, string, number]>('DELETE FROM seen WHERE mbox = ? AND userid = ? AND uid = ?'),
+      seenRows: () =>
+        d.prepare<[number], { userid: string; uid: number }>('SELECT userid, uid FROM seen WHERE mbox = ?'),
+      subs: () => d.prepare<[], string>('SELECT name FROM subs ORDER BY name').pluck(),
+      subAdd: () => d.prepare<[string]>('INSERT OR IGNORE INTO subs (name) VALUES (?)'),
+      subDel: () => d.prepare<[string]>('DELETE FROM subs WHERE name = ?'),
+      countUnseenOwner: () =>
+        d
+          .prepare<[number], number>(
+            'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND (sysflags & 16) = 0',
+          )
+          .pluck(),
+      countSeenOther: () =>
+        d
+          .prepare<[number, string], number>(
+            'SELECT count(*) FROM seen s JOIN message m ON m.mbox = s.mbox AND m.uid = s.uid WHERE s.mbox = ? AND s.userid = ? AND m.expunged = 0',
+          )
+          .pluck(),
+      countDeleted: () =>
+        d
+          .prepare<[number], number>(
+            'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND (sysflags & 4) != 0',
+          )
+          .pluck(),
+      countRecent: () =>
+        d
+          .prepare<[number, number], number>(
+            'SELECT count(*) FROM message WHERE mbox = ? AND expunged = 0 AND uid > ?',
+          )
+          .pluck(),
+      recount: () =>
+        d.prepare<[number], { n: number; bytes: number | null }>(
+          'SELECT count(*) AS n, sum(size) AS bytes FROM message WHERE mbox = ? AND expunged = 0',
+        ),
+    });
   }
 
   /** store a message's cached data (all three cache tables) */
