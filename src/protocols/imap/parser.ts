@@ -57,6 +57,10 @@ export const DEFAULT_LIMITS: ParserLimits = {
   spoolOver: 256 * 1024,
 };
 
+function isComplete(l: Partial<ParserLimits>): l is ParserLimits {
+  return (Object.keys(DEFAULT_LIMITS) as (keyof ParserLimits)[]).every((k) => l[k] !== undefined);
+}
+
 /** Without maxargssize a line of endless small tokens would still grow a list: cap it anyway. */
 const HARD_ARGS_CAP = 64 * 1024 * 1024;
 const UINT32_MAX = 4294967295;
@@ -164,8 +168,11 @@ interface Pending {
   text: string;
 }
 
+/** the input buffer once everything received was consumed (nothing kept per connection) */
+const EMPTY = Buffer.alloc(0);
+
 export class ImapParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private phase: Phase = 'tag';
   private tag = '';
@@ -186,8 +193,17 @@ export class ImapParser {
   private skipLiteralTo: Phase = 'skipLine';
   limits: ParserLimits;
 
-  constructor(limits: Partial<ParserLimits> = {}) {
-    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  /** a complete ParserLimits object is kept as given (sessions of one service share one) */
+  constructor(limits: Partial<ParserLimits> | ParserLimits = {}) {
+    this.limits = isComplete(limits) ? limits : { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Drop the last input chunk once it is all consumed (an idle connection keeps no buffer). */
+  release(): void {
+    if (this.pos >= this.buf.length && this.buf !== EMPTY) {
+      this.buf = EMPTY;
+      this.pos = 0;
+    }
   }
 
   /** Add received bytes. */
@@ -210,14 +226,14 @@ export class ImapParser {
   /** Hand over unread input (COMPRESS: it is compressed, the new transport must decode it). */
   takeBuffered(): Buffer {
     const rest = Buffer.from(this.buf.subarray(this.pos));
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     this.pos = 0;
     return rest;
   }
 
   /** Drop unread input (STARTTLS: anything sent before the handshake must be ignored, RFC 3501 §6.2.1). */
   discardBuffered(): void {
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     this.pos = 0;
   }
 
@@ -306,7 +322,7 @@ export class ImapParser {
     };
     for (const l of this.stack) disposeTokens(l);
     this.phase = 'dead';
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     this.pos = 0;
     return r;
   }

@@ -31,8 +31,9 @@ import { capabilities } from './capabilities.js';
 import type { CommandContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { replyFor, type Reply } from './errors.js';
-import { disposeTokens, ImapParser } from './parser.js';
+import { disposeTokens, ImapParser, type ParserLimits } from './parser.js';
 import { astr, endGracefully, Output, str } from './response.js';
+import { SessionLog } from './session-log.js';
 
 /**
  * What the connection is waiting for, besides the state above: a command line, the rest of a
@@ -72,6 +73,31 @@ export interface SessionDeps {
 
 const MAX_BAD = 10;
 
+/**
+ * Limits read once per configuration and shared by its sessions (imapd.conf is fixed at load
+ * time): an idle connection should not carry its own copies (issue #5).
+ */
+const sharedLimits = new WeakMap<ImapdConf, { limits: Limits; parser: ParserLimits }>();
+
+function limitsFor(conf: ImapdConf, spoolDir: string | null): { limits: Limits; parser: ParserLimits } {
+  const hit = sharedLimits.get(conf);
+  if (hit && hit.parser.spoolDir === spoolDir) return hit;
+  const limits = readLimits(conf);
+  const parser: ParserLimits = {
+    maxWord: limits.maxWord,
+    maxQuoted: limits.maxQuoted,
+    maxLiteral: limits.maxLiteral,
+    maxMessage: limits.maxMessageSize,
+    maxArgs: limits.maxArgsSize,
+    literalMinus: conf.getSwitch('literalminus'),
+    spoolDir,
+    spoolOver: 256 * 1024,
+  };
+  const entry = { limits, parser };
+  if (!hit) sharedLimits.set(conf, entry);
+  return entry;
+}
+
 export class ImapSession {
   state: SessionState = { kind: 'notAuthenticated' };
   waiting: WaitingFor = 'command';
@@ -88,8 +114,8 @@ export class ImapSession {
   savedSearch: number[] = [];
   /** messages count last announced with EXISTS */
   announcedExists = 0;
-  /** expunges seen by sync() but not yet announced (during FETCH/STORE/SEARCH) */
-  private pendingExpunge = new Set<number>();
+  /** expunges seen by sync() but not yet announced (during FETCH/STORE/SEARCH); made when needed */
+  private pendingExpunge: Set<number> | null = null;
   /** flag changes this session made and already reported (uid → modseq) */
   readonly selfChanged = new Map<number, number>();
   /** COMPRESS=DEFLATE is active */
@@ -105,22 +131,13 @@ export class ImapSession {
     public sock: Duplex,
     readonly deps: SessionDeps,
   ) {
-    this.log = deps.log.child(`session=${this.id} `);
+    this.log = new SessionLog(deps.log, `session=${this.id} `);
     this.out = this.makeOutput(sock);
     this.secure = deps.implicitTls;
     if (sock instanceof TLSSocket) this.tlsSocket = sock;
-    const conf = deps.conf;
-    this.limits = readLimits(conf);
-    this.parser = new ImapParser({
-      maxWord: this.limits.maxWord,
-      maxQuoted: this.limits.maxQuoted,
-      maxLiteral: this.limits.maxLiteral,
-      maxMessage: this.limits.maxMessageSize,
-      maxArgs: this.limits.maxArgsSize,
-      literalMinus: conf.getSwitch('literalminus'),
-      spoolDir: deps.spoolDir ?? null,
-      spoolOver: 256 * 1024,
-    });
+    const shared = limitsFor(deps.conf, deps.spoolDir ?? null);
+    this.limits = shared.limits;
+    this.parser = new ImapParser(shared.parser);
     const s = sock as Duplex & { remoteAddress?: string; remotePort?: number };
     this.remote = s.remoteAddress ? `[${s.remoteAddress}]:${s.remotePort ?? ''}` : 'local';
   }
@@ -347,6 +364,7 @@ export class ImapSession {
   waitInput(ms: number, extra?: (wake: () => void) => void): Promise<boolean> {
     if (this.closed) return Promise.resolve(true);
     this.out.flush();
+    this.parser.release();
     if (this.sock.isPaused?.()) this.sock.resume();
     return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => {
@@ -509,15 +527,19 @@ export class ImapSession {
       this.log.error(`sync failed: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    for (const u of sync.expunged) this.pendingExpunge.add(u);
-    if (expungeAllowed && this.pendingExpunge.size) this.announceExpunges([...this.pendingExpunge]);
+    if (sync.expunged.length) {
+      const pending = (this.pendingExpunge ??= new Set());
+      for (const u of sync.expunged) pending.add(u);
+    }
+    const pending = this.pendingExpunge;
+    if (expungeAllowed && pending?.size) this.announceExpunges([...pending]);
     const count = view.uids().length;
     if (count !== this.announcedExists) {
       this.untagged(`${count} EXISTS`);
       if (!this.rev2) this.untagged(`${view.recentCount()} RECENT`);
       this.announcedExists = count;
     }
-    const changed = sync.changed.filter((u) => !this.pendingExpunge.has(u));
+    const changed = pending?.size ? sync.changed.filter((u) => !pending.has(u)) : sync.changed;
     if (changed.length) {
       const uids = view.uids();
       for (const rec of view.records(changed)) {
@@ -548,7 +570,9 @@ export class ImapSession {
       view.applyExpunges(present);
     }
     this.announcedExists = view.uids().length;
-    for (const u of list) this.pendingExpunge.delete(u);
+    const pending = this.pendingExpunge;
+    if (pending) for (const u of list) pending.delete(u);
+    if (pending?.size === 0) this.pendingExpunge = null;
   }
 
   /** leave the selected state (CLOSE, UNSELECT, SELECT of another mailbox) */
@@ -561,7 +585,7 @@ export class ImapSession {
       }
       this.state = { kind: 'authenticated', who: this.state.who };
     }
-    this.pendingExpunge.clear();
+    this.pendingExpunge = null;
     this.selfChanged.clear();
     this.announcedExists = 0;
     this.savedSearch = [];
