@@ -525,3 +525,44 @@ test(
     v.close();
   }),
 );
+
+test(
+  'concurrent appends to one mailbox (group commit): each message under its own uid, quota per message',
+  withStore({}, async (s) => {
+    s.ensureInbox('fred');
+    const impl = s as unknown as { commitNew: (...a: unknown[]) => number[] };
+    const batches: number[] = [];
+    const orig = impl.commitNew.bind(s);
+    impl.commitNew = (...a: unknown[]) => {
+      batches.push((a[2] as unknown[]).length);
+      return orig(...a);
+    };
+    const n = 8;
+    const res = await Promise.all(
+      Array.from({ length: n }, (_, i) => s.append(fred, 'user.fred', message(`c${i}`, `body ${i}\r\n`))),
+    );
+    assert.deepEqual(
+      res.map((r) => r.uid).sort((a, b) => a - b),
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
+    assert.equal(
+      batches.reduce((a, b) => a + b, 0),
+      n,
+    );
+    const v = s.open(fred, 'user.fred', { readOnly: true });
+    res.forEach((r, i) => {
+      assert.match(readFileSync(v.path(r.uid), 'latin1'), new RegExp(`Subject: c${i}\r\n[^]*body ${i}\r\n$`));
+      assert.equal(v.cache(r.uid).envelope.subject, `c${i}`);
+    });
+    assert.equal(s.status(fred, 'user.fred').messages, n);
+    v.close();
+    // 3 more fit under the limit: a batch over the limit is retried message by message
+    s.setQuota(admin, 'user.fred', { message: n + 3 });
+    const more = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => s.append(fred, 'user.fred', message(`q${i}`))),
+    );
+    assert.equal(more.filter((r) => r.status === 'fulfilled').length, 3);
+    for (const r of more) if (r.status === 'rejected') assert.ok(kind('overQuota')(r.reason));
+    assert.equal(s.status(fred, 'user.fred').messages, n + 3);
+  }),
+);

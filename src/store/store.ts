@@ -96,6 +96,20 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** a spooled, parsed message waiting to be committed into a mailbox */
+export interface NewItem {
+  tmp: string;
+  parsed: Parsed;
+  flags: { bits: number; keywords: string[] };
+  internalDate?: number;
+}
+
+interface PendingAppend {
+  item: NewItem;
+  resolve: (uid: number) => void;
+  reject: (err: unknown) => void;
+}
+
 export interface StoreOptions {
   log?: Logger;
   /** index databases kept open (default 128) */
@@ -117,6 +131,8 @@ export class StoreImpl implements Store {
   readonly defaultDomain: string;
   readonly #indexes = new Map<string, IndexDb>();
   readonly #maxOpen: number;
+  /** appends waiting for their group commit, by mailbox + user + quota rule */
+  readonly #commitQueue = new Map<string, PendingAppend[]>();
   #closed = false;
 
   /** how many index databases are open now (tests) */
@@ -694,15 +710,13 @@ export class StoreImpl implements Store {
     if (sp.tooBig) throw new MailError('tooBig', `Message too large (limit ${this.maxMessageSize} octets)`);
     const parsed = sp.parsed!;
     try {
-      const r = this.commitNew(
-        who,
-        e,
-        [{ tmp, parsed, flags: flagsIn, internalDate: opts.internalDate?.getTime() }],
-        {
-          ignoreQuota: opts.ignoreQuota ?? false,
-        },
-      );
-      return { uidValidity: e.uidValidity, uid: r[0]!, guid: parsed.guid };
+      const uid = await this.#groupCommit(who, e, opts.ignoreQuota ?? false, {
+        tmp,
+        parsed,
+        flags: flagsIn,
+        internalDate: opts.internalDate?.getTime(),
+      });
+      return { uidValidity: e.uidValidity, uid, guid: parsed.guid };
     } catch (err) {
       rmSync(tmp, { force: true });
       throw err;
@@ -710,29 +724,65 @@ export class StoreImpl implements Store {
   }
 
   /**
+   * Group commit: appends to one mailbox (same user, same quota rule) whose files became ready
+   * in the same event-loop turn commit together: one index transaction, one directory fsync and
+   * one WAL fsync for all of them. Each promise resolves only after that commit, so an
+   * acknowledged message is as durable as before. If a batch fails (quota...), its messages
+   * are committed one by one so each gets the answer it would have had alone.
+   */
+  #groupCommit(who: Identity, e: MboxEntry, ignoreQuota: boolean, item: NewItem): Promise<number> {
+    const key = `${e.uniqueId}\0${who.userid}\0${who.isAdmin ? 1 : 0}\0${ignoreQuota ? 1 : 0}`;
+    return new Promise<number>((resolve, reject) => {
+      let batch = this.#commitQueue.get(key);
+      if (!batch) {
+        batch = [];
+        this.#commitQueue.set(key, batch);
+        setImmediate(() => this.#flushCommits(key, who, e, ignoreQuota));
+      }
+      batch.push({ item, resolve, reject });
+    });
+  }
+
+  #flushCommits(key: string, who: Identity, e: MboxEntry, ignoreQuota: boolean): void {
+    const batch = this.#commitQueue.get(key) ?? [];
+    this.#commitQueue.delete(key);
+    const one = (b: PendingAppend): void => {
+      try {
+        b.resolve(this.commitNew(who, e, [b.item], { ignoreQuota })[0]!);
+      } catch (err) {
+        b.reject(err);
+      }
+    };
+    if (batch.length === 1) return one(batch[0]!);
+    try {
+      const uids = this.commitNew(
+        who,
+        e,
+        batch.map((b) => b.item),
+        { ignoreQuota },
+      );
+      batch.forEach((b, i) => b.resolve(uids[i]!));
+    } catch {
+      // e.g. quota: retried alone, each message gets the answer it would have had alone
+      batch.forEach(one);
+    }
+  }
+
+  /**
    * Put spooled files into a mailbox: one index transaction; each file is renamed to
    * `<uid>.`, the directory fsynced, then the rows commit. Returns the new uids.
    */
-  commitNew(
-    who: Identity,
-    e: MboxEntry,
-    items: {
-      tmp: string;
-      parsed: Parsed;
-      flags: { bits: number; keywords: string[] };
-      internalDate?: number;
-    }[],
-    o: { ignoreQuota: boolean },
-  ): number[] {
+  commitNew(who: Identity, e: MboxEntry, items: NewItem[], o: { ignoreQuota: boolean }): number[] {
     const db = this.indexFor(e);
     const row0 = this.mailboxRow(db, e);
     const dir = this.layout.mailboxDir(e.partition, e.uniqueId);
     mkdirSync(dir, { recursive: true });
     const seenInRow = this.seenInRow(who, e);
-    const placed: string[] = [];
+    const placed: [final: string, tmp: string][] = [];
     const now = Date.now();
+    let uids: number[];
     try {
-      const uids = db.write(() => {
+      uids = db.write(() => {
         const row = db.s.mailboxByRow.get(row0.id);
         if (!row) throw new MailError('notFound', 'Mailbox does not exist');
         if (!o.ignoreQuota) {
@@ -749,7 +799,7 @@ export class StoreImpl implements Store {
         for (const it of items) {
           const final = join(dir, `${uid}.`);
           renameSync(it.tmp, final);
-          placed.push(final);
+          placed.push([final, it.tmp]);
           modseq = db.nextModseq();
           const p = it.parsed;
           let bits = it.flags.bits;
@@ -779,12 +829,19 @@ export class StoreImpl implements Store {
         if (items.length > 1) db.s.counters.run(items.length - 1, 0, modseq, row.id);
         return out;
       });
-      this.stamp(e.uniqueId);
-      return uids;
     } catch (err) {
-      for (const f of placed) rmSync(f, { force: true });
+      // put the spool files back, so a caller may retry them (group commit after overQuota)
+      for (const [final, tmp] of placed) {
+        try {
+          renameSync(final, tmp);
+        } catch {
+          rmSync(final, { force: true });
+        }
+      }
       throw err;
     }
+    this.stamp(e.uniqueId);
+    return uids;
   }
 
   /**
