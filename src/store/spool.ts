@@ -53,6 +53,9 @@ export class CrlfNormaliser {
   }
 }
 
+/** bytes gathered before one write(v) call */
+const WRITE_BATCH = 256 * 1024;
+
 /**
  * Write `input` to `tmpPath` (created exclusively), fsync it, and parse it.
  * `limit` is in octets after normalisation; 0 = unlimited. On tooBig the temp file is removed.
@@ -79,12 +82,35 @@ export async function spoolMessage(
         return;
       }
       parser.write(chunk);
-      let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      // small stream chunks (64 KiB from a file) are gathered: one write call per WRITE_BATCH
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= WRITE_BATCH) await flush();
+    };
+    const pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      let { bytesWritten } = await fh.writev(pending);
+      // a short write (rare on files): finish the rest piece by piece
+      for (const b of pending) {
+        if (bytesWritten >= b.length) {
+          bytesWritten -= b.length;
+          continue;
+        }
+        let off = bytesWritten;
+        bytesWritten = 0;
+        while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
+      }
+      pending.length = 0;
+      pendingBytes = 0;
     };
     if (Buffer.isBuffer(input)) await take(input);
     else for await (const c of input) await take(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-    if (!tooBig) await fh.sync();
+    if (!tooBig) {
+      await flush();
+      await fh.sync();
+    }
     ok = true;
   } finally {
     await fh.close();

@@ -19,7 +19,8 @@
  * Owns: the per-recipient delivery step and the DeliveryPlanner type. Errors are MailError;
  * replies are chosen by replies.ts.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { ImapdConf } from '../../config/api.js';
 import type { DuplicateDb } from '../../db/duplicate.js';
 import type { Logger } from '../../log/logger.js';
@@ -88,6 +89,18 @@ export function appendIdentity(r: ResolvedRecipient, envelope: DeliveryEnvelope)
   return { userid: r.userid ?? envelope.poster, isAdmin: true, groups: [] };
 }
 
+/** spool files up to this size are handed to the store as one Buffer */
+const SMALL_SPOOL = 256 * 1024;
+
+/**
+ * The spool's bytes for one append: a small file is read at once (synchronously on purpose:
+ * a stream costs four thread-pool round trips, open, read, read to EOF, close, per
+ * recipient, far more than reading a few KiB); a large one is streamed.
+ */
+function spoolContent(spoolPath: string): Readable | Buffer {
+  return statSync(spoolPath).size <= SMALL_SPOOL ? readFileSync(spoolPath) : createReadStream(spoolPath);
+}
+
 /** Deliver the spool to one recipient. Throws MailError when nothing could be stored. */
 export async function deliverOne(
   deps: DeliverDeps,
@@ -140,7 +153,7 @@ export async function deliverOne(
       continue;
     }
     try {
-      const res = await deps.store.append(appendIdentity(r, envelope), name, createReadStream(spoolPath), {
+      const res = await deps.store.append(appendIdentity(r, envelope), name, spoolContent(spoolPath), {
         flags: target.flags,
         ignoreQuota: r.ignoreQuota || !deps.conf.getSwitch('lmtp_strict_quota'),
       });
