@@ -33,7 +33,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { loadDaemon, loadService } from '../services/registry.js';
 import type { BuiltinService, ServiceContext } from './service-api.js';
 import type { FromWorker, InitMessage, ToWorker } from './ipc.js';
-import { attachProcEntry, openProcEntry } from './procfile.js';
+import { attachProcEntry, openProcEntry, type ProcEntry } from './procfile.js';
 
 function send(msg: FromWorker): void {
   if (process.connected) process.send?.(msg);
@@ -106,7 +106,8 @@ class Worker {
   private readonly abort = new AbortController();
   private servers: Server[] = [];
   private pending: (Server | undefined)[] = [];
-  private readonly sessions = new Set<Promise<void>>();
+  /** sessions being served */
+  private active = 0;
   private readonly sockets = new Set<Socket>();
   private readonly inetdChildren = new Set<ChildProcess>();
   private quota = -1;
@@ -176,21 +177,8 @@ class Worker {
     const proc = openProcEntry(this.init.procDir, { service: this.init.service, host });
     attachProcEntry(sock, proc);
     this.log.debug(`accepted connection from ${host}`);
-    const session = Promise.resolve()
-      .then(() => this.service.serve(sock, this.ctx))
-      .catch((err: unknown) => {
-        this.log.error(`session failed: ${err instanceof Error ? err.message : String(err)}`);
-        sock.destroy();
-      })
-      .finally(() => {
-        proc.remove();
-        this.sockets.delete(sock);
-        this.sessions.delete(session);
-        this.report();
-        this.checkQuota();
-        if (this.stopping && this.sessions.size === 0) this.exit(0);
-      });
-    this.sessions.add(session);
+    this.active += 1;
+    void this.serveOne(sock, proc);
     this.report();
     this.uses += 1;
     if (this.maxUses > 0 && this.uses >= this.maxUses) {
@@ -201,8 +189,26 @@ class Worker {
     this.checkQuota();
   }
 
+  /** One connection's session; nothing per connection beyond the service's own state. */
+  private async serveOne(sock: Socket, proc: ProcEntry): Promise<void> {
+    await null; // let accept() finish its bookkeeping first
+    try {
+      await this.service.serve(sock, this.ctx);
+    } catch (err) {
+      this.log.error(`session failed: ${err instanceof Error ? err.message : String(err)}`);
+      sock.destroy();
+    } finally {
+      proc.remove();
+      this.sockets.delete(sock);
+      this.active -= 1;
+      this.report();
+      this.checkQuota();
+      if (this.stopping && this.active === 0) this.exit(0);
+    }
+  }
+
   private report(): void {
-    send({ t: 'count', n: this.sessions.size });
+    send({ t: 'count', n: this.active });
   }
 
   setQuota(q: number): void {
@@ -213,7 +219,7 @@ class Worker {
   /** Close our listener copies at the quota; ask for them back once below it. */
   private checkQuota(): void {
     if (this.stopping) return;
-    const full = this.quota >= 0 && this.sessions.size >= this.quota;
+    const full = this.quota >= 0 && this.active >= this.quota;
     if (full && !this.paused && this.servers.length > 0) {
       this.paused = true;
       this.closeListeners();
@@ -251,7 +257,7 @@ class Worker {
       // the service had its chance to say goodbye: whatever it left open is closed now
       if (this.init.mode !== 'inetd') for (const s of this.sockets) s.destroy();
     }
-    if (this.sessions.size === 0) this.exit(0);
+    if (this.active === 0) this.exit(0);
   }
 
   private exiting = false;

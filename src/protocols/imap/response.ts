@@ -49,6 +49,8 @@ export class Output {
   written = 0;
   /** told when a streamed literal's source fails midway (it is padded to its announced size) */
   onStreamError?: (e: unknown) => void;
+  /** or where to log it (a session's logger: no closure per connection) */
+  log?: { error(msg: string): void };
 
   constructor(public sock: Duplex) {}
 
@@ -104,7 +106,11 @@ export class Output {
       }
     } catch (e) {
       // the literal's size is already on the wire: keep the protocol in step, report the error
-      this.onStreamError?.(e);
+      if (this.onStreamError) this.onStreamError(e);
+      else
+        this.log?.error(
+          `message file read failed during FETCH: ${e instanceof Error ? e.message : String(e)}`,
+        );
     } finally {
       src.destroy();
     }

@@ -277,30 +277,6 @@ export class ImapSession {
 
   /** Run the connection until it ends. Never throws. */
   async run(): Promise<void> {
-    const onData = (chunk: Buffer): void => {
-      this.parser.push(chunk);
-      // do not let a fast client pile up input while a command runs
-      if (this.parser.buffered() > 1024 * 1024) this.sock.pause();
-      this.wake();
-    };
-    const onEnd = (): void => {
-      this.closed = true;
-      this.wake();
-    };
-    this.attach = (s: Duplex): void => {
-      s.on('data', onData);
-      s.on('end', onEnd);
-      s.on('close', onEnd);
-      s.on('error', (e: Error) => {
-        this.log.debug(`socket error: ${e.message}`);
-        onEnd();
-      });
-    };
-    this.detach = (s: Duplex): void => {
-      s.off('data', onData);
-      s.off('end', onEnd);
-      s.off('close', onEnd);
-    };
     this.attach(this.sock);
     this.log.info(`accepted connection from ${this.remote}${this.secure ? ' tls' : ''}`);
     try {
@@ -318,8 +294,36 @@ export class ImapSession {
     }
   }
 
-  attach: (s: Duplex) => void = () => {};
-  detach: (s: Duplex) => void = () => {};
+  // the socket's listeners: three closures per connection, made once
+  private readonly onData = (chunk: Buffer): void => {
+    this.parser.push(chunk);
+    // do not let a fast client pile up input while a command runs
+    if (this.parser.buffered() > 1024 * 1024) this.sock.pause();
+    this.wake();
+  };
+  private readonly onEnd = (): void => {
+    this.closed = true;
+    this.wake();
+  };
+  private readonly onError = (e: Error): void => {
+    this.log.debug(`socket error: ${e.message}`);
+    this.onEnd();
+  };
+
+  /** listen to a transport (the socket, or the TLS/COMPRESS layer that replaces it) */
+  attach(s: Duplex): void {
+    s.on('data', this.onData);
+    s.on('end', this.onEnd);
+    s.on('close', this.onEnd);
+    s.on('error', this.onError);
+  }
+
+  /** stop listening to a replaced transport (its errors are still caught) */
+  detach(s: Duplex): void {
+    s.off('data', this.onData);
+    s.off('end', this.onEnd);
+    s.off('close', this.onEnd);
+  }
 
   private greet(): void {
     const shutdown = this.msgFile('shutdown');
@@ -593,8 +597,7 @@ export class ImapSession {
 
   private makeOutput(s: Duplex): Output {
     const o = new Output(s);
-    o.onStreamError = (e) =>
-      this.log.error(`message file read failed during FETCH: ${e instanceof Error ? e.message : String(e)}`);
+    o.log = this.log;
     return o;
   }
 
