@@ -209,7 +209,8 @@ async function writeOne(
     if (r.encoding && !isKnownEncoding(r.encoding))
       throw new ImapReplyError('NO', 'Unknown Content-Transfer-Encoding', 'UNKNOWN-CTE');
   }
-  out.write(`* ${seq} FETCH (`);
+  // the response is gathered as text and written once, or before each literal
+  parts.push(`* ${seq} FETCH (`);
   let first = true;
   const sep = (): string => {
     const s = first ? '' : ' ';
@@ -280,8 +281,8 @@ async function writeOne(
     await writeSection(session, view, rec, it, cache!);
   }
   if (seenSet && !flagsSent) parts.push(`${sep()}FLAGS (${rec.flags.join(' ')})`);
+  parts.push(')\r\n');
   flushText();
-  out.write(')\r\n');
 }
 
 async function writeSection(
