@@ -30,8 +30,14 @@ function ensure(path: string): void {
 /** record a change: rewrite the stamp in place (best effort: a failure only delays wake-ups) */
 export function touchStamp(path: string): void {
   try {
-    ensure(path);
-    const fd = openSync(path, 'r+');
+    let fd: number;
+    try {
+      fd = openSync(path, 'r+');
+    } catch {
+      // first change of this mailbox (or the lock directory was cleared): create the stamp
+      ensure(path);
+      fd = openSync(path, 'r+');
+    }
     try {
       writeSync(fd, `${Date.now()} ${process.pid}\n`, 0);
     } finally {
