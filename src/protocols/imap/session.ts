@@ -109,7 +109,10 @@ export class ImapSession {
   out: Output;
   secure: boolean;
   /** ENABLEd extensions (CONDSTORE, QRESYNC, IMAP4rev2, UTF8=ACCEPT) */
-  readonly enabled = new Set<string>();
+  get enabled(): Set<string> {
+    return (this.enabledSet ??= new Set());
+  }
+  private enabledSet: Set<string> | null = null;
   /** the client's saved search result ($) */
   savedSearch: number[] = [];
   /** messages count last announced with EXISTS */
@@ -117,7 +120,10 @@ export class ImapSession {
   /** expunges seen by sync() but not yet announced (during FETCH/STORE/SEARCH); made when needed */
   private pendingExpunge: Set<number> | null = null;
   /** flag changes this session made and already reported (uid → modseq) */
-  readonly selfChanged = new Map<number, number>();
+  get selfChanged(): Map<number, number> {
+    return (this.selfChangedMap ??= new Map());
+  }
+  private selfChangedMap: Map<number, number> | null = null;
   /** COMPRESS=DEFLATE is active */
   compressed = false;
   /** the TLS socket under any compression layer (channel bindings, client certificate) */
@@ -175,12 +181,13 @@ export class ImapSession {
 
   /** mailbox names and quoted strings may be UTF-8 (UTF8=ACCEPT, or IMAP4rev2: RFC 9051 §5.1) */
   get utf8(): boolean {
-    return this.enabled.has('UTF8=ACCEPT') || this.enabled.has('IMAP4REV2');
+    const e = this.enabledSet;
+    return !!e && (e.has('UTF8=ACCEPT') || e.has('IMAP4REV2'));
   }
 
   /** RFC 9051 behaviour was ENABLEd */
   get rev2(): boolean {
-    return this.enabled.has('IMAP4REV2');
+    return !!this.enabledSet?.has('IMAP4REV2');
   }
 
   /** wire bytes of a mailbox argument → internal name (throws MailError badName) */
@@ -281,7 +288,47 @@ export class ImapSession {
     this.log.info(`accepted connection from ${this.remote}${this.secure ? ' tls' : ''}`);
     try {
       this.greet();
-      await this.loop();
+      // the command loop inline: one suspended async frame less per idle connection
+      while (this.state.kind !== 'logout') {
+        if (this.deps.signal?.aborted) {
+          this.untagged('BYE Server shutting down');
+          return;
+        }
+        const r = this.parser.next();
+        if (r.kind === 'more') {
+          if (this.closed) return;
+          if (!(await this.waitInput(this.timeoutMs()))) {
+            this.untagged('BYE Autologout; idle for too long');
+            this.log.info(`autologout (waiting for ${this.waiting})`);
+            return;
+          }
+          continue;
+        }
+        if (r.kind === 'goAhead') {
+          this.waiting = 'literal';
+          this.out.write('+ go ahead\r\n');
+          this.out.flush();
+          continue;
+        }
+        this.waiting = 'command';
+        if (r.kind === 'error') {
+          if (r.fatal) {
+            this.untagged(`BYE ${r.code ? `[${r.code}] ` : ''}${r.text}`);
+            this.log.notice(`fatal protocol error: ${r.text}`);
+            return;
+          }
+          this.tagged(r.tag, { status: r.status, code: r.code, text: r.text });
+          if (r.status === 'BAD' && this.countBad()) return;
+          continue;
+        }
+        try {
+          await this.dispatch(r.tag, r.name, r.uid, r);
+        } finally {
+          disposeTokens(r.args);
+          this.waiting = 'command';
+        }
+        await this.out.drain();
+      }
     } catch (e) {
       this.log.error(`session failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     } finally {
@@ -404,49 +451,6 @@ export class ImapSession {
     return this.closed;
   }
 
-  private async loop(): Promise<void> {
-    while (this.state.kind !== 'logout') {
-      if (this.deps.signal?.aborted) {
-        this.untagged('BYE Server shutting down');
-        return;
-      }
-      const r = this.parser.next();
-      if (r.kind === 'more') {
-        if (this.closed) return;
-        if (!(await this.waitInput(this.timeoutMs()))) {
-          this.untagged('BYE Autologout; idle for too long');
-          this.log.info(`autologout (waiting for ${this.waiting})`);
-          return;
-        }
-        continue;
-      }
-      if (r.kind === 'goAhead') {
-        this.waiting = 'literal';
-        this.out.write('+ go ahead\r\n');
-        this.out.flush();
-        continue;
-      }
-      this.waiting = 'command';
-      if (r.kind === 'error') {
-        if (r.fatal) {
-          this.untagged(`BYE ${r.code ? `[${r.code}] ` : ''}${r.text}`);
-          this.log.notice(`fatal protocol error: ${r.text}`);
-          return;
-        }
-        this.tagged(r.tag, { status: r.status, code: r.code, text: r.text });
-        if (r.status === 'BAD' && this.countBad()) return;
-        continue;
-      }
-      try {
-        await this.dispatch(r.tag, r.name, r.uid, r);
-      } finally {
-        disposeTokens(r.args);
-        this.waiting = 'command';
-      }
-      await this.out.drain();
-    }
-  }
-
   /** true when the session must end (too many BADs in a row) */
   private countBad(): boolean {
     this.badInRow++;
@@ -547,14 +551,14 @@ export class ImapSession {
     if (changed.length) {
       const uids = view.uids();
       for (const rec of view.records(changed)) {
-        if (this.selfChanged.get(rec.uid) === rec.modseq) continue;
+        if (this.selfChangedMap?.get(rec.uid) === rec.modseq) continue;
         const seq = indexOfUid(uids, rec.uid) + 1;
         if (seq <= 0) continue;
         const modseq = this.enabled.has('CONDSTORE') ? ` MODSEQ (${rec.modseq})` : '';
         this.untagged(`${seq} FETCH (UID ${rec.uid} FLAGS (${rec.flags.join(' ')})${modseq})`);
       }
     }
-    this.selfChanged.clear();
+    this.selfChangedMap = null;
   }
 
   /** send EXPUNGE (or VANISHED) for uids still in the view, then drop them from it */
@@ -590,7 +594,7 @@ export class ImapSession {
       this.state = { kind: 'authenticated', who: this.state.who };
     }
     this.pendingExpunge = null;
-    this.selfChanged.clear();
+    this.selfChangedMap = null;
     this.announcedExists = 0;
     this.savedSearch = [];
   }
