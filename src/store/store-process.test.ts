@@ -103,6 +103,43 @@ test('kill -9 in the middle of appends: every acknowledged message survives; rec
   }
 });
 
+test('kill -9 during concurrent appends to one mailbox (group commit): every acknowledged message survives', async () => {
+  const site = tempSite();
+  let store = openStore(site.conf) as StoreImpl;
+  try {
+    store.ensureInbox('fred');
+    store.close();
+    const acked = new Map<number, number>();
+    let killed = false;
+    const c = child([site.confPath, 'parallel', 'user.fred', 'P'], (m) => {
+      if (m.uid) {
+        assert.ok(!acked.has(m.uid), `uid ${m.uid} acknowledged twice`);
+        acked.set(m.uid, m.n!);
+      }
+      if (acked.size >= 60 && !killed) {
+        killed = true;
+        c.proc.kill('SIGKILL');
+      }
+    });
+    await c.exited;
+    assert.ok(acked.size >= 60);
+    store = openStore(site.conf) as StoreImpl;
+    const v = store.open(fred, 'user.fred', { readOnly: true });
+    const have = new Set(v.uids());
+    for (const [uid, n] of acked) {
+      assert.ok(have.has(uid), `acknowledged uid ${uid} missing`);
+      assert.equal(v.cache(uid).envelope.subject, `P-${n}`);
+      assert.match(readFileSync(v.path(uid), 'latin1'), new RegExp(`Subject: P-${n}\\r\\n`));
+    }
+    for (const u of v.uids()) assert.ok(existsSync(v.path(u)), `uid ${u} has no file`);
+    assert.equal(store.status(fred, 'user.fred').messages, v.uids().length);
+    v.close();
+  } finally {
+    store.close();
+    site.cleanup();
+  }
+});
+
 test('kill -9 while appending and expunging: every row has its file, kept messages intact', async () => {
   const site = tempSite({ expunge_mode: 'immediate' });
   let store = openStore(site.conf) as StoreImpl;

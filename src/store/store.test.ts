@@ -519,7 +519,10 @@ test(
     for (const [uid, c] of all) assert.deepEqual(c, v.cache(uid));
     assert.equal(all.get(7)!.envelope.subject, 'm7');
     const sparse = v.caches!([30, 2, 17]);
-    assert.deepEqual([...sparse.keys()].sort((a, b) => a - b), [2, 17, 30]);
+    assert.deepEqual(
+      [...sparse.keys()].sort((a, b) => a - b),
+      [2, 17, 30],
+    );
     assert.equal(sparse.get(17)!.envelope.subject, 'm17');
     assert.equal(v.caches!([]).size, 0);
     v.close();

@@ -9,7 +9,9 @@
  * annotations, ensureInbox's autocreate_* options. Views of one selected mailbox are in
  * view.ts. Crash safety: a message file is in place and fsynced before the index row that
  * names it commits, so an index row never lacks its file; an orphan file (crash after the
- * rename, before the commit) is adopted by `cyr_reconstruct -f`.
+ * rename, before the commit) is adopted by `cyr_reconstruct -f`. Appends to one mailbox that
+ * are ready in the same event-loop turn share one commit (group commit: one directory fsync,
+ * one WAL fsync); each still resolves only after its own data is on disk.
  * Imports: config, db, mail (via spool), log, ./*.
  */
 import { randomBytes, randomUUID } from 'node:crypto';

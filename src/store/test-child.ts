@@ -3,6 +3,7 @@
  *   node test-child.js <imapd.conf> append <mailbox> <count> <tag>   append count messages, report each uid
  *   node test-child.js <imapd.conf> forever <mailbox> <tag>         append until killed, report each uid
  *   node test-child.js <imapd.conf> churn <mailbox> <tag>           append two, expunge one, until killed
+ *   node test-child.js <imapd.conf> parallel <mailbox> <tag>        4 appends at a time (group commits), until killed
  * Reports go to the parent over IPC: { uid, n, at } per message, then { done: true }.
  */
 import { loadImapdConf } from '../config/imapd-conf.js';
@@ -35,6 +36,16 @@ if (cmd === 'append') {
     const r = await store.append(who, mailbox!, msg(a!, n));
     await send({ uid: r.uid, n, at: Date.now() });
   }
+} else if (cmd === 'parallel') {
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    for (;;) {
+      const n = next++;
+      const r = await store.append(who, mailbox!, msg(a!, n));
+      await send({ uid: r.uid, n, at: Date.now() });
+    }
+  };
+  await Promise.all([loop(), loop(), loop(), loop()]);
 } else if (cmd === 'churn') {
   const view = store.open(who, mailbox!, { readOnly: false });
   for (let n = 0; ; n += 2) {

@@ -275,7 +275,7 @@ export class View implements MailboxView {
     const db = this.#db;
     db.read(() => {
       // one range scan per chunk of nearby uids: a sparse set does not scan the whole mailbox
-      for (let i = 0; i < want.length; ) {
+      for (let i = 0; i < want.length;) {
         let j = i;
         while (j + 1 < want.length && want[j + 1]! - want[i]! < CACHE_CHUNK_SPAN) j++;
         const lo = want[i]!;
