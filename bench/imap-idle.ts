@@ -1,6 +1,10 @@
 /**
- * `npm run bench -- imap-idle [--counts 1000,10000] [--users 10] [--select]`: resident memory
- * per idle IMAP connection of our server (issue #5: under 64 KiB at 10,000 connections).
+ * `imap-idle [--counts 1000,10000] [--users 10] [--select] [--tls] [--settle ms]`: resident
+ * memory per idle IMAP connection of our server (issue #5: under 64 KiB at 10,000 connections).
+ * `--tls` measures an added `imapd -s` service (self-signed certificate made with openssl).
+ * Env: CYRUS_MEMSTATS=1 has each worker print its V8 heap figures to master.log
+ * (BENCH_KEEP=1 keeps it); IDLE_SMAPS=1 prints the busiest worker's RSS by mapping kind;
+ * IDLE_SNAPSHOT=ms with NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 writes heap snapshots.
  *
  * Owns: the measurement only. Starts our server through ./ours.ts, reads the RSS and PSS of
  * every process under cyr_master with no connection, then opens connections (LOGIN, and SELECT
@@ -9,8 +13,12 @@
  * the slope between successive counts. Source addresses 127.0.0.2.. keep ephemeral ports
  * apart; run under `prlimit --nofile=65536:65536` for 10,000 connections.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { freePort } from './peers.js';
 import { startOurs } from './ours.js';
 
 function ppidOf(pid: number): number {
@@ -56,9 +64,17 @@ function treeMem(root: number): ProcMem[] {
 }
 
 /** One idle client: connect, wait for the greeting, LOGIN (and SELECT), keep the socket. */
-function openOne(port: number, local: string, user: string, pass: string, select: boolean): Promise<Socket> {
+function openOne(
+  port: number,
+  local: string,
+  user: string,
+  pass: string,
+  select: boolean,
+  tls = false,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1', localAddress: local });
+    const raw = connect({ port, host: '127.0.0.1', localAddress: local });
+    const s = tls ? tlsConnect({ socket: raw, rejectUnauthorized: false }) : raw;
     let buf = '';
     let step = 0;
     const t = setTimeout(() => (s.destroy(), reject(new Error('timeout'))), 60_000);
@@ -100,13 +116,17 @@ export default async function main(args: string[]): Promise<void> {
   const users = Number(num(args, '--users', '10'));
   const select = args.includes('--select');
   const settle = Number(num(args, '--settle', '3000'));
+  const tls = args.includes('--tls');
   const srv = await startOurs({ users });
   const sockets: Socket[] = [];
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
   try {
     const root = rootPid();
+    // --tls: add an imaps service (imapd -s, two workers) with a fresh self-signed certificate
+    let port = srv.imap.port;
+    if (tls) port = await addImaps(root);
     // one connection first so that one-time code loading is part of the baseline
-    const warm = await openOne(srv.imap.port, '127.0.0.1', srv.users[0]!.user, srv.users[0]!.pass, select);
+    const warm = await openOne(port, '127.0.0.1', srv.users[0]!.user, srv.users[0]!.pass, select, tls);
     await sleep(settle);
     const base = treeMem(root);
     const total = (m: ProcMem[]): [number, number] => [
@@ -118,7 +138,7 @@ export default async function main(args: string[]): Promise<void> {
       for (const p of m) console.log(`  ${p.pid} ${p.cmd.padEnd(40)} rss ${p.rss} KiB pss ${p.pss} KiB`);
     };
     show(
-      `0 connections (after one warm-up connection; ${users} users, ${select ? 'SELECT' : 'LOGIN'} only)`,
+      `0 connections (after one warm-up connection; ${users} users, ${select ? 'SELECT' : 'LOGIN'} only${tls ? ', implicit TLS' : ''})`,
       base,
     );
     const [r0, p0] = total(base);
@@ -130,7 +150,7 @@ export default async function main(args: string[]): Promise<void> {
           const k = next++;
           const u = srv.users[k % users]!;
           const local = `127.0.${2 + Math.floor(k / 20000)}.${1 + (k % 200)}`;
-          sockets.push(await openOne(srv.imap.port, local, u.user, u.pass, select));
+          sockets.push(await openOne(port, local, u.user, u.pass, select, tls));
         }
       };
       const t0 = Date.now();
@@ -188,4 +208,47 @@ function smapsSummary(pid: number): string {
     if (rss) sums.set(kind, (sums.get(kind) ?? 0) + Number(rss[1]));
   }
   return `  smaps of ${pid}: ` + [...sums].map(([k, v]) => `${k} ${v} KiB`).join(', ');
+}
+
+/** Add `imaps` (imapd -s) to the running master's config with a self-signed certificate; its port. */
+async function addImaps(master: number): Promise<number> {
+  const argv = readFileSync(`/proc/${master}/cmdline`, 'latin1').split('\0');
+  const conf = argv[argv.indexOf('-C') + 1]!;
+  const cyrusConf = argv[argv.indexOf('-M') + 1]!;
+  const dir = dirname(conf);
+  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+  const r = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  if (r.status !== 0) throw new Error('openssl req failed');
+  appendFileSync(conf, `tls_server_cert: ${cert}\ntls_server_key: ${key}\n`);
+  const port = await freePort();
+  const text = readFileSync(cyrusConf, 'utf8').replace(
+    /\n}\s*$/,
+    `\n  imaps cmd="imapd -s -C ${conf}" listen="127.0.0.1:${port}" prefork=2\n}\n`,
+  );
+  writeFileSync(cyrusConf, text);
+  process.kill(master, 'SIGHUP');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((res) => setTimeout(res, 200));
+    const ok = await new Promise<boolean>((res) => {
+      const s = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+      s.once('data', () => (s.destroy(), res(true)));
+      s.once('error', () => res(false));
+    });
+    if (ok) return port;
+  }
+  throw new Error('imaps did not come up');
 }
