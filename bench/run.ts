@@ -7,6 +7,7 @@
  *                     instances on loopback, installed on demand) in one run, with ratios
  *                     (bench/compare/); `--single` runs our server alone with the protocol's
  *                     own benchmark (bench/<name>.ts) instead
+ *   imap-idle         memory per idle IMAP connection (slope between connection counts)
  *   qresync           QRESYNC resynchronisation after flag changes and SORT (DATE) on a large
  *                     mailbox, ours and Dovecot (bench/imap-qresync.ts)
  *
@@ -24,6 +25,7 @@ const SINGLE: Record<string, string> = {
   lmtp: 'lmtp',
   pop3: 'pop3',
   qresync: 'imap-qresync',
+  'imap-idle': 'imap-idle',
 };
 const NAMES = Object.keys(SINGLE);
 
@@ -42,7 +44,10 @@ async function runOne(name: string, args: string[]): Promise<boolean> {
     await compare(name as CompareKind, args);
     return true;
   }
-  return runSingle(name, args.filter((a) => a !== '--single'));
+  return runSingle(
+    name,
+    args.filter((a) => a !== '--single'),
+  );
 }
 
 const [name, ...args] = process.argv.slice(2);

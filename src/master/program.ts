@@ -128,7 +128,10 @@ export function spawnProgram(prog: Program, args: string[], opts: SpawnOptions):
 export function forkWorker(opts: SpawnOptions): ChildProcess {
   const prefix = fdLimitPrefix(opts.maxfds ?? 0);
   return fork(WORKER_JS, [], {
-    env: opts.env,
+    // glibc keeps every thread's malloc arena at its high-water mark: one scrypt password check
+    // (16 MiB, on libuv's threads) would pin 64 MiB per worker. Big blocks through mmap are
+    // returned at once. The allocator reads this before any JS runs, so it must be set here.
+    env: { MALLOC_MMAP_THRESHOLD_: '131072', ...opts.env },
     stdio: opts.stdio,
     detached: true,
     serialization: 'json',

@@ -723,7 +723,12 @@ export class ImapParser {
       return this.errorResult({ status: 'BAD', text: 'Literal size not a number' });
     }
     const size = Number(digits);
-    const isMessage = (this.name === 'APPEND' && this.argIndex() > 0) || this.name === 'CATENATE';
+    // a message literal: APPEND's (after the mailbox), REPLACE's (after the number and mailbox),
+    // CATENATE's parts — judged against maxmessagesize and spooled to disk when big
+    const isMessage =
+      (this.name === 'APPEND' && this.argIndex() > 0) ||
+      (this.name === 'REPLACE' && this.argIndex() > 1) ||
+      this.name === 'CATENATE';
     const limit = isMessage ? this.limits.maxMessage || UINT32_MAX : this.limits.maxLiteral;
     if (nonSync && this.limits.literalMinus && size > 4096) {
       return this.fatal('TOOBIG', 'Non-synchronizing literal larger than 4096 octets');

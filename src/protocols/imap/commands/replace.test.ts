@@ -136,3 +136,19 @@ test('RFC 8508 §3: REPLACE with CATENATE (RFC 4469) builds the new message from
   assert.match(f.lines[0]!, /Subject: rebuilt\r\n\r\nversion 30\r\n\)$/);
   c.close();
 });
+
+test('a REPLACE message larger than maxliteral is taken like an APPEND message (maxmessagesize applies)', async () => {
+  const c = await RawClient.connect(srv.port);
+  await c.login();
+  await c.cmd('CREATE Big');
+  await appendTo(c, 'Big', draft(0));
+  await c.cmd('SELECT Big');
+  // maxliteral defaults to 128 KiB; the message is 300 KiB
+  const body = 'x'.repeat(998) + '\r\n';
+  const big = `From: fred@example.org\r\nSubject: big\r\n\r\n${body.repeat(300)}`;
+  const r = await replace(c, 'R1', 'REPLACE 1 Big', big);
+  assert.equal(r.tagged, 'OK Replace completed');
+  const f = await c.cmd('FETCH 1 (RFC822.SIZE)');
+  assert.match(f.lines[0]!, new RegExp(`RFC822\\.SIZE ${big.length}\\)`));
+  c.close();
+});
