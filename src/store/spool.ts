@@ -3,12 +3,13 @@
  * counting bytes against the size limit and feeding the parser, then fsync.
  *
  * Owns: the byte path of APPEND/delivery. The message is never held in memory: each chunk is
- * normalised, written (awaiting the write, so a fast producer is paced by the disk) and parsed.
+ * normalised, parsed and written (gathered up to 256 KiB per write call; writes are
+ * synchronous, so a fast producer is paced by them).
  * Past the limit the rest of the stream is read and dropped, and the caller answers tooBig
  * after the end (STYLE: answer size errors after the data, never mid-message).
  * Imports: node built-ins, mail parser, ./api.
  */
-import { open, unlink } from 'node:fs/promises';
+import { closeSync, fsync, openSync, rmSync, writeSync, writevSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ParsedMessage } from '../mail/api.js';
 import { MessageParser, type ParsedMessageExtras } from '../mail/parse.js';
@@ -66,55 +67,59 @@ export async function spoolMessage(
   limit: number,
   opts: { maxSearchText?: number } = {},
 ): Promise<SpoolResult> {
-  const fh = await open(tmpPath, 'wx', 0o600);
+  // open, write and close are synchronous on purpose: into the page cache they take
+  // microseconds, while each thread-pool round trip costs a hand-off to another thread
+  // (measured ~0.2 ms on a loaded machine). Only the fsync, which waits for the disk, goes to
+  // the thread pool, so other sessions run meanwhile.
+  const fd = openSync(tmpPath, 'wx', 0o600);
   const parser = new MessageParser({ maxSearchText: opts.maxSearchText });
   const norm = new CrlfNormaliser();
   let size = 0;
   let tooBig = false;
   let ok = false;
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    let written = writevSync(fd, pending);
+    // a short write (rare on files): finish the rest piece by piece
+    for (const b of pending) {
+      if (written >= b.length) {
+        written -= b.length;
+        continue;
+      }
+      let off = written;
+      written = 0;
+      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+    }
+    pending.length = 0;
+    pendingBytes = 0;
+  };
+  const take = (raw: Buffer): void => {
+    const chunk = norm.push(raw);
+    size += chunk.length;
+    if (tooBig) return;
+    if (limit > 0 && size > limit) {
+      tooBig = true;
+      return;
+    }
+    parser.write(chunk);
+    // small stream chunks (64 KiB from a file) are gathered: one write call per WRITE_BATCH
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= WRITE_BATCH) flush();
+  };
   try {
-    const take = async (raw: Buffer): Promise<void> => {
-      const chunk = norm.push(raw);
-      size += chunk.length;
-      if (tooBig) return;
-      if (limit > 0 && size > limit) {
-        tooBig = true;
-        return;
-      }
-      parser.write(chunk);
-      // small stream chunks (64 KiB from a file) are gathered: one write call per WRITE_BATCH
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= WRITE_BATCH) await flush();
-    };
-    const pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = async (): Promise<void> => {
-      if (pending.length === 0) return;
-      let { bytesWritten } = await fh.writev(pending);
-      // a short write (rare on files): finish the rest piece by piece
-      for (const b of pending) {
-        if (bytesWritten >= b.length) {
-          bytesWritten -= b.length;
-          continue;
-        }
-        let off = bytesWritten;
-        bytesWritten = 0;
-        while (off < b.length) off += (await fh.write(b, off, b.length - off)).bytesWritten;
-      }
-      pending.length = 0;
-      pendingBytes = 0;
-    };
-    if (Buffer.isBuffer(input)) await take(input);
-    else for await (const c of input) await take(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+    if (Buffer.isBuffer(input)) take(input);
+    else for await (const c of input) take(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
     if (!tooBig) {
-      await flush();
-      await fh.sync();
+      flush();
+      await new Promise<void>((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
     }
     ok = true;
   } finally {
-    await fh.close();
-    if (!ok || tooBig) await unlink(tmpPath).catch(() => undefined);
+    closeSync(fd);
+    if (!ok || tooBig) rmSync(tmpPath, { force: true });
   }
   return { size, tooBig, parsed: tooBig ? null : (parser.end() as Parsed) };
 }

@@ -1,17 +1,15 @@
 /**
  * DATA goes straight to ONE spool file (STYLE.md "streams for message bodies"): the dot-decoded,
- * filtered bytes are written to `<temp_path>/lmtp.<pid>.<random>` with back-pressure, and every
+ * filtered bytes are written to `<temp_path>/lmtp.<pid>.<random>` (synchronously), and every
  * recipient's copy is then appended from that file. Past the size limit the reader keeps
  * consuming until the final dot; the verdict says what went wrong.
  *
  * Owns: the spool file's life (create, write, remove), the reading loop of DATA and the
  * piecewise writer BDAT uses.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { closeSync, openSync, rmSync, writeSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { DotDecoder } from './dot-decoder.js';
 import { MessageFilter, type FilterOptions, type FilterVerdict } from './message-filter.js';
 import type { LineReader } from '../../net/lines.js';
@@ -25,12 +23,6 @@ export interface SpoolResult {
 
 export function spoolPath(tempDir: string): string {
   return join(tempDir, `lmtp.${process.pid}.${randomBytes(8).toString('hex')}`);
-}
-
-async function write(ws: WriteStream, bufs: Buffer[]): Promise<void> {
-  let ok = true;
-  for (const b of bufs) ok = ws.write(b) && ok;
-  if (!ok) await once(ws, 'drain');
 }
 
 /**
@@ -99,27 +91,21 @@ async function spoolMessage(
  */
 export class SpoolWriter {
   readonly path: string;
-  readonly #ws: WriteStream;
-  readonly #failed: Promise<never>;
+  /** the open file, -1 once closed */
+  #fd: number;
   readonly #filter: MessageFilter;
 
-  private constructor(path: string, ws: WriteStream, filter: MessageFilter) {
+  private constructor(path: string, fd: number, filter: MessageFilter) {
     this.path = path;
-    this.#ws = ws;
+    this.#fd = fd;
     this.#filter = filter;
-    this.#failed = new Promise<never>((_, reject) => ws.once('error', reject));
-    this.#failed.catch(() => undefined);
   }
 
   static async open(tempDir: string, prefix: Buffer, opts: FilterOptions): Promise<SpoolWriter> {
     const path = spoolPath(tempDir);
-    const w = new SpoolWriter(
-      path,
-      createWriteStream(path, { flags: 'wx', mode: 0o600 }),
-      new MessageFilter(opts),
-    );
+    const w = new SpoolWriter(path, openSync(path, 'wx', 0o600), new MessageFilter(opts));
     try {
-      await Promise.race([write(w.#ws, [prefix]), w.#failed]);
+      w.#put([prefix]);
     } catch (e) {
       await w.abort();
       throw e;
@@ -127,25 +113,56 @@ export class SpoolWriter {
     return w;
   }
 
+  /**
+   * Synchronous writes on purpose: into the page cache they take microseconds, while a
+   * write stream's thread-pool round trips (open, each write, close) each cost a hand-off to
+   * another thread, measured ~0.2 ms on a loaded machine. The spool is never fsynced (the
+   * store's own copy is), so nothing here waits for the disk.
+   */
+  #put(bufs: Buffer[]): void {
+    if (bufs.length === 0) return;
+    let written = writevSync(this.#fd, bufs);
+    for (const b of bufs) {
+      if (written >= b.length) {
+        written -= b.length;
+        continue;
+      }
+      let off = written;
+      written = 0;
+      while (off < b.length) off += writeSync(this.#fd, b, off, b.length - off);
+    }
+  }
+
   async write(chunk: Buffer): Promise<void> {
-    const out = this.#filter.push(chunk);
-    if (out.length > 0) await Promise.race([write(this.#ws, out), this.#failed]);
+    this.#put(this.#filter.push(chunk));
+    return Promise.resolve();
   }
 
   async finish(): Promise<FilterVerdict> {
     const last = this.#filter.end();
-    if (last.out.length > 0) await Promise.race([write(this.#ws, last.out), this.#failed]);
-    this.#ws.end();
-    await Promise.race([once(this.#ws, 'finish'), this.#failed]);
-    return last.verdict;
+    this.#put(last.out);
+    this.#close();
+    return Promise.resolve(last.verdict);
+  }
+
+  #close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    closeSync(fd);
   }
 
   async abort(): Promise<void> {
-    this.#ws.destroy();
+    try {
+      this.#close();
+    } catch {
+      /* already unusable: removing the file is what matters */
+    }
     await removeSpool(this.path);
   }
 }
 
 export async function removeSpool(path: string): Promise<void> {
-  await rm(path, { force: true });
+  rmSync(path, { force: true });
+  return Promise.resolve();
 }
