@@ -5,7 +5,8 @@
  * waiting states AUTHENTICATE, literal and IDLE expressed as awaits on `readLine`/`waitInput`),
  * the read loop over the incremental parser, the dispatcher's common checks (known command,
  * state, UID prefix, grammar errors → BAD, ten bad commands in a row → BYE), the untagged
- * EXISTS/EXPUNGE/FETCH updates taken from MailboxView.sync() after each command, timeouts
+ * EXISTS/EXPUNGE/FETCH updates taken from MailboxView.sync() after each command, followed by
+ * the ADDTO/REMOVEFROM updates of live search contexts (context.ts, RFC 5267 §4), timeouts
  * (`timeout`, `imapidletimeout`), and the greeting.
  *
  * Every log line carries `session=<id>`; passwords and AUTHENTICATE data are never logged.
@@ -30,6 +31,7 @@ import { ArgReader, ImapSyntaxError, indexOfUid } from './args.js';
 import { capabilities } from './capabilities.js';
 import type { CommandContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { SearchContexts } from './context.js';
 import { replyFor, type Reply } from './errors.js';
 import { disposeTokens, ImapParser, type ParserLimits } from './parser.js';
 import { astr, endGracefully, Output, str } from './response.js';
@@ -115,6 +117,8 @@ export class ImapSession {
   private enabledSet: Set<string> | null = null;
   /** the client's saved search result ($) */
   savedSearch: number[] = [];
+  /** live SEARCH/SORT RETURN (UPDATE) contexts of the selected mailbox; made when first needed */
+  contexts: SearchContexts | null = null;
   /** messages count last announced with EXISTS */
   announcedExists = 0;
   /** expunges seen by sync() but not yet announced (during FETCH/STORE/SEARCH); made when needed */
@@ -558,7 +562,18 @@ export class ImapSession {
         this.untagged(`${seq} FETCH (UID ${rec.uid} FLAGS (${rec.flags.join(' ')})${modseq})`);
       }
     }
+    const self = this.selfChangedMap;
     this.selfChangedMap = null;
+    // live contexts: re-evaluated on what arrived or changed, by others (sync) or by this
+    // session's own STORE/FETCH (selfChanged); pending expunges wait their turn
+    if (this.contexts?.size) {
+      const touched = [...sync.added, ...changed, ...(self?.keys() ?? [])].filter((u) => !pending?.has(u));
+      try {
+        this.contexts.update(view, touched, (l) => this.untagged(l));
+      } catch (e) {
+        this.log.error(`context update failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 
   /** send EXPUNGE (or VANISHED) for uids still in the view, then drop them from it */
@@ -575,6 +590,7 @@ export class ImapSession {
         for (let k = present.length - 1; k >= 0; k--)
           this.untagged(`${indexOfUid(uids, present[k]!) + 1} EXPUNGE`);
       }
+      this.contexts?.expunged(present, (l) => this.untagged(l));
       view.applyExpunges(present);
     }
     this.announcedExists = view.uids().length;
@@ -597,6 +613,8 @@ export class ImapSession {
     this.selfChangedMap = null;
     this.announcedExists = 0;
     this.savedSearch = [];
+    // RFC 5267 §4: contexts end with the selected state
+    this.contexts = null;
   }
 
   private makeOutput(s: Duplex): Output {

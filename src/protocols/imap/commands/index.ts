@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import append from './append.js';
 import authenticate from './authenticate.js';
 import capability from './capability.js';
+import cancelupdate from './cancelupdate.js';
 import check from './check.js';
 import close from './close.js';
 import compress from './compress.js';
@@ -40,6 +41,7 @@ import metadata from './metadata.js';
 export const ALL_COMMANDS: Command[] = [
   append,
   authenticate,
+  cancelupdate, // RFC 5267 §4.5 (context.ts)
   capability,
   check,
   close,

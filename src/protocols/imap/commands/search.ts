@@ -3,12 +3,14 @@
  * charsets the platform's TextDecoder knows), ESEARCH's RETURN (MIN MAX ALL COUNT) (RFC 4731),
  * PARTIAL's RETURN (PARTIAL range) (RFC 9394; options in search-return.ts),
  * SEARCHRES's RETURN (SAVE) and `$` (RFC 5182),
- * and the CONDSTORE `(MODSEQ n)` suffix (RFC 7162 §3.1.5):
+ * the CONDSTORE `(MODSEQ n)` suffix (RFC 7162 §3.1.5), and CONTEXT=SEARCH's RETURN (UPDATE)
+ * (RFC 5267 §4, kept in context.ts; CONTEXT is accepted as the hint it is):
  *   tag [UID] SEARCH [RETURN (opts)] [CHARSET name] search-key...
  */
 import type { TextDecoder } from 'node:util';
 import { indexOfUid } from '../args.js';
 import type { Command } from '../command.js';
+import { keepContext, takeContextOpts } from '../context.js';
 import { charsetDecoder, parseSearch } from '../search.js';
 import { esearchLine, parseReturnOpts, partialSlice, type ReturnOpts } from './search-return.js';
 
@@ -19,7 +21,12 @@ const search: Command = {
   noExpungeUnlessUid: true,
   run({ session, uid, tag }, args) {
     let ret: ReturnOpts | null = null;
-    if (args.optWord('RETURN')) ret = parseReturnOpts(args.list().v, 'Search');
+    let update = false;
+    if (args.optWord('RETURN')) {
+      const o = takeContextOpts(args.list().v);
+      update = o.update;
+      ret = parseReturnOpts(o.rest, 'Search');
+    }
     // IMAP4rev2 answers every SEARCH with ESEARCH (RFC 9051 §6.4.4)
     if (!ret && session.rev2)
       ret = { min: false, max: false, all: true, count: false, save: false, partial: null };
@@ -40,6 +47,15 @@ const search: Command = {
     const found = view.search(key).sort((a, b) => a - b);
     const all = view.uids();
     const nums = uid ? found : found.map((u) => indexOfUid(all, u) + 1).filter((n) => n > 0);
+    // RFC 5267 §4: the result the client was given, kept up to date from now on
+    const live = () =>
+      keepContext(session, {
+        tag,
+        uid,
+        key,
+        sort: null,
+        result: uid ? found : found.filter((u) => indexOfUid(all, u) >= 0),
+      });
     let modseqSuffix = '';
     if (ctx.usedModseq && found.length) {
       // in batches: a big result must neither sit in memory whole nor overflow the stack
@@ -66,12 +82,12 @@ const search: Command = {
               ]
             : found;
       // SAVE alone: no ESEARCH response at all
-      if (!ret.min && !ret.max && !ret.all && !ret.count && !ret.partial) return;
+      if (!ret.min && !ret.max && !ret.all && !ret.count && !ret.partial) return update ? live() : undefined;
     }
     if (ret) {
       const modseq = modseqSuffix ? Number(modseqSuffix.slice(8, -1)) : undefined;
       session.untagged(esearchLine(tag, uid, ret, nums, { modseq }));
-      return;
+      return update ? live() : undefined;
     }
     // keep lines bounded: one untagged line, written in pieces
     session.out.write('* SEARCH');

@@ -2,11 +2,13 @@
  * SORT (RFC 5256 §3, SORT=DISPLAY RFC 5957 keys accepted): `tag [UID] SORT (keys) charset search-key...`
  * → `* SORT n...`; with ESORT (RFC 5267 §3) and PARTIAL (RFC 9394) result options,
  * `tag [UID] SORT RETURN (MIN MAX ALL COUNT PARTIAL range) (keys) charset search-key...`
- * → `* ESEARCH (TAG "tag") [UID] ...`, ALL and PARTIAL in sort order.
+ * → `* ESEARCH (TAG "tag") [UID] ...`, ALL and PARTIAL in sort order; with CONTEXT=SORT's
+ * UPDATE (RFC 5267 §4) the result stays live (context.ts).
  */
 import type { SortKey } from '../../../store/api.js';
 import { ImapSyntaxError, indexOfUid } from '../args.js';
 import type { Command } from '../command.js';
+import { keepContext, takeContextOpts } from '../context.js';
 import { charsetDecoder, parseSearch } from '../search.js';
 import { esearchLine, parseReturnOpts, type ReturnOpts } from './search-return.js';
 
@@ -29,7 +31,12 @@ const sort: Command = {
   noExpungeUnlessUid: true,
   run({ session, uid, tag }, args) {
     let ret: ReturnOpts | null = null;
-    if (args.optWord('RETURN')) ret = parseReturnOpts(args.list().v, 'Sort');
+    let update = false;
+    if (args.optWord('RETURN')) {
+      const o = takeContextOpts(args.list().v);
+      update = o.update;
+      ret = parseReturnOpts(o.rest, 'Sort');
+    }
     const keys: { key: SortKey; reverse: boolean }[] = [];
     let reverse = false;
     for (const t of args.list().v) {
@@ -56,7 +63,9 @@ const sort: Command = {
     const nums = uid ? sorted : sorted.map((u) => indexOfUid(all, u) + 1).filter((n) => n > 0);
     if (ret) {
       session.untagged(esearchLine(tag, uid, ret, nums, { sorted: true }));
-      return;
+      if (!update) return;
+      const result = uid ? sorted : sorted.filter((u) => indexOfUid(all, u) >= 0);
+      return keepContext(session, { tag, uid, key, sort: keys, result });
     }
     // keep lines bounded: one untagged line, written in pieces
     session.out.write('* SORT');
