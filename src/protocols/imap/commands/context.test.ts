@@ -6,6 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, startTestImapd, type TestImapd } from '../test-helpers.js';
+import type { MailboxView, SearchKey } from '../../../store/api.js';
+import { MAX_CONTEXTS, SearchContexts } from '../context.js';
 
 let srv: TestImapd;
 let a: RawClient;
@@ -223,4 +225,34 @@ test('NOUPDATE: at most ten live contexts; a tag reused replaces its context', a
   a.write('N12 UID SORT RETURN (UPDATE) (DATE) UTF-8 ALL\r\n');
   assert.equal((await a.until('N12')).tagged, 'OK Completed');
   await a.cmd('UNSELECT');
+});
+
+test('an update searches only the uids that changed, never the whole mailbox', () => {
+  const searched: SearchKey[] = [];
+  const flagged = new Set([2, 7]);
+  // a view of 1000 messages of which only the search is used
+  const view = {
+    uids: () => Uint32Array.from({ length: 1000 }, (_, i) => i + 1),
+    search(k: SearchKey) {
+      searched.push(k);
+      const only = k.op === 'and' && k.keys[0]!.op === 'uid' ? k.keys[0]!.uids : [];
+      return only.filter((u) => flagged.has(u));
+    },
+  } as unknown as MailboxView;
+  const ctxs = new SearchContexts();
+  const key: SearchKey = { op: 'flag', flag: '\\Flagged' };
+  assert.ok(ctxs.add({ tag: 'T', uid: true, key, sort: null, result: [2, 5] }));
+  const out: string[] = [];
+  ctxs.update(view, [7, 5, 7], (l) => out.push(l));
+  assert.deepEqual(searched, [{ op: 'and', keys: [{ op: 'uid', uids: [5, 7] }, key] }]);
+  assert.deepEqual(out, ['ESEARCH (TAG "T") UID REMOVEFROM (0 5) ADDTO (0 7)']);
+  // nothing changed: no search at all
+  ctxs.update(view, [], (l) => out.push(l));
+  assert.equal(searched.length, 1);
+  // contexts are limited, a tag reused replaces
+  for (let i = 1; i < MAX_CONTEXTS; i++)
+    assert.ok(ctxs.add({ tag: `T${i}`, uid: true, key, sort: null, result: [] }));
+  assert.ok(!ctxs.add({ tag: 'X', uid: true, key, sort: null, result: [] }));
+  assert.ok(ctxs.add({ tag: 'T', uid: false, key, sort: null, result: [] }));
+  assert.equal(ctxs.size, MAX_CONTEXTS);
 });
