@@ -59,6 +59,8 @@ export interface Transaction {
 export type Phase = 'greeted' | 'ready' | 'closed';
 
 export class LmtpSession {
+  /** the command last written to the proc file */
+  #procCommand = '';
   readonly deps: LmtpDeps;
   readonly conn: LmtpConnection;
   readonly reader: LineReader;
@@ -139,7 +141,11 @@ export class LmtpSession {
     const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
     const arg = sp < 0 ? '' : line.slice(sp + 1);
     const cmd = COMMANDS.get(verb);
-    this.conn.proc?.update({ command: verb });
+    // the proc file is rewritten only when the command changes (pipelined RETR/DATA runs)
+    if (verb !== this.#procCommand) {
+      this.#procCommand = verb;
+      this.conn.proc?.update({ command: verb });
+    }
     if (!cmd) {
       this.send(verb === 'HELO' || verb === 'EHLO' ? R.syntax : R.unknownCommand);
       return;

@@ -57,6 +57,8 @@ export type PopState =
   | { kind: 'closed' };
 
 export class PopSession {
+  /** the command last written to the proc file */
+  #procCommand = '';
   readonly deps: PopDeps;
   readonly conn: PopConnection;
   readonly reader: LineReader;
@@ -133,7 +135,11 @@ export class PopSession {
     const args = parts.slice(1);
     const cmd = COMMANDS.get(verb);
     if (!cmd) return this.line(E.unknownCommand);
-    this.conn.proc?.update({ command: verb });
+    // the proc file is rewritten only when the command changes (pipelined RETR/DATA runs)
+    if (verb !== this.#procCommand) {
+      this.#procCommand = verb;
+      this.conn.proc?.update({ command: verb });
+    }
     if (!cmd.states.includes(this.state.kind as 'authorization' | 'transaction')) {
       return this.line(this.state.kind === 'authorization' ? E.notLoggedIn : E.alreadyLoggedIn);
     }
