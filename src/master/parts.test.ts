@@ -2,7 +2,15 @@
 // windows, program mapping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openProcEntry, parseProcFile, removeProcEntriesOf } from './procfile.js';
@@ -23,6 +31,14 @@ test('proc files: one line per connection, updated, removed; parsed back', () =>
     a.update({ command: 'Fetch\tevil\nline' });
     const text = readFileSync(a.path, 'utf8');
     assert.equal(text, 'imap\t[192.0.2.1]\tfred\tuser.fred\tFetch evil line\n');
+    // an update that changes nothing does not rewrite the file
+    unlinkSync(a.path);
+    a.update({ user: 'fred', command: 'Fetch\tevil\nline' });
+    assert.equal(existsSync(a.path), false);
+    a.update({ command: 'Store' });
+    assert.equal(readFileSync(a.path, 'utf8'), 'imap\t[192.0.2.1]\tfred\tuser.fred\tStore\n');
+    a.update({ command: 'Fetch\tevil\nline' });
+    assert.equal(readFileSync(a.path, 'utf8'), text);
     const name = a.path.slice(procDir.length + 1);
     assert.deepEqual(parseProcFile(name, text), {
       pid: process.pid,

@@ -64,10 +64,16 @@ export function openProcEntry(procDir: string, who: { service: string; host: str
   return {
     path,
     update(fields) {
-      if (fields.user !== undefined) state.user = fields.user;
-      if (fields.mailbox !== undefined) state.mailbox = fields.mailbox;
-      if (fields.command !== undefined) state.command = fields.command;
-      write();
+      // a rewrite costs an open/write/close per command: skip it when nothing changed
+      let changed = false;
+      for (const k of ['user', 'mailbox', 'command'] as const) {
+        const v = fields[k];
+        if (v !== undefined && v !== state[k]) {
+          state[k] = v;
+          changed = true;
+        }
+      }
+      if (changed) write();
     },
     remove() {
       if (removed) return;
