@@ -36,7 +36,7 @@ export const POST_AUTH = [
   'ESORT', // sort.ts RETURN (MIN MAX ALL COUNT) → ESEARCH (RFC 5267 §3)
   'CONTEXT=SEARCH', // RETURN (UPDATE), ADDTO/REMOVEFROM, CANCELUPDATE, NOUPDATE (context.ts, RFC 5267 §4)
   'CONTEXT=SORT',
-  'PARTIAL', // search-return.ts: SEARCH/SORT RETURN (PARTIAL range); fetch-partial.ts (RFC 9394)
+  'PARTIAL', // commands/search-return.ts: SEARCH/SORT RETURN (PARTIAL range); fetch-partial.ts (RFC 9394)
   'REPLACE', // replace.ts (RFC 8508)
   'THREAD=ORDEREDSUBJECT', // commands/thread.ts, thread.ts
   'THREAD=REFERENCES',
