@@ -119,3 +119,27 @@ export function loadConfigForTool(
     throw e;
   }
 }
+
+/**
+ * loadConfigForTool for tools whose `main` returns an exit status (so tests can call it): a
+ * configuration or usage error is printed and comes back as its exit code instead of exiting.
+ */
+export function loadConfigOrExitCode(
+  argv: readonly string[],
+  toolName: string,
+  stderr: (text: string) => void,
+): { conf: LoadedImapdConf; rest: string[]; service: string } | number {
+  let code = 0;
+  try {
+    return loadConfigForTool(argv, toolName, {
+      stderr,
+      exit: (c: number): never => {
+        code = c;
+        throw new Error(`exit ${c}`);
+      },
+    });
+  } catch (e) {
+    if (code !== 0) return code;
+    throw e;
+  }
+}

@@ -15,12 +15,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { EX_CONFIG, EX_USAGE, loadConfigForTool } from '../config/tool.js';
+import { EX_CONFIG, EX_USAGE, loadConfigOrExitCode } from '../config/tool.js';
 import { ConfigError, type CyrusConf, type ImapdConf, type ServiceEntry } from '../config/api.js';
 import { defaultCyrusConfPath, loadCyrusConf } from '../config/cyrus-conf.js';
 import { resolveListen } from '../config/services.js';
 import { SasldbStore, sasldbPath } from '../auth/passwords.js';
-import type { LoadedImapdConf } from '../config/imapd-conf.js';
 
 const USAGE = 'usage: cyr_devsetup [-C imapd.conf] [-M cyrus.conf]\n';
 export const DEV_USER = 'dev';
@@ -76,27 +75,6 @@ async function storeInbox(conf: ImapdConf, userid: string): Promise<void> {
   }
 }
 
-/** loadConfigForTool, but a configuration or usage error becomes an exit code (tests call main). */
-function loadToolConf(
-  argv: string[],
-  tool: string,
-  stderr: (t: string) => void,
-): { conf: LoadedImapdConf; rest: string[] } | number {
-  let code = 0;
-  try {
-    return loadConfigForTool(argv, tool, {
-      stderr,
-      exit: (c: number): never => {
-        code = c;
-        throw new Error(`exit ${c}`);
-      },
-    });
-  } catch (e) {
-    if (code !== 0) return code;
-    throw e;
-  }
-}
-
 export async function main(
   argv: string[],
   io: DevsetupIO = {
@@ -108,7 +86,7 @@ export async function main(
     io.stdout(USAGE);
     return 0;
   }
-  const loaded = loadToolConf(argv, 'cyr_devsetup', io.stderr);
+  const loaded = loadConfigOrExitCode(argv, 'cyr_devsetup', io.stderr);
   if (typeof loaded === 'number') return loaded;
   const { conf } = loaded;
   let cyrusPath = defaultCyrusConfPath();

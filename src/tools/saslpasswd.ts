@@ -29,7 +29,7 @@
  * Exit codes: 0 done, 1 failed (no such user, empty password), 64 usage, 78 configuration.
  * Imports: src/config (tool loader), src/auth.
  */
-import { EX_USAGE, loadConfigForTool } from '../config/tool.js';
+import { EX_USAGE, loadConfigOrExitCode } from '../config/tool.js';
 import type { LoadedImapdConf } from '../config/imapd-conf.js';
 import { canonUser } from '../auth/identity.js';
 import { hostname } from 'node:os';
@@ -104,27 +104,6 @@ const defaultIO: SaslpasswdIO = {
   },
 };
 
-/** loadConfigForTool, but a configuration or usage error becomes an exit code (tests call main). */
-function loadToolConf(
-  argv: string[],
-  tool: string,
-  stderr: (t: string) => void,
-): { conf: LoadedImapdConf; rest: string[] } | number {
-  let code = 0;
-  try {
-    return loadConfigForTool(argv, tool, {
-      stderr,
-      exit: (c: number): never => {
-        code = c;
-        throw new Error(`exit ${c}`);
-      },
-    });
-  } catch (e) {
-    if (code !== 0) return code;
-    throw e;
-  }
-}
-
 async function importCyrus(
   conf: LoadedImapdConf,
   store: SasldbStore,
@@ -171,7 +150,7 @@ export async function main(argv: string[], io: SaslpasswdIO = defaultIO): Promis
     io.stdout(USAGE);
     return 0;
   }
-  const loaded = loadToolConf(argv, 'cyr_saslpasswd', io.stderr);
+  const loaded = loadConfigOrExitCode(argv, 'cyr_saslpasswd', io.stderr);
   if (typeof loaded === 'number') return loaded;
   const { conf, rest } = loaded;
 

@@ -9,33 +9,11 @@
  * 75 (temporary failure) when the database cannot be opened.
  * Imports: src/config, src/net/tls-sessions, src/log.
  */
-import { EX_TEMPFAIL, EX_USAGE, loadConfigForTool } from '../config/tool.js';
+import { EX_TEMPFAIL, EX_USAGE, loadConfigOrExitCode } from '../config/tool.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { openSessionDb, pruneSessions, sessionTimeout } from '../net/tls-sessions.js';
-import type { LoadedImapdConf } from '../config/imapd-conf.js';
 
 const USAGE = 'usage: cyr_tls_prune [-C imapd.conf]\n';
-
-/** loadConfigForTool, but a configuration or usage error becomes an exit code (tests call main). */
-function loadToolConf(
-  argv: string[],
-  tool: string,
-  stderr: (t: string) => void,
-): { conf: LoadedImapdConf; rest: string[] } | number {
-  let code = 0;
-  try {
-    return loadConfigForTool(argv, tool, {
-      stderr,
-      exit: (c: number): never => {
-        code = c;
-        throw new Error(`exit ${c}`);
-      },
-    });
-  } catch (e) {
-    if (code !== 0) return code;
-    throw e;
-  }
-}
 
 export async function main(
   argv: string[],
@@ -48,7 +26,7 @@ export async function main(
     io.stdout(USAGE);
     return 0;
   }
-  const loaded = loadToolConf(argv, 'cyr_tls_prune', io.stderr);
+  const loaded = loadConfigOrExitCode(argv, 'cyr_tls_prune', io.stderr);
   if (typeof loaded === 'number') return loaded;
   if (loaded.rest.length > 0) {
     io.stderr(`cyr_tls_prune: unexpected argument ${loaded.rest[0]}\n${USAGE}`);
