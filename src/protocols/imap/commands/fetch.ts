@@ -124,6 +124,8 @@ const fetch: Command = {
         i.k === 'binarysize',
     );
 
+    // only simple items (FLAGS, ENVELOPE, ...): each response is text from the index and cache
+    const textOnly = list.every((i) => i.k === 'simple');
     // in batches, so a 100,000-message FETCH never has all records in memory at once
     const BATCH = 500;
     for (let b = 0; b < uids.length; b += BATCH) {
@@ -146,6 +148,20 @@ const fetch: Command = {
       for (const rec of recs) {
         const seq = indexOfUid(all, rec.uid) + 1;
         if (seq <= 0) continue;
+        if (textOnly) {
+          // nothing to stream: written synchronously, the batch's drain below is the only await
+          writeText(
+            session,
+            view,
+            seq,
+            rec,
+            list,
+            needCache,
+            !!(rec as { _seenSet?: boolean })._seenSet,
+            caches,
+          );
+          continue;
+        }
         await writeOne(
           session,
           view,
@@ -178,21 +194,9 @@ async function writeOne(
   const out = session.out;
   const utf8 = session.utf8;
   let cache: MessageCache | null = null;
-  if (needCache && caches) {
-    cache = caches.get(rec.uid) ?? null;
-    if (!cache) {
-      // expunged by another session since the records were read: nothing was written yet, skip it
-      session.log.debug(`fetch: uid ${rec.uid} vanished`);
-      return;
-    }
-  } else if (needCache) {
-    try {
-      cache = view.cache(rec.uid);
-    } catch (e) {
-      // expunged by another session since the records were read: nothing was written yet, skip it
-      session.log.debug(`fetch: uid ${rec.uid} vanished: ${e instanceof Error ? e.message : String(e)}`);
-      return;
-    }
+  if (needCache) {
+    cache = cacheOf(session, view, rec, caches);
+    if (!cache) return;
   }
   const parts: string[] = [];
   // text parts are collected and written before each literal, so the order is kept
@@ -220,47 +224,8 @@ async function writeOne(
   let flagsSent = false;
   for (const it of items) {
     if (it.k === 'simple') {
-      let v: string;
-      switch (it.name) {
-        case 'FLAGS':
-          v = `FLAGS (${rec.flags.join(' ')})`;
-          flagsSent = true;
-          break;
-        case 'UID':
-          v = `UID ${rec.uid}`;
-          break;
-        case 'INTERNALDATE':
-          v = `INTERNALDATE "${formatImapDateTime(rec.internalDate)}"`;
-          break;
-        case 'RFC822.SIZE':
-          v = `RFC822.SIZE ${rec.size}`;
-          break;
-        case 'ENVELOPE':
-          v = `ENVELOPE ${envelopeText(cache!.envelope, utf8)}`;
-          break;
-        case 'BODY':
-          v = `BODY ${bodyText(cache!.body, false, utf8)}`;
-          break;
-        case 'BODYSTRUCTURE':
-          v = `BODYSTRUCTURE ${bodyText(cache!.body, true, utf8)}`;
-          break;
-        case 'MODSEQ':
-          v = `MODSEQ (${rec.modseq})`;
-          break;
-        case 'EMAILID':
-          v = `EMAILID (${rec.emailId})`;
-          break;
-        case 'THREADID':
-          v = rec.threadId ? `THREADID (${rec.threadId})` : 'THREADID NIL';
-          break;
-        case 'SAVEDATE':
-          v = `SAVEDATE ${rec.saveDate ? `"${formatImapDateTime(rec.saveDate)}"` : 'NIL'}`;
-          break;
-        case 'PREVIEW':
-          v = `PREVIEW ${nstr(cache!.preview, utf8)}`;
-          break;
-      }
-      parts.push(sep() + v);
+      if (it.name === 'FLAGS') flagsSent = true;
+      parts.push(sep() + simpleItem(it.name, rec, cache, utf8));
       continue;
     }
     if (it.k === 'binarysize') {
@@ -283,6 +248,86 @@ async function writeOne(
   if (seenSet && !flagsSent) parts.push(`${sep()}FLAGS (${rec.flags.join(' ')})`);
   parts.push(')\r\n');
   flushText();
+}
+
+/** the message's cached envelope/structure, or null (logged) when it was expunged meanwhile */
+function cacheOf(
+  session: ImapSession,
+  view: MailboxView,
+  rec: MessageRecord,
+  caches: Map<number, MessageCache> | null,
+): MessageCache | null {
+  if (caches) {
+    const c = caches.get(rec.uid);
+    // expunged by another session since the records were read: nothing was written yet, skip it
+    if (!c) session.log.debug(`fetch: uid ${rec.uid} vanished`);
+    return c ?? null;
+  }
+  try {
+    return view.cache(rec.uid);
+  } catch (e) {
+    session.log.debug(`fetch: uid ${rec.uid} vanished: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  }
+}
+
+/** one simple fetch-att (FLAGS, UID, ENVELOPE, ...) as text */
+function simpleItem(name: string, rec: MessageRecord, cache: MessageCache | null, utf8: boolean): string {
+  switch (name) {
+    case 'FLAGS':
+      return `FLAGS (${rec.flags.join(' ')})`;
+    case 'UID':
+      return `UID ${rec.uid}`;
+    case 'INTERNALDATE':
+      return `INTERNALDATE "${formatImapDateTime(rec.internalDate)}"`;
+    case 'RFC822.SIZE':
+      return `RFC822.SIZE ${rec.size}`;
+    case 'ENVELOPE':
+      return `ENVELOPE ${envelopeText(cache!.envelope, utf8)}`;
+    case 'BODY':
+      return `BODY ${bodyText(cache!.body, false, utf8)}`;
+    case 'BODYSTRUCTURE':
+      return `BODYSTRUCTURE ${bodyText(cache!.body, true, utf8)}`;
+    case 'MODSEQ':
+      return `MODSEQ (${rec.modseq})`;
+    case 'EMAILID':
+      return `EMAILID (${rec.emailId})`;
+    case 'THREADID':
+      return rec.threadId ? `THREADID (${rec.threadId})` : 'THREADID NIL';
+    case 'SAVEDATE':
+      return `SAVEDATE ${rec.saveDate ? `"${formatImapDateTime(rec.saveDate)}"` : 'NIL'}`;
+    case 'PREVIEW':
+      return `PREVIEW ${nstr(cache!.preview, utf8)}`;
+  }
+  return '';
+}
+
+/** a whole `* n FETCH (...)` response of simple items only, written without waiting */
+function writeText(
+  session: ImapSession,
+  view: MailboxView,
+  seq: number,
+  rec: MessageRecord,
+  items: FetchItem[],
+  needCache: boolean,
+  seenSet: boolean,
+  caches: Map<number, MessageCache> | null,
+): void {
+  let cache: MessageCache | null = null;
+  if (needCache) {
+    cache = cacheOf(session, view, rec, caches);
+    if (!cache) return;
+  }
+  let s = `* ${seq} FETCH (`;
+  let flagsSent = false;
+  for (let k = 0; k < items.length; k++) {
+    const it = items[k]!;
+    if (it.k !== 'simple') continue;
+    if (it.name === 'FLAGS') flagsSent = true;
+    s += (k === 0 ? '' : ' ') + simpleItem(it.name, rec, cache, session.utf8);
+  }
+  if (seenSet && !flagsSent) s += ` FLAGS (${rec.flags.join(' ')})`;
+  session.out.write(s + ')\r\n');
 }
 
 async function writeSection(
