@@ -10,20 +10,23 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 
-/** quoted = DQUOTE *QUOTED-CHAR DQUOTE; only if no CR/LF/NUL and (unless utf8) ASCII */
-function canQuote(s: string, utf8: boolean): boolean {
-  if (s.length > 1024) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) return false;
-    if (c > 0x7e && !utf8) return false;
-  }
-  return true;
-}
-
-/** string → quoted or literal, as the grammar's `string` */
+/**
+ * string → quoted or literal, as the grammar's `string`. quoted = DQUOTE *QUOTED-CHAR DQUOTE:
+ * only if no CR/LF/NUL and (unless utf8) ASCII; one scan decides that and whether `\` or `"`
+ * need escaping (the common case needs none: no regex, no copy).
+ */
 export function str(s: string, utf8 = false): string {
-  if (canQuote(s, utf8)) return '"' + s.replace(/[\\"]/g, (m) => '\\' + m) + '"';
+  const n = s.length;
+  if (n <= 1024) {
+    let escapes = false;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c === 0x0a || c === 0x0d || (c > 0x7e && !utf8)) break;
+      if (c === 0x5c || c === 0x22) escapes = true;
+    }
+    if (i === n) return escapes ? '"' + s.replace(/[\\"]/g, '\\$&') + '"' : '"' + s + '"';
+  }
   return `{${Buffer.byteLength(s, 'utf8')}}\r\n${s}`;
 }
 
