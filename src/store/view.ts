@@ -281,7 +281,8 @@ export class View implements MailboxView {
         const lo = want[i]!;
         const hi = want[j]!;
         const wanted = j - i + 1 === hi - lo + 1 ? null : new Set(want.slice(i, j + 1));
-        for (const c of db.s.cacheRange.iterate(this.#mbox, lo, hi)) {
+        // all(): one call into SQLite per chunk (iterate() pays a round trip per row)
+        for (const c of db.s.cacheRange.all(this.#mbox, lo, hi)) {
           if (wanted && !wanted.has(c.uid)) continue;
           out.set(c.uid, {
             envelope: JSON.parse(c.envelope) as Envelope,
