@@ -9,6 +9,20 @@
 import type { BodyPart, Envelope, EnvelopeAddress } from '../../mail/api.js';
 import { nstr, str } from './response.js';
 
+/**
+ * Upper-cased, quoted token (type, subtype, encoding, parameter and disposition names): the same
+ * few dozen values recur in every message, so their text is remembered (bounded).
+ */
+const upperQuoted = new Map<string, string>();
+function uq(s: string): string {
+  let v = upperQuoted.get(s);
+  if (v === undefined) {
+    v = str(s.toUpperCase());
+    if (s.length <= 64 && upperQuoted.size < 4096) upperQuoted.set(s, v);
+  }
+  return v;
+}
+
 function addresses(list: EnvelopeAddress[] | null, utf8: boolean): string {
   if (!list || list.length === 0) return 'NIL';
   return (
@@ -36,12 +50,12 @@ export function envelopeText(e: Envelope, utf8 = false): string {
 
 function params(p: [string, string][]): string {
   if (!p.length) return 'NIL';
-  return '(' + p.map(([k, v]) => `${str(k.toUpperCase())} ${str(v, true)}`).join(' ') + ')';
+  return '(' + p.map(([k, v]) => `${uq(k)} ${str(v, true)}`).join(' ') + ')';
 }
 
 function disposition(d: BodyPart['disposition']): string {
   if (!d) return 'NIL';
-  return `(${str(d.type.toUpperCase())} ${params(d.params)})`;
+  return `(${uq(d.type)} ${params(d.params)})`;
 }
 
 function language(l: string[] | null): string {
@@ -59,13 +73,13 @@ function isMessage(p: BodyPart): boolean {
 /** body / body-structure: `ext` adds the extension data of BODYSTRUCTURE */
 export function bodyText(p: BodyPart, ext: boolean, utf8 = false): string {
   if (p.parts && p.parts.length) {
-    let s = '(' + p.parts.map((c) => bodyText(c, ext, utf8)).join('') + ' ' + str(p.subtype.toUpperCase());
+    let s = '(' + p.parts.map((c) => bodyText(c, ext, utf8)).join('') + ' ' + uq(p.subtype);
     if (ext)
       s += ` ${params(p.params)} ${disposition(p.disposition)} ${language(p.language)} ${nstr(p.location)}`;
     return s + ')';
   }
   const type = p.type.toUpperCase();
-  let s = `(${str(type)} ${str(p.subtype.toUpperCase())} ${params(p.params)} ${nstr(p.id, utf8)} ${nstr(p.description, utf8)} ${str(p.encoding.toUpperCase())} ${p.size}`;
+  let s = `(${uq(p.type)} ${uq(p.subtype)} ${params(p.params)} ${nstr(p.id, utf8)} ${nstr(p.description, utf8)} ${uq(p.encoding)} ${p.size}`;
   if (isMessage(p)) {
     s += ` ${envelopeText(p.message!.envelope, utf8)} ${bodyText(p.message!.body, ext, utf8)} ${p.lines}`;
   } else if (type === 'TEXT') {
