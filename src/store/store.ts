@@ -14,7 +14,7 @@
  * one WAL fsync); each still resolves only after its own data is on disk.
  * Imports: config, db, mail (via spool), log, ./*.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   closeSync,
   copyFileSync,
@@ -68,7 +68,7 @@ import {
   userInbox,
 } from './names.js';
 import { QuotaDb } from './quota.js';
-import { spoolMessage, type Parsed } from './spool.js';
+import { spoolMessage, SpoolFiles, type Parsed } from './spool.js';
 import { baseSubject } from './subject.js';
 import { View } from './view.js';
 import { touchStamp } from './watch.js';
@@ -135,6 +135,17 @@ export class StoreImpl implements Store {
   readonly #maxOpen: number;
   /** appends waiting for their group commit, by mailbox + user + quota rule */
   readonly #commitQueue = new Map<string, PendingAppend[]>();
+  /** per partition: spool files created one ahead (see SpoolFiles) */
+  readonly #spools = new Map<string, SpoolFiles>();
+
+  #spoolFiles(partition: string): SpoolFiles {
+    let s = this.#spools.get(partition);
+    if (!s) {
+      s = new SpoolFiles(this.layout.stageDir(partition));
+      this.#spools.set(partition, s);
+    }
+    return s;
+  }
   #closed = false;
 
   /** how many index databases are open now (tests) */
@@ -705,10 +716,9 @@ export class StoreImpl implements Store {
         flagsIn.keywords = [];
       }
     }
-    const stage = this.layout.stageDir(e.partition);
-    mkdirSync(stage, { recursive: true });
-    const tmp = join(stage, `${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}`);
-    const sp = await spoolMessage(message, tmp, this.maxMessageSize);
+    const file = await this.#spoolFiles(e.partition).take();
+    const tmp = file.path;
+    const sp = await spoolMessage(message, file, this.maxMessageSize);
     if (sp.tooBig) throw new MailError('tooBig', `Message too large (limit ${this.maxMessageSize} octets)`);
     const parsed = sp.parsed!;
     try {
@@ -1033,6 +1043,8 @@ export class StoreImpl implements Store {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const s of this.#spools.values()) s.close();
+    this.#spools.clear();
     for (const db of this.#indexes.values()) db.close();
     this.#indexes.clear();
     this.mboxlist.db.close();
