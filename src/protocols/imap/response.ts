@@ -66,10 +66,19 @@ export class Output {
   /** send what is buffered */
   flush(): void {
     if (this.parts.length === 0) return;
-    const buf =
-      this.parts.length === 1 && typeof this.parts[0] !== 'string'
-        ? (this.parts[0] as Buffer)
-        : Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+    // runs of strings are joined and encoded once (FETCH writes many small strings)
+    const chunks: Buffer[] = [];
+    let text: string[] = [];
+    for (const p of this.parts) {
+      if (typeof p === 'string') text.push(p);
+      else {
+        if (text.length) chunks.push(Buffer.from(text.join(''), 'utf8'));
+        text = [];
+        chunks.push(p);
+      }
+    }
+    if (text.length) chunks.push(Buffer.from(text.join(''), 'utf8'));
+    const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     this.parts = [];
     this.size = 0;
     this.written += buf.length;
