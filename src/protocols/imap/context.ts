@@ -16,8 +16,8 @@
  * Imports: store contract types, args.ts, search-return.ts.
  */
 import type { MailboxView, SearchKey, SortKey } from '../../store/api.js';
-import { formatSeqSet, indexOfUid } from './args.js';
-import { orderedSeqSet } from './commands/search-return.js';
+import { formatSeqSet, indexOfUid, type ArgReader } from './args.js';
+import { orderedSeqSet, parseReturnOpts, type ReturnOpts } from './commands/search-return.js';
 import type { Reply } from './errors.js';
 import type { Token } from './parser.js';
 import type { ImapSession } from './session.js';
@@ -164,6 +164,19 @@ export function takeContextOpts(list: Token[]): { update: boolean; rest: Token[]
     else if (w !== 'CONTEXT') rest.push(t);
   }
   return { update, rest };
+}
+
+/**
+ * The optional `RETURN (...)` of SEARCH and SORT: the ESEARCH return options, and whether the
+ * client asked for a live context (UPDATE). `ret` is null when there was no RETURN.
+ */
+export function takeReturn(
+  args: ArgReader,
+  what: 'Search' | 'Sort',
+): { ret: ReturnOpts | null; update: boolean } {
+  if (!args.optWord('RETURN')) return { ret: null, update: false };
+  const o = takeContextOpts(args.list().v);
+  return { ret: parseReturnOpts(o.rest, what), update: o.update };
 }
 
 /**

@@ -22,7 +22,14 @@ export interface SearchContext {
   usedModseq?: boolean;
 }
 
-/** CHARSET name → decoder, or null when unsupported (→ NO [BADCHARSET]). */
+/** the reply to a CHARSET we cannot decode (RFC 3501 §6.4.4), for SEARCH, SORT and THREAD */
+export const BADCHARSET_REPLY = {
+  status: 'NO',
+  code: 'BADCHARSET (US-ASCII UTF-8)',
+  text: 'Unrecognized character set',
+} as const;
+
+/** CHARSET name → decoder, or null when unsupported (→ BADCHARSET_REPLY). */
 export function charsetDecoder(name: string): TextDecoder | null {
   try {
     return new TextDecoder(name.toLowerCase() === 'us-ascii' ? 'utf-8' : name, { fatal: false });

@@ -10,9 +10,9 @@
 import type { TextDecoder } from 'node:util';
 import { indexOfUid } from '../args.js';
 import type { Command } from '../command.js';
-import { keepContext, takeContextOpts } from '../context.js';
-import { charsetDecoder, parseSearch } from '../search.js';
-import { esearchLine, parseReturnOpts, partialSlice, type ReturnOpts } from './search-return.js';
+import { keepContext, takeReturn } from '../context.js';
+import { BADCHARSET_REPLY, charsetDecoder, parseSearch } from '../search.js';
+import { esearchLine, partialSlice } from './search-return.js';
 
 const search: Command = {
   names: ['SEARCH'],
@@ -20,13 +20,9 @@ const search: Command = {
   uid: true,
   noExpungeUnlessUid: true,
   run({ session, uid, tag }, args) {
-    let ret: ReturnOpts | null = null;
-    let update = false;
-    if (args.optWord('RETURN')) {
-      const o = takeContextOpts(args.list().v);
-      update = o.update;
-      ret = parseReturnOpts(o.rest, 'Search');
-    }
+    const asked = takeReturn(args, 'Search');
+    const update = asked.update;
+    let ret = asked.ret;
     // IMAP4rev2 answers every SEARCH with ESEARCH (RFC 9051 §6.4.4)
     if (!ret && session.rev2)
       ret = { min: false, max: false, all: true, count: false, save: false, partial: null };
@@ -34,8 +30,7 @@ const search: Command = {
     if (args.optWord('CHARSET')) {
       const cs = args.astring();
       const d = charsetDecoder(cs);
-      if (!d)
-        return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
+      if (!d) return BADCHARSET_REPLY;
       decoder = d;
     }
     const view = session.view();

@@ -8,9 +8,9 @@
 import type { SortKey } from '../../../store/api.js';
 import { ImapSyntaxError, indexOfUid } from '../args.js';
 import type { Command } from '../command.js';
-import { keepContext, takeContextOpts } from '../context.js';
-import { charsetDecoder, parseSearch } from '../search.js';
-import { esearchLine, parseReturnOpts, type ReturnOpts } from './search-return.js';
+import { keepContext, takeReturn } from '../context.js';
+import { BADCHARSET_REPLY, charsetDecoder, parseSearch } from '../search.js';
+import { esearchLine } from './search-return.js';
 
 const KEYS: Record<string, SortKey> = {
   ARRIVAL: 'arrival',
@@ -30,13 +30,7 @@ const sort: Command = {
   uid: true,
   noExpungeUnlessUid: true,
   run({ session, uid, tag }, args) {
-    let ret: ReturnOpts | null = null;
-    let update = false;
-    if (args.optWord('RETURN')) {
-      const o = takeContextOpts(args.list().v);
-      update = o.update;
-      ret = parseReturnOpts(o.rest, 'Sort');
-    }
+    const { ret, update } = takeReturn(args, 'Sort');
     const keys: { key: SortKey; reverse: boolean }[] = [];
     let reverse = false;
     for (const t of args.list().v) {
@@ -52,8 +46,7 @@ const sort: Command = {
     }
     if (!keys.length || reverse) throw new ImapSyntaxError('Invalid Sort criteria');
     const decoder = charsetDecoder(args.astring());
-    if (!decoder)
-      return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
+    if (!decoder) return BADCHARSET_REPLY;
     const view = session.view();
     const rest: import('../parser.js').Token[] = [];
     while (args.remaining > 0) rest.push(args.take());

@@ -10,7 +10,7 @@ import { firstField, splitHeader } from '../../../mail/header.js';
 import { baseSubject, isReplyOrForward } from '../../../mail/subject.js';
 import { ImapSyntaxError, indexOfUid } from '../args.js';
 import type { Command } from '../command.js';
-import { charsetDecoder, parseSearch } from '../search.js';
+import { BADCHARSET_REPLY, charsetDecoder, parseSearch } from '../search.js';
 import { formatThreads, orderedSubject, references, type ThreadMsg } from '../thread.js';
 
 async function readAll(s: Readable): Promise<Buffer> {
@@ -31,8 +31,7 @@ const thread: Command = {
     if (alg !== 'ORDEREDSUBJECT' && alg !== 'REFERENCES')
       throw new ImapSyntaxError('Invalid Thread algorithm');
     const decoder = charsetDecoder(args.astring());
-    if (!decoder)
-      return { status: 'NO', code: 'BADCHARSET (US-ASCII UTF-8)', text: 'Unrecognized character set' };
+    if (!decoder) return BADCHARSET_REPLY;
     const view = session.view();
     const rest: import('../parser.js').Token[] = [];
     while (args.remaining > 0) rest.push(args.take());
