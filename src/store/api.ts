@@ -99,10 +99,18 @@ export interface MessageRecord {
   threadId: string | null;
 }
 
-/** What the parser cached at append: read by FETCH without touching the message file. */
+/**
+ * What the parser cached at append: read by FETCH without touching the message file.
+ * `envelope` and `body` may be decoded on first use; the `...Imap` texts are what FETCH
+ * sends for ENVELOPE and BODYSTRUCTURE when UTF8=ACCEPT is off (non-ASCII as literals).
+ */
 export interface MessageCache {
-  envelope: Envelope;
-  body: BodyPart;
+  readonly envelope: Envelope;
+  readonly body: BodyPart;
+  /** ENVELOPE as IMAP text (src/mail/imap-text.ts envelopeText, ASCII form) */
+  readonly envelopeImap: string;
+  /** BODYSTRUCTURE as IMAP text (bodyText with extension data, ASCII form) */
+  readonly bodyStructureImap: string;
   headerSize: number;
   lines: number;
   preview: string;
@@ -212,8 +220,10 @@ export interface MailboxView {
   /**
    * cached data of many messages at once (one index query per chunk: FETCH of a large range);
    * expunged uids are absent from the map. Optional: callers fall back to `cache`.
+   * `textOnly`: the caller wants the IMAP texts, preview and sizes; `envelope`/`body` are
+   * then read (one look-up each) only if touched.
    */
-  caches?(uids: ArrayLike<number>): Map<number, MessageCache>;
+  caches?(uids: ArrayLike<number>, opts?: { textOnly?: boolean }): Map<number, MessageCache>;
   /** the raw message bytes [start, end) (default whole); a fresh stream from the file */
   open(uid: number, start?: number, end?: number): Readable;
   /** where the message file is (for sendfile-style streaming) */

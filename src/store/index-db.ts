@@ -10,7 +10,9 @@
  *    dates, size, guid, `expunged` = 0 or expunge time in ms; expunged rows are tombstones
  *    kept for QRESYNC and `sync`);
  *  - `msgcache`: what the parser computed at append (sort keys first, then preview,
- *    envelope and body structure as JSON), `hdrtext` / `bodytext`: the case-folded search
+ *    envelope and body structure as JSON, then ENVELOPE and BODYSTRUCTURE as IMAP text, so
+ *    FETCH of many messages reads text it can send as it is; NULL in rows written before
+ *    those columns existed: readers render them from the JSON), `hdrtext` / `bodytext`: the case-folded search
  *    text of the header and of the text parts. Kept apart from `message` and from each other
  *    so listing uids and flags, sorting, reading envelopes and header searches never read
  *    the (large) body text: SQLite reads a row's columns in order through overflow pages;
@@ -91,7 +93,17 @@ export interface CacheRow {
   sort_cc: string;
   sort_displayfrom: string;
   sort_displayto: string;
+  /** ENVELOPE as IMAP text (ASCII form: non-ASCII strings as literals), null in old rows */
+  envelope_imap: string | null;
+  /** BODYSTRUCTURE as IMAP text (ASCII form), null in old rows */
+  bodystructure_imap: string | null;
 }
+
+/** what FETCH of ENVELOPE/BODYSTRUCTURE over a range reads: the text forms, not the JSON */
+export type CacheTextRow = Pick<
+  CacheRow,
+  'uid' | 'header_size' | 'lines' | 'preview' | 'envelope_imap' | 'bodystructure_imap'
+>;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
@@ -137,6 +149,8 @@ CREATE TABLE IF NOT EXISTS msgcache (
   preview TEXT NOT NULL,
   envelope TEXT NOT NULL,
   body TEXT NOT NULL,
+  envelope_imap TEXT,
+  bodystructure_imap TEXT,
   PRIMARY KEY (mbox, uid)
 );
 CREATE TABLE IF NOT EXISTS hdrtext (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_headers TEXT NOT NULL, PRIMARY KEY (mbox, uid));
@@ -248,9 +262,9 @@ export class IndexDb {
       insertMsgCache: () =>
         d.prepare(
           `INSERT OR REPLACE INTO msgcache (mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
-          sort_displayfrom, sort_displayto, preview, envelope, body)
+          sort_displayfrom, sort_displayto, preview, envelope, body, envelope_imap, bodystructure_imap)
          VALUES (@mbox, @uid, @header_size, @lines, @sort_subject, @sort_from, @sort_to, @sort_cc,
-          @sort_displayfrom, @sort_displayto, @preview, @envelope, @body)`,
+          @sort_displayfrom, @sort_displayto, @preview, @envelope, @body, @envelope_imap, @bodystructure_imap)`,
         ),
       insertHdrText: () =>
         d.prepare(
@@ -303,6 +317,14 @@ export class IndexDb {
           Pick<CacheRow, 'uid' | 'header_size' | 'lines' | 'preview' | 'envelope' | 'body'>
         >(
           'SELECT uid, header_size, lines, preview, envelope, body FROM msgcache WHERE mbox = ? AND uid BETWEEN ? AND ? ORDER BY uid',
+        ),
+      cacheTextRange: () =>
+        d.prepare<[number, number, number], CacheTextRow>(
+          'SELECT uid, header_size, lines, preview, envelope_imap, bodystructure_imap FROM msgcache WHERE mbox = ? AND uid BETWEEN ? AND ? ORDER BY uid',
+        ),
+      cacheJson: () =>
+        d.prepare<[number, number], Pick<CacheRow, 'envelope' | 'body'>>(
+          'SELECT envelope, body FROM msgcache WHERE mbox = ? AND uid = ?',
         ),
       fullCache: () =>
         d.prepare<[number, number], CacheRow>(
@@ -405,14 +427,23 @@ export class IndexDb {
     return this.db.transaction(fn).deferred();
   }
 
-  /** databases written before the cache was split keep a single `cache` table: move it over */
+  /**
+   * Older databases: add the IMAP text columns (rows keep NULL there and are rendered on
+   * read); a database written before the cache was split keeps a single `cache` table: move it over.
+   */
   #migrate(): void {
+    const cols = this.db.prepare<[], { name: string }>('PRAGMA table_info(msgcache)').all();
+    if (!cols.some((c) => c.name === 'envelope_imap'))
+      this.db.exec(
+        'ALTER TABLE msgcache ADD COLUMN envelope_imap TEXT; ALTER TABLE msgcache ADD COLUMN bodystructure_imap TEXT;',
+      );
     const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cache'").get();
     if (!old) return;
     this.db
       .transaction(() => {
         this.db
-          .exec(`INSERT OR REPLACE INTO msgcache SELECT mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
+          .exec(`INSERT OR REPLACE INTO msgcache (mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
+          sort_displayfrom, sort_displayto, preview, envelope, body) SELECT mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
           sort_displayfrom, sort_displayto, preview, envelope, body FROM cache;
         INSERT OR REPLACE INTO hdrtext SELECT mbox, uid, search_headers FROM cache;
         INSERT OR REPLACE INTO bodytext SELECT mbox, uid, search_body FROM cache;

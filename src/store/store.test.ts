@@ -569,3 +569,60 @@ test(
     assert.equal(s.status(fred, 'user.fred').messages, n + 3);
   }),
 );
+
+test('ENVELOPE and BODYSTRUCTURE are kept as IMAP text; rows from before those columns are rendered on read', async () => {
+  const { default: Database } = await import('better-sqlite3');
+  const { envelopeText, bodyText } = await import('../mail/imap-text.js');
+  const { readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const site = tempSite({});
+  const multipart =
+    'From: =?utf-8?q?J=C3=B6rg?= <joerg@example.org>\r\nTo: a@example.org, "B \\"q\\"" <b@example.org>\r\n' +
+    'Subject: caf\u00e9 \\ "x"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n' +
+    '--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\n' +
+    'Subject: inner\r\n\r\ninner body\r\n--XX--\r\n';
+  try {
+    let s = openStore(site.conf);
+    s.ensureInbox('fred');
+    await s.append(fred, 'user.fred', message('plain'));
+    await s.append(fred, 'user.fred', Buffer.from(multipart, 'utf8'));
+    const expect = (v: ReturnType<Store['open']>) =>
+      [1, 2].map((u) => {
+        const c = v.cache(u);
+        return [envelopeText(c.envelope), bodyText(c.body, true)];
+      });
+    let v = s.open(fred, 'user.fred', { readOnly: true });
+    const want = expect(v);
+    assert.match(want[1]![0]!, /\{\d+\}\r\ncaf/); // non-ASCII subject: a literal in the ASCII form
+    assert.match(want[1]![1]!, /"MESSAGE" "RFC822"/);
+    const texts = (vv: typeof v) =>
+      [...vv.caches!([1, 2], { textOnly: true }).values()].map((c) => [c.envelopeImap, c.bodyStructureImap]);
+    assert.deepEqual(texts(v), want);
+    // text-only entries still decode the JSON when touched
+    assert.equal(v.caches!([2], { textOnly: true }).get(2)!.envelope.subject, 'caf\u00e9 \\ "x"');
+    v.close();
+    s.close();
+    // an index written before the text columns existed: drop them, reopen (migration adds them back)
+    const dir = join(site.dir, 'conf', 'user', 'f');
+    const file = join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith('.index.db'))!,
+    );
+    const raw = new Database(file);
+    raw.exec(
+      'ALTER TABLE msgcache DROP COLUMN envelope_imap; ALTER TABLE msgcache DROP COLUMN bodystructure_imap;',
+    );
+    raw.close();
+    s = openStore(site.conf);
+    v = s.open(fred, 'user.fred', { readOnly: true });
+    assert.deepEqual(texts(v), want);
+    assert.deepEqual(
+      [1, 2].map((u) => [v.cache(u).envelopeImap, v.cache(u).bodyStructureImap]),
+      want,
+    );
+    v.close();
+    s.close();
+  } finally {
+    site.cleanup();
+  }
+});

@@ -33,6 +33,7 @@ import type { Readable } from 'node:stream';
 import type { ImapdConf } from '../config/api.js';
 import { openConfDb, type CyrusDb } from '../db/index.js';
 import type { Logger } from '../log/logger.js';
+import { bodyText, envelopeText } from '../mail/imap-text.js';
 import { aclFromPairs, applyAcl, effectiveRights, formatAcl, parseAcl } from './acl.js';
 import {
   MailError,
@@ -1125,6 +1126,8 @@ export function cacheRow(mbox: number, uid: number, p: Parsed): Record<string, u
     lines: p.lines,
     envelope: JSON.stringify(p.envelope),
     body: JSON.stringify(p.body),
+    envelope_imap: envelopeText(p.envelope),
+    bodystructure_imap: bodyText(p.body, true),
     preview: p.preview,
     search_headers: p.searchHeaders,
     search_body: p.searchBody,

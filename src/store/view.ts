@@ -6,11 +6,13 @@
  * Owns: `View`, the `MailboxView` of api.ts. Reads come from the index db (WAL snapshot per
  * call); writes are `BEGIN IMMEDIATE` transactions in the mailbox's index db and touch the
  * mailbox's stamp file afterwards so other processes' `watch` callbacks fire.
- * Imports: node built-ins, ./api, ./index-db, ./search, ./watch, store types.
+ * Imports: node built-ins, ./api, ./index-db, ./search, ./watch, store types,
+ * mail/imap-text.ts (rendering rows cached before the IMAP text columns existed).
  */
 import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { BodyPart, Envelope } from '../mail/api.js';
+import { bodyText, envelopeText } from '../mail/imap-text.js';
 import {
   MailError,
   type FlagOp,
@@ -30,6 +32,7 @@ import {
   parseKeywords,
   SEEN,
   SYSTEM_FLAG_NAMES,
+  type CacheRow,
   type IndexDb,
   type MessageRow,
 } from './index-db.js';
@@ -55,6 +58,62 @@ function bsearch(a: Uint32Array, v: number): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+type CacheJson = Pick<CacheRow, 'envelope' | 'body'>;
+
+/**
+ * One message's cache entry: the JSON of the envelope and structure is decoded on first use
+ * (a FETCH of ENVELOPE and BODYSTRUCTURE sends the stored IMAP text and never decodes it).
+ * Rows from before the text columns existed render the text from the JSON.
+ */
+class CachedMessage implements MessageCache {
+  readonly headerSize: number;
+  readonly lines: number;
+  readonly preview: string;
+  #json: CacheJson | (() => CacheJson | undefined) | undefined;
+  #envelopeImap: string | null;
+  #bodyStructureImap: string | null;
+  #envelope: Envelope | undefined;
+  #body: BodyPart | undefined;
+
+  constructor(
+    row: Pick<CacheRow, 'header_size' | 'lines' | 'preview'> & Partial<CacheRow>,
+    json: CacheJson | (() => CacheJson | undefined),
+  ) {
+    this.headerSize = row.header_size;
+    this.lines = row.lines;
+    this.preview = row.preview;
+    this.#envelopeImap = row.envelope_imap ?? null;
+    this.#bodyStructureImap = row.bodystructure_imap ?? null;
+    this.#json = json;
+  }
+
+  #raw(): CacheJson {
+    if (typeof this.#json === 'function') {
+      const j = this.#json();
+      // expunged and removed since the range was read: the caller already holds the texts
+      if (!j) throw new MailError('expunged', 'message has been expunged');
+      this.#json = j;
+    }
+    return this.#json!;
+  }
+
+  get envelope(): Envelope {
+    return (this.#envelope ??= JSON.parse(this.#raw().envelope) as Envelope);
+  }
+
+  get body(): BodyPart {
+    return (this.#body ??= JSON.parse(this.#raw().body) as BodyPart);
+  }
+
+  get envelopeImap(): string {
+    return (this.#envelopeImap ??= envelopeText(this.envelope));
+  }
+
+  get bodyStructureImap(): string {
+    return (this.#bodyStructureImap ??= bodyText(this.body, true));
+  }
 }
 
 export class View implements MailboxView {
@@ -207,7 +266,7 @@ export class View implements MailboxView {
     const flags: string[] = [];
     const bits = this.#seenInRow ? r.sysflags : (r.sysflags & ~SEEN) | (seen ? SEEN : 0);
     for (const [b, n] of SYSTEM_FLAG_NAMES) if (bits & b) flags.push(n);
-    for (const k of parseKeywords(r.keywords)) flags.push(k);
+    if (r.keywords) for (const k of parseKeywords(r.keywords)) flags.push(k);
     return {
       uid: r.uid,
       modseq: r.modseq,
@@ -244,10 +303,29 @@ export class View implements MailboxView {
         }
         return out;
       }
-      const rows = new Map<number, MessageRow>();
-      for (const r of db.s.rangeRows.iterate(this.#mbox, min, max)) rows.set(r.uid, r);
+      // all(): one call into SQLite for the range (iterate() pays a round trip per row)
+      const rows = db.s.rangeRows.all(this.#mbox, min, max);
+      let ascending = true;
+      for (let i = 1; i < uids.length && ascending; i++) ascending = uids[i]! > uids[i - 1]!;
+      if (ascending) {
+        // both sorted by uid: one merge pass, no map
+        for (let i = 0, k = 0; i < uids.length && k < rows.length;) {
+          const r = rows[k]!;
+          const u = uids[i]!;
+          if (r.uid < u) k++;
+          else if (r.uid > u) i++;
+          else {
+            out.push(this.#toRecord(r, seen?.has(u) ?? false));
+            i++;
+            k++;
+          }
+        }
+        return out;
+      }
+      const byUid = new Map<number, MessageRow>();
+      for (const r of rows) byUid.set(r.uid, r);
       for (let i = 0; i < uids.length; i++) {
-        const r = rows.get(uids[i]!);
+        const r = byUid.get(uids[i]!);
         if (r) out.push(this.#toRecord(r, seen?.has(r.uid) ?? false));
       }
       return out;
@@ -258,16 +336,10 @@ export class View implements MailboxView {
     this.#check();
     const c = this.#db.s.msgCache.get(this.#mbox, uid);
     if (!c) throw new MailError('expunged', `message ${uid} has been expunged`);
-    return {
-      envelope: JSON.parse(c.envelope) as Envelope,
-      body: JSON.parse(c.body) as BodyPart,
-      headerSize: c.header_size,
-      lines: c.lines,
-      preview: c.preview,
-    };
+    return new CachedMessage(c, c);
   }
 
-  caches(uids: ArrayLike<number>): Map<number, MessageCache> {
+  caches(uids: ArrayLike<number>, opts: { textOnly?: boolean } = {}): Map<number, MessageCache> {
     this.#check();
     const out = new Map<number, MessageCache>();
     if (uids.length === 0) return out;
@@ -282,15 +354,17 @@ export class View implements MailboxView {
         const hi = want[j]!;
         const wanted = j - i + 1 === hi - lo + 1 ? null : new Set(want.slice(i, j + 1));
         // all(): one call into SQLite per chunk (iterate() pays a round trip per row)
-        for (const c of db.s.cacheRange.all(this.#mbox, lo, hi)) {
-          if (wanted && !wanted.has(c.uid)) continue;
-          out.set(c.uid, {
-            envelope: JSON.parse(c.envelope) as Envelope,
-            body: JSON.parse(c.body) as BodyPart,
-            headerSize: c.header_size,
-            lines: c.lines,
-            preview: c.preview,
-          });
+        if (opts.textOnly) {
+          const mbox = this.#mbox;
+          for (const c of db.s.cacheTextRange.all(mbox, lo, hi)) {
+            if (wanted && !wanted.has(c.uid)) continue;
+            out.set(c.uid, new CachedMessage(c, () => db.s.cacheJson.get(mbox, c.uid)));
+          }
+        } else {
+          for (const c of db.s.cacheRange.all(this.#mbox, lo, hi)) {
+            if (wanted && !wanted.has(c.uid)) continue;
+            out.set(c.uid, new CachedMessage(c, c));
+          }
         }
         i = j + 1;
       }

@@ -6,11 +6,11 @@
  * Owns: the fetch-att grammar (macros ALL/FAST/FULL, `BODY[section]<partial>`,
  * `BODY.PEEK`, `BINARY[.PEEK]`, `BINARY.SIZE`, RFC822.*), and `sectionRange`, which maps a
  * section onto [start, end) of the file using the cached body structure.
- * Imports: mail/api.ts types, args.ts, parser.ts, bodystructure.ts.
+ * Imports: mail/api.ts types, args.ts, parser.ts, find-part.ts.
  */
 import type { BodyPart } from '../../mail/api.js';
 import { ImapSyntaxError } from './args.js';
-import { findPart } from './bodystructure.js';
+import { findPart } from './find-part.js';
 import type { Token } from './parser.js';
 
 export type SimpleItem =

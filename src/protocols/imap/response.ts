@@ -6,34 +6,13 @@
  * one socket write and lets long producers (FETCH) wait for 'drain' so a slow client never
  * makes us hold more than a buffer's worth of a mailbox in memory.
  *
- * Imports: node built-ins only.
+ * Imports: node built-ins, mail/imap-text.ts (the string encoders, shared with the store's
+ * pre-rendered ENVELOPE/BODYSTRUCTURE).
  */
 import type { Duplex, Readable } from 'node:stream';
 
-/**
- * string → quoted or literal, as the grammar's `string`. quoted = DQUOTE *QUOTED-CHAR DQUOTE:
- * only if no CR/LF/NUL and (unless utf8) ASCII; one scan decides that and whether `\` or `"`
- * need escaping (the common case needs none: no regex, no copy).
- */
-export function str(s: string, utf8 = false): string {
-  const n = s.length;
-  if (n <= 1024) {
-    let escapes = false;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c === 0 || c === 0x0a || c === 0x0d || (c > 0x7e && !utf8)) break;
-      if (c === 0x5c || c === 0x22) escapes = true;
-    }
-    if (i === n) return escapes ? '"' + s.replace(/[\\"]/g, '\\$&') + '"' : '"' + s + '"';
-  }
-  return `{${Buffer.byteLength(s, 'utf8')}}\r\n${s}`;
-}
-
-/** nstring: NIL for null */
-export function nstr(s: string | null | undefined, utf8 = false): string {
-  return s === null || s === undefined ? 'NIL' : str(s, utf8);
-}
+export { nstr, str } from '../../mail/imap-text.js';
+import { str } from '../../mail/imap-text.js';
 
 const ATOM_OK = /^[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]+$/;
 

@@ -13,7 +13,7 @@ import { decoderFor, isKnownEncoding } from '../../../mail/decode.js';
 import { formatImapDateTime } from '../../../mail/date.js';
 import type { MailboxView, MessageCache, MessageRecord } from '../../../store/api.js';
 import { formatSeqSet, ImapSyntaxError, indexOfUid, resolveSeqSet, seqOutOfRange } from '../args.js';
-import { bodyText, envelopeText } from '../bodystructure.js';
+import { bodyText, envelopeText } from '../../../mail/imap-text.js';
 import type { Command } from '../command.js';
 import { ImapReplyError } from '../errors.js';
 import {
@@ -126,6 +126,9 @@ const fetch: Command = {
 
     // only simple items (FLAGS, ENVELOPE, ...): each response is text from the index and cache
     const textOnly = list.every((i) => i.k === 'simple');
+    // ENVELOPE/BODYSTRUCTURE/PREVIEW only: the cache's IMAP texts are enough, no JSON decoded
+    const cacheTextOnly =
+      textOnly && !session.utf8 && !list.some((i) => i.k === 'simple' && i.name === 'BODY');
     // in batches, so a 100,000-message FETCH never has all records in memory at once
     const BATCH = 500;
     for (let b = 0; b < uids.length; b += BATCH) {
@@ -144,7 +147,13 @@ const fetch: Command = {
         }
       }
       // one index query for the batch's cached envelopes/structures instead of one per message
-      const caches = needCache && view.caches ? view.caches(recs.map((r) => r.uid)) : null;
+      const caches =
+        needCache && view.caches
+          ? view.caches(
+              recs.map((r) => r.uid),
+              { textOnly: cacheTextOnly },
+            )
+          : null;
       for (const rec of recs) {
         const seq = indexOfUid(all, rec.uid) + 1;
         if (seq <= 0) continue;
@@ -283,11 +292,11 @@ function simpleItem(name: string, rec: MessageRecord, cache: MessageCache | null
     case 'RFC822.SIZE':
       return `RFC822.SIZE ${rec.size}`;
     case 'ENVELOPE':
-      return `ENVELOPE ${envelopeText(cache!.envelope, utf8)}`;
+      return `ENVELOPE ${utf8 ? envelopeText(cache!.envelope, true) : cache!.envelopeImap}`;
     case 'BODY':
       return `BODY ${bodyText(cache!.body, false, utf8)}`;
     case 'BODYSTRUCTURE':
-      return `BODYSTRUCTURE ${bodyText(cache!.body, true, utf8)}`;
+      return `BODYSTRUCTURE ${utf8 ? bodyText(cache!.body, true, true) : cache!.bodyStructureImap}`;
     case 'MODSEQ':
       return `MODSEQ (${rec.modseq})`;
     case 'EMAILID':

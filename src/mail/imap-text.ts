@@ -1,13 +1,40 @@
 /**
- * ENVELOPE, BODY and BODYSTRUCTURE as IMAP text (RFC 3501 §7.4.2, RFC 9051 §7.5.2), built from
- * the parser's cached `Envelope` and `BodyPart` (src/mail/api.ts) without touching the message.
+ * The IMAP text forms of a parsed message: ENVELOPE, BODY and BODYSTRUCTURE (RFC 3501 §7.4.2,
+ * RFC 9051 §7.5.2) built from the parser's `Envelope` and `BodyPart`, and the IMAP string
+ * encoders they use.
  *
- * Owns: those three encoders, and `findPart`, which resolves a section part number
- * ("1.2.3") to the byte ranges FETCH streams.
- * Imports: mail/api.ts types, response.ts.
+ * Owns: `str`/`nstr` (quoted or literal), `envelopeText`, `bodyText`. They live beside the
+ * parser rather than in the IMAP server because the store renders ENVELOPE and BODYSTRUCTURE
+ * once at append and keeps the text in its cache (as Cyrus keeps them in cyrus.cache), so a
+ * FETCH of a whole mailbox concatenates instead of decoding and re-encoding every message.
+ * Imports: mail/api.ts types.
  */
-import type { BodyPart, Envelope, EnvelopeAddress } from '../../mail/api.js';
-import { nstr, str } from './response.js';
+import type { BodyPart, Envelope, EnvelopeAddress } from './api.js';
+
+/**
+ * string → quoted or literal, as the grammar's `string`. quoted = DQUOTE *QUOTED-CHAR DQUOTE:
+ * only if no CR/LF/NUL and (unless utf8) ASCII; one scan decides that and whether `\` or `"`
+ * need escaping (the common case needs none: no regex, no copy).
+ */
+export function str(s: string, utf8 = false): string {
+  const n = s.length;
+  if (n <= 1024) {
+    let escapes = false;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c === 0x0a || c === 0x0d || (c > 0x7e && !utf8)) break;
+      if (c === 0x5c || c === 0x22) escapes = true;
+    }
+    if (i === n) return escapes ? '"' + s.replace(/[\\"]/g, '\\$&') + '"' : '"' + s + '"';
+  }
+  return `{${Buffer.byteLength(s, 'utf8')}}\r\n${s}`;
+}
+
+/** nstring: NIL for null */
+export function nstr(s: string | null | undefined, utf8 = false): string {
+  return s === null || s === undefined ? 'NIL' : str(s, utf8);
+}
 
 /**
  * Upper-cased, quoted token (type, subtype, encoding, parameter and disposition names): the same
@@ -64,7 +91,7 @@ function language(l: string[] | null): string {
   return '(' + l.map((x) => str(x)).join(' ') + ')';
 }
 
-function isMessage(p: BodyPart): boolean {
+export function isMessage(p: BodyPart): boolean {
   const t = p.type.toLowerCase();
   const s = p.subtype.toLowerCase();
   return t === 'message' && (s === 'rfc822' || s === 'global') && !!p.message;
@@ -87,48 +114,4 @@ export function bodyText(p: BodyPart, ext: boolean, utf8 = false): string {
   }
   if (ext) s += ` ${nstr(p.md5)} ${disposition(p.disposition)} ${language(p.language)} ${nstr(p.location)}`;
   return s + ')';
-}
-
-/** A part addressed by a section number, with what HEADER/TEXT/MIME mean for it. */
-export interface PartRef {
-  part: BodyPart;
-  /** the message whose HEADER/TEXT a sub-section names (top message, or an encapsulated one) */
-  msg: { headerStart: number; bodyStart: number; bodyEnd: number; body: BodyPart } | null;
-}
-
-/**
- * Resolve "1.2.3" against the top-level body. Part 1 of a non-multipart message is its body;
- * a part of a message/rfc822 part numbers the encapsulated message's parts.
- * Returns null when the part does not exist.
- */
-export function findPart(top: BodyPart, path: number[], size: number): PartRef | null {
-  let cur: BodyPart = top;
-  let msg: PartRef['msg'] = {
-    headerStart: top.headerStart,
-    bodyStart: top.bodyStart,
-    bodyEnd: size,
-    body: top,
-  };
-  for (const n of path) {
-    // descending into a message/rfc822 part: number inside its message
-    let container = cur;
-    if (isMessage(container) && container !== top) container = container.message!.body;
-    if (container.parts && container.parts.length) {
-      const next = container.parts[n - 1];
-      if (!next) return null;
-      cur = next;
-    } else {
-      if (n !== 1) return null;
-      cur = container;
-    }
-    msg = isMessage(cur)
-      ? {
-          headerStart: cur.message!.headerStart,
-          bodyStart: cur.message!.bodyStart,
-          bodyEnd: cur.bodyEnd,
-          body: cur.message!.body,
-        }
-      : null;
-  }
-  return { part: cur, msg };
 }
