@@ -36,9 +36,19 @@ test('proc files: one line per connection, updated, removed; parsed back', () =>
     a.update({ user: 'fred', command: 'Fetch\tevil\nline' });
     assert.equal(existsSync(a.path), false);
     a.update({ command: 'Store' });
-    assert.equal(readFileSync(a.path, 'utf8'), 'imap\t[192.0.2.1]\tfred\tuser.fred\tStore\n');
+    // rewritten in place, never truncated: a shorter line is padded with spaces before its newline
+    const shorter = readFileSync(a.path, 'utf8');
+    assert.equal(shorter, 'imap\t[192.0.2.1]\tfred\tuser.fred\tStore' + ' '.repeat(10) + '\n');
+    assert.equal(parseProcFile('1.1', shorter)?.command, 'Store');
     a.update({ command: 'Fetch\tevil\nline' });
     assert.equal(readFileSync(a.path, 'utf8'), text);
+    a.update({ command: 'A much longer command than before' });
+    assert.equal(
+      parseProcFile('1.1', readFileSync(a.path, 'utf8'))?.command,
+      'A much longer command than before',
+    );
+    a.update({ command: 'Fetch\tevil\nline' });
+    assert.equal(readFileSync(a.path, 'utf8').split('\n').length, 2);
     const name = a.path.slice(procDir.length + 1);
     assert.deepEqual(parseProcFile(name, text), {
       pid: process.pid,

@@ -9,13 +9,17 @@
  *   `service\thost\tuser\tmailbox\tcommand\n`   (unknown fields are empty)
  * Files are written synchronously (they are tiny and proc_path is usually tmpfs) and removed when
  * the session ends; master removes the leftovers of a worker that died (`removeProcEntriesOf`).
+ * An update rewrites the file in place (open, pwrite at 0, close) and never truncates it: on
+ * ext4 a truncate-and-rewrite (writeFileSync) makes close() flush the data (auto_da_alloc),
+ * which cost ~0.15 ms per LMTP command next to the deliveries' fsyncs. A shorter line is
+ * padded with spaces before its newline; readers trim them.
  *
  * A service finds the entry of its connection with `procEntryOf(socket)` (the socket `serve`
  * was given) and records the user, mailbox and command as the session goes on.
  *
  * Imports: node built-ins only.
  */
-import { mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -42,21 +46,37 @@ export function openProcEntry(procDir: string, who: { service: string; host: str
   const path = join(procDir, `${process.pid}.${counter}`);
   const state = { user: '', mailbox: '', command: '' };
   let removed = false;
+  /** bytes in the file: later lines are padded to at least this */
+  let size = 0;
   const write = (): void => {
     if (removed) return;
-    const line =
-      [who.service, who.host, state.user, state.mailbox, state.command].map(clean).join('\t') + '\n';
+    let line = [who.service, who.host, state.user, state.mailbox, state.command].map(clean).join('\t');
+    const bytes = Buffer.byteLength(line) + 1;
+    if (bytes < size) line += ' '.repeat(size - bytes);
+    line += '\n';
     try {
-      writeFileSync(path, line);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !madeDirs.has(procDir)) {
-        madeDirs.add(procDir);
+      if (size === 0) writeFileSync(path, line);
+      else {
+        const fd = openSync(path, 'r+');
         try {
-          mkdirSync(procDir, { recursive: true });
-          writeFileSync(path, line);
-        } catch {
-          /* informational only */
+          writeSync(fd, line, 0);
+        } finally {
+          closeSync(fd);
         }
+      }
+      size = Math.max(size, Buffer.byteLength(line));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+      // the file (removed from a cleaned proc_path) or its directory is gone: create again
+      try {
+        if (!madeDirs.has(procDir)) {
+          madeDirs.add(procDir);
+          mkdirSync(procDir, { recursive: true });
+        }
+        writeFileSync(path, line);
+        size = Buffer.byteLength(line);
+      } catch {
+        /* informational only */
       }
     }
   };
@@ -117,8 +137,10 @@ export interface ProcRecord {
 export function parseProcFile(file: string, content: string): ProcRecord | null {
   const m = /^(\d+)(?:\.\d+)?$/.exec(file);
   if (!m) return null;
+  // the first line; an in-place rewrite pads a shorter line with spaces
   const [service = '', host = '', user = '', mailbox = '', command = ''] = content
-    .replace(/\n$/, '')
+    .split('\n')[0]!
+    .trimEnd()
     .split('\t');
   return { pid: Number(m[1]), file, service, host, user, mailbox, command };
 }

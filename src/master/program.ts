@@ -124,9 +124,14 @@ export function spawnProgram(prog: Program, args: string[], opts: SpawnOptions):
   return spawn(file, argv, { env: opts.env, stdio: opts.stdio, detached: true });
 }
 
-/** Fork a worker process (src/master/worker.ts) with an IPC channel. */
+/**
+ * Fork a worker process (src/master/worker.ts) with an IPC channel.
+ * `CYRUS_TS_WORKER_NODE_ARGS` (space-separated) adds node options to every worker, for
+ * profiling a service under load (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ */
 export function forkWorker(opts: SpawnOptions): ChildProcess {
   const prefix = fdLimitPrefix(opts.maxfds ?? 0);
+  const nodeArgs = (process.env.CYRUS_TS_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return fork(WORKER_JS, [], {
     // glibc keeps every thread's malloc arena at its high-water mark: one scrypt password check
     // (16 MiB, on libuv's threads) would pin 64 MiB per worker. Big blocks through mmap are
@@ -136,7 +141,7 @@ export function forkWorker(opts: SpawnOptions): ChildProcess {
     detached: true,
     serialization: 'json',
     ...(prefix
-      ? { execPath: prefix[0], execArgv: [...prefix.slice(1), process.execPath] }
-      : { execArgv: [] }),
+      ? { execPath: prefix[0], execArgv: [...prefix.slice(1), process.execPath, ...nodeArgs] }
+      : { execArgv: nodeArgs }),
   });
 }

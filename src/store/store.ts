@@ -4,14 +4,20 @@
  * files on the partitions.
  *
  * Owns: mailbox lifecycle (create/delete/rename per delete_mode, INBOX rename), rights checks,
- * append (spool → parse → fsync → rename → dir fsync → index commit), copy/move between
+ * append (spool → parse → fsync → rename → index commit → dir fsync), copy/move between
  * mailboxes (hard links, no bytes copied on one partition), quota accounting, subscriptions,
  * annotations, ensureInbox's autocreate_* options. Views of one selected mailbox are in
- * view.ts. Crash safety: a message file is in place and fsynced before the index row that
- * names it commits, so an index row never lacks its file; an orphan file (crash after the
+ * view.ts. Crash safety: a message file's data is fsynced and the file renamed into place
+ * before the index row that names it commits; the append resolves (and the protocol
+ * acknowledges) only after the directory holding the rename is fsynced too. The directory
+ * fsync comes after the index commit, in the thread pool: on ext4 and XFS the WAL fsync's
+ * journal commit already carries the rename, so the directory fsync then has nothing to wait
+ * for (before the commit it cost a journal commit of its own, on the event loop); on other
+ * file systems a power cut between the two could lose the file of an index row whose message
+ * was never acknowledged (reconstruct drops such rows). An orphan file (crash after the
  * rename, before the commit) is adopted by `cyr_reconstruct -f`. Appends to one mailbox that
- * are ready in the same event-loop turn share one commit (group commit: one directory fsync,
- * one WAL fsync); each still resolves only after its own data is on disk.
+ * are ready in the same event-loop turn share one commit (group commit: one WAL fsync, one
+ * directory fsync); each still resolves only after its own data is on disk.
  * Imports: config, db, mail (via spool), log, ./*.
  */
 import { randomUUID } from 'node:crypto';
@@ -28,6 +34,7 @@ import {
   rmSync,
   unlinkSync,
 } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImapdConf } from '../config/api.js';
@@ -96,6 +103,16 @@ export function fsyncDir(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** fsyncDir in the thread pool */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const h = await fsp.open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
   }
 }
 
@@ -759,31 +776,42 @@ export class StoreImpl implements Store {
   #flushCommits(key: string, who: Identity, e: MboxEntry, ignoreQuota: boolean): void {
     const batch = this.#commitQueue.get(key) ?? [];
     this.#commitQueue.delete(key);
+    // resolved once the directory holding the renames is on disk too (see the header)
+    const settle = (group: PendingAppend[], uids: number[]): void => {
+      fsyncDirAsync(this.layout.mailboxDir(e.partition, e.uniqueId)).then(
+        () => group.forEach((b, i) => b.resolve(uids[i]!)),
+        (err: unknown) => group.forEach((b) => b.reject(err)),
+      );
+    };
     const one = (b: PendingAppend): void => {
+      let uids: number[];
       try {
-        b.resolve(this.commitNew(who, e, [b.item], { ignoreQuota })[0]!);
+        uids = this.commitNew(who, e, [b.item], { ignoreQuota });
       } catch (err) {
-        b.reject(err);
+        return b.reject(err);
       }
+      settle([b], uids);
     };
     if (batch.length === 1) return one(batch[0]!);
+    let uids: number[];
     try {
-      const uids = this.commitNew(
+      uids = this.commitNew(
         who,
         e,
         batch.map((b) => b.item),
         { ignoreQuota },
       );
-      batch.forEach((b, i) => b.resolve(uids[i]!));
     } catch {
       // e.g. quota: retried alone, each message gets the answer it would have had alone
-      batch.forEach(one);
+      return batch.forEach(one);
     }
+    settle(batch, uids);
   }
 
   /**
    * Put spooled files into a mailbox: one index transaction; each file is renamed to
-   * `<uid>.`, the directory fsynced, then the rows commit. Returns the new uids.
+   * `<uid>.`, then the rows commit. Returns the new uids. The caller fsyncs the mailbox
+   * directory (fsyncDirAsync) before telling anyone the messages are stored.
    */
   commitNew(who: Identity, e: MboxEntry, items: NewItem[], o: { ignoreQuota: boolean }): number[] {
     const db = this.indexFor(e);
@@ -837,7 +865,6 @@ export class StoreImpl implements Store {
           out.push(uid);
           uid++;
         }
-        fsyncDir(dir);
         db.s.afterAppend.run(uid, modseq, bytes, row.id);
         if (items.length > 1) db.s.counters.run(items.length - 1, 0, modseq, row.id);
         return out;
