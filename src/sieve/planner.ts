@@ -9,7 +9,6 @@
  *
  * Imports: lmtp deliver types (type only), store api, mail parser, sieve deliver/store.
  */
-import { createReadStream } from 'node:fs';
 import type { DeliveryPlan, DeliveryPlanner, PlannerInput } from '../protocols/lmtp/deliver.js';
 import { parseMessage } from '../mail/parse.js';
 import { sieveForDelivery } from './deliver.js';
@@ -21,7 +20,7 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
   if (!r.userid || !r.inbox) return fallback;
   if (!input.conf.getSwitch('sieveusehomedir') && new SieveStore(input.conf).activeName(r.userid) === null)
     return fallback;
-  const parsed = await parseMessage(createReadStream(input.spoolPath));
+  const parsed = await parseMessage(input.spool.content());
   // the owner acts with administrative power inside their own hierarchy (as lmtpd appends);
   // outside it, fileinto needs the user's own 'p' right (mayPost)
   const owner = { userid: r.userid, isAdmin: true, groups: [] as string[] };
@@ -32,7 +31,7 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
     userid: r.userid,
     envelopeFrom: input.envelope.from,
     envelopeTo: r.address,
-    messagePath: input.spoolPath,
+    messagePath: input.spool.path(),
     parsed,
     mailboxExists: (name) => input.store.lookup(name) !== undefined,
     mayPost: (name) => {

@@ -29,7 +29,7 @@ import { LineReader } from '../net/lines.js';
 import { openStore } from '../store/index.js';
 import { deliverOne } from '../protocols/lmtp/deliver.js';
 import { resolveRecipient, type ResolvedRecipient } from '../protocols/lmtp/recipient.js';
-import { removeSpool, spoolStream } from '../protocols/lmtp/spool.js';
+import { spoolStream } from '../protocols/lmtp/spool.js';
 import { receivedHeader } from '../protocols/lmtp/trace.js';
 import { replyForError } from '../protocols/lmtp/replies.js';
 import { newSessionId, product, serverName } from '../protocols/lmtp/identity.js';
@@ -377,7 +377,7 @@ export async function direct(
           { conf, log, store, dup, planner: plannerFor(ctx) },
           r,
           { from: o.from, poster: o.authId ?? 'postman' },
-          spool.path,
+          spool.spool,
           spool.verdict.messageId,
         );
         results.push(
@@ -391,7 +391,7 @@ export async function direct(
     }
     return results;
   } finally {
-    if (spool) await removeSpool(spool.path);
+    spool?.spool.remove();
     dup?.close();
     store.close();
   }

@@ -19,13 +19,12 @@
  * Owns: the per-recipient delivery step and the DeliveryPlanner type. Errors are MailError;
  * replies are chosen by replies.ts.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { ImapdConf } from '../../config/api.js';
 import type { DuplicateDb } from '../../db/duplicate.js';
 import type { Logger } from '../../log/logger.js';
 import { MailError, type Identity, type Store } from '../../store/api.js';
 import type { ResolvedRecipient } from './recipient.js';
+import type { SpooledMessage } from './spool.js';
 
 export interface DeliveryEnvelope {
   /** MAIL FROM address without brackets ('' = null sender) */
@@ -41,7 +40,7 @@ export interface PlannerInput {
   recipient: ResolvedRecipient;
   envelope: DeliveryEnvelope;
   /** the spooled message (trace headers included), readable until delivery ends */
-  spoolPath: string;
+  spool: SpooledMessage;
   /** Message-ID captured at DATA, if any */
   messageId: string | null;
 }
@@ -89,24 +88,12 @@ export function appendIdentity(r: ResolvedRecipient, envelope: DeliveryEnvelope)
   return { userid: r.userid ?? envelope.poster, isAdmin: true, groups: [] };
 }
 
-/** spool files up to this size are handed to the store as one Buffer */
-const SMALL_SPOOL = 256 * 1024;
-
-/**
- * The spool's bytes for one append: a small file is read at once (synchronously on purpose:
- * a stream costs four thread-pool round trips, open, read, read to EOF, close, per
- * recipient, far more than reading a few KiB); a large one is streamed.
- */
-function spoolContent(spoolPath: string): Readable | Buffer {
-  return statSync(spoolPath).size <= SMALL_SPOOL ? readFileSync(spoolPath) : createReadStream(spoolPath);
-}
-
 /** Deliver the spool to one recipient. Throws MailError when nothing could be stored. */
 export async function deliverOne(
   deps: DeliverDeps,
   r: ResolvedRecipient,
   envelope: DeliveryEnvelope,
-  spoolPath: string,
+  spool: SpooledMessage,
   messageId: string | null,
 ): Promise<DeliveryOutcome> {
   const input: PlannerInput = {
@@ -115,7 +102,7 @@ export async function deliverOne(
     store: deps.store,
     recipient: r,
     envelope,
-    spoolPath,
+    spool,
     messageId,
   };
   let plan: DeliveryPlan;
@@ -153,7 +140,7 @@ export async function deliverOne(
       continue;
     }
     try {
-      const res = await deps.store.append(appendIdentity(r, envelope), name, spoolContent(spoolPath), {
+      const res = await deps.store.append(appendIdentity(r, envelope), name, spool.content(), {
         flags: target.flags,
         ignoreQuota: r.ignoreQuota || !deps.conf.getSwitch('lmtp_strict_quota'),
       });

@@ -1,21 +1,64 @@
 /**
- * DATA goes straight to ONE spool file (STYLE.md "streams for message bodies"): the dot-decoded,
- * filtered bytes are written to `<temp_path>/lmtp.<pid>.<random>` (synchronously), and every
- * recipient's copy is then appended from that file. Past the size limit the reader keeps
- * consuming until the final dot; the verdict says what went wrong.
+ * DATA goes to ONE spool (STYLE.md "streams for message bodies"): the dot-decoded, filtered
+ * bytes are kept in memory up to `MEMORY_SPOOL` (256 KiB) and past that written to
+ * `<temp_path>/lmtp.<pid>.<random>` (synchronously); every recipient's copy is then appended
+ * from it. Keeping small messages in memory saves creating, reading back and removing a file
+ * per message: creating an inode right after the previous delivery's fsyncs waits for the
+ * ext4 journal (~0.1 ms, measured in lmtpd's profile). Memory stays bounded: at most
+ * MEMORY_SPOOL per connection. Past the size limit the reader keeps consuming until the
+ * final dot; the verdict says what went wrong.
  *
- * Owns: the spool file's life (create, write, remove), the reading loop of DATA and the
- * piecewise writer BDAT uses.
+ * Owns: the spool's life (`SpooledMessage`: in memory or a file, written to a file on demand
+ * for Sieve's redirect/vacation), the reading loop of DATA and the piecewise writer BDAT uses.
  */
-import { closeSync, openSync, rmSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, rmSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { DotDecoder } from './dot-decoder.js';
 import { MessageFilter, type FilterOptions, type FilterVerdict } from './message-filter.js';
 import type { LineReader } from '../../net/lines.js';
 
+/** a message up to this size is spooled in memory */
+export const MEMORY_SPOOL = 256 * 1024;
+
+/** A spooled message: its bytes in memory, or a file under temp_path. */
+export class SpooledMessage {
+  #data: Buffer | null;
+  #path: string | null;
+  readonly #tempDir: string;
+
+  constructor(tempDir: string, data: Buffer | null, path: string | null) {
+    this.#tempDir = tempDir;
+    this.#data = data;
+    this.#path = path;
+  }
+
+  /** the bytes for one append: the buffer itself, or a fresh stream of the file */
+  content(): Buffer | Readable {
+    return this.#data ?? createReadStream(this.#path!);
+  }
+
+  /** a file holding the message (written now when it was kept in memory) */
+  path(): string {
+    if (this.#path === null) {
+      const path = spoolPath(this.#tempDir);
+      writeFileSync(path, this.#data!, { flag: 'wx', mode: 0o600 });
+      this.#path = path;
+    }
+    return this.#path;
+  }
+
+  /** remove the file, if there is one (idempotent) */
+  remove(): void {
+    if (this.#path !== null) rmSync(this.#path, { force: true });
+    this.#path = null;
+    this.#data = null;
+  }
+}
+
 export interface SpoolResult {
-  path: string;
+  spool: SpooledMessage;
   verdict: FilterVerdict;
   /** false when the input ended before the final dot (connection lost) */
   complete: boolean;
@@ -26,7 +69,7 @@ export function spoolPath(tempDir: string): string {
 }
 
 /**
- * Read a dot-terminated DATA block from `reader` into a new spool file under `tempDir`.
+ * Read a dot-terminated DATA block from `reader` into a new spool (a file under `tempDir` when large).
  * `prefix` (trace headers: Return-Path, Received) is written first and is not counted against
  * the size limit. Bytes after the final dot are put back into the reader.
  */
@@ -57,7 +100,7 @@ export async function spoolData(
 
 /**
  * Write a plain message (no dot-stuffing: `cyr_deliver` reading stdin) through the same checks
- * into a new spool file. `complete` is always true.
+ * into a new spool. `complete` is always true.
  */
 export async function spoolStream(
   source: AsyncIterable<Buffer>,
@@ -73,11 +116,12 @@ async function spoolMessage(
   tempDir: string,
   prefix: Buffer,
   opts: FilterOptions,
-): Promise<{ path: string; verdict: FilterVerdict }> {
+): Promise<{ spool: SpooledMessage; verdict: FilterVerdict }> {
   const w = await SpoolWriter.open(tempDir, prefix, opts);
   try {
     for await (const chunk of source) await w.write(chunk);
-    return { path: w.path, verdict: await w.finish() };
+    const verdict = await w.finish();
+    return { spool: w.spooled(), verdict };
   } catch (e) {
     await w.abort();
     throw e;
@@ -85,32 +129,29 @@ async function spoolMessage(
 }
 
 /**
- * A spool file being filled piece by piece (BDAT chunks arrive in several commands):
- * every piece goes through the same MessageFilter; `finish` closes the file and gives the
- * verdict, `abort` removes it.
+ * A spool being filled piece by piece (BDAT chunks arrive in several commands): every piece
+ * goes through the same MessageFilter; the bytes stay in memory until they pass MEMORY_SPOOL,
+ * then go to a file. `finish` gives the verdict, `spooled` the result, `abort` drops it.
  */
 export class SpoolWriter {
-  readonly path: string;
-  /** the open file, -1 once closed */
-  #fd: number;
+  readonly #tempDir: string;
+  /** the file once spilled, and its open descriptor (-1 once closed or before spilling) */
+  #path: string | null = null;
+  #fd = -1;
+  /** pieces kept in memory (before spilling) */
+  #mem: Buffer[] = [];
+  #memBytes = 0;
   readonly #filter: MessageFilter;
 
-  private constructor(path: string, fd: number, filter: MessageFilter) {
-    this.path = path;
-    this.#fd = fd;
+  private constructor(tempDir: string, filter: MessageFilter) {
+    this.#tempDir = tempDir;
     this.#filter = filter;
   }
 
   static async open(tempDir: string, prefix: Buffer, opts: FilterOptions): Promise<SpoolWriter> {
-    const path = spoolPath(tempDir);
-    const w = new SpoolWriter(path, openSync(path, 'wx', 0o600), new MessageFilter(opts));
-    try {
-      w.#put([prefix]);
-    } catch (e) {
-      await w.abort();
-      throw e;
-    }
-    return w;
+    const w = new SpoolWriter(tempDir, new MessageFilter(opts));
+    w.#put([prefix]);
+    return Promise.resolve(w);
   }
 
   /**
@@ -120,6 +161,28 @@ export class SpoolWriter {
    * store's own copy is), so nothing here waits for the disk.
    */
   #put(bufs: Buffer[]): void {
+    if (bufs.length === 0) return;
+    if (this.#path === null) {
+      let n = 0;
+      for (const b of bufs) n += b.length;
+      if (this.#memBytes + n <= MEMORY_SPOOL) {
+        // copies: the reader's chunks may be views of a buffer it reuses
+        for (const b of bufs) if (b.length) this.#mem.push(Buffer.from(b));
+        this.#memBytes += n;
+        return;
+      }
+      // too big for memory: everything so far goes to a file, and the rest after it
+      this.#path = spoolPath(this.#tempDir);
+      this.#fd = openSync(this.#path, 'wx', 0o600);
+      const held = this.#mem;
+      this.#mem = [];
+      this.#memBytes = 0;
+      this.#writeFile(held);
+    }
+    this.#writeFile(bufs);
+  }
+
+  #writeFile(bufs: Buffer[]): void {
     if (bufs.length === 0) return;
     let written = writevSync(this.#fd, bufs);
     for (const b of bufs) {
@@ -145,6 +208,15 @@ export class SpoolWriter {
     return Promise.resolve(last.verdict);
   }
 
+  /** the finished spool (after `finish`) */
+  spooled(): SpooledMessage {
+    return new SpooledMessage(
+      this.#tempDir,
+      this.#path === null ? Buffer.concat(this.#mem, this.#memBytes) : null,
+      this.#path,
+    );
+  }
+
   #close(): void {
     if (this.#fd < 0) return;
     const fd = this.#fd;
@@ -158,11 +230,8 @@ export class SpoolWriter {
     } catch {
       /* already unusable: removing the file is what matters */
     }
-    await removeSpool(this.path);
+    if (this.#path !== null) rmSync(this.#path, { force: true });
+    this.#mem = [];
+    return Promise.resolve();
   }
-}
-
-export async function removeSpool(path: string): Promise<void> {
-  rmSync(path, { force: true });
-  return Promise.resolve();
 }

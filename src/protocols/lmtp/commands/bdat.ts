@@ -7,7 +7,7 @@
  */
 import type { LmtpCommand } from './index.js';
 import { R } from '../replies.js';
-import { SpoolWriter, removeSpool } from '../spool.js';
+import { SpoolWriter } from '../spool.js';
 import { deliverSpooled, filterOptions, tracePrefix } from './data.js';
 
 /** read exactly n octets and hand each piece to `sink`; false when the input ended first */
@@ -71,12 +71,20 @@ export const bdat: LmtpCommand = {
       return;
     }
     txn.chunks = undefined;
+    let verdict;
     try {
-      const verdict = await w.finish();
-      await deliverSpooled(s, txn, w.path, verdict);
+      verdict = await w.finish();
+    } catch (e) {
+      s.resetTransaction();
+      await w.abort();
+      throw e;
+    }
+    const spool = w.spooled();
+    try {
+      await deliverSpooled(s, txn, spool, verdict);
     } finally {
       s.resetTransaction();
-      await removeSpool(w.path);
+      spool.remove();
     }
   },
 };

@@ -1,13 +1,13 @@
 /**
  * DATA  (RFC 2033 4.2, RFC 5321 4.1.1.4): 354, then the dot-terminated message is streamed to
- * one spool file (../spool.ts) and delivered to every accepted recipient, with ONE reply per
+ * one spool (../spool.ts: memory, or a file when large) and delivered to every accepted recipient, with ONE reply per
  * recipient, in RCPT order, each sent once that copy is fsynced and committed.
  * A message refused as a whole (too big, invalid header, NUL) gets the same reply for every
  * recipient, after the final dot.
  */
 import type { LmtpCommand } from './index.js';
 import { deliverOne } from '../deliver.js';
-import { removeSpool, spoolData } from '../spool.js';
+import { spoolData, type SpooledMessage } from '../spool.js';
 import { R, replyForError, type Reply } from '../replies.js';
 import { receivedHeader } from '../trace.js';
 import type { FilterOptions, FilterProblem, FilterVerdict } from '../message-filter.js';
@@ -50,7 +50,7 @@ export function filterOptions(s: LmtpSession): FilterOptions {
 export async function deliverSpooled(
   s: LmtpSession,
   txn: Transaction,
-  path: string,
+  spool: SpooledMessage,
   verdict: FilterVerdict,
 ): Promise<void> {
   const perm = s.deps.conf.getSwitch('lmtp_over_quota_perm_failure');
@@ -61,7 +61,7 @@ export async function deliverSpooled(
       continue;
     }
     try {
-      const out = await deliverOne(s.deps, r, envelope, path, verdict.messageId);
+      const out = await deliverOne(s.deps, r, envelope, spool, verdict.messageId);
       if (out.kind === 'rejected') s.send({ ...R.permission, text: out.reason || 'Message rejected' });
       else s.send(R.rcptOk, `SESSIONID=<${s.conn.sessionId}>`);
     } catch (e) {
@@ -97,10 +97,10 @@ export const data: LmtpCommand = {
         s.close();
         return;
       }
-      await deliverSpooled(s, txn, spool.path, spool.verdict);
+      await deliverSpooled(s, txn, spool.spool, spool.verdict);
     } finally {
       s.resetTransaction();
-      await removeSpool(spool.path);
+      spool.spool.remove();
     }
   },
 };
