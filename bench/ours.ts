@@ -76,7 +76,7 @@ export async function startOurs(opts: PeerOptions): Promise<PeerServer> {
   writeFileSync(
     cyrusConf,
     `SERVICES {
-  imap cmd="imapd -C ${conf}" listen="127.0.0.1:${imap}" prefork=2
+  imap cmd="imapd -C ${conf}" listen="127.0.0.1:${imap}" prefork=1
   pop3 cmd="pop3d -C ${conf}" listen="127.0.0.1:${pop3}" prefork=1
   lmtp cmd="lmtpd -a -C ${conf}" listen="127.0.0.1:${lmtp}" prefork=1
 }

@@ -9,12 +9,12 @@
  * annotations, ensureInbox's autocreate_* options. Views of one selected mailbox are in
  * view.ts. Crash safety: a message file's data is fsynced and the file renamed into place
  * before the index row that names it commits; the append resolves (and the protocol
- * acknowledges) only after the directory holding the rename is fsynced too. The directory
- * fsync comes after the index commit, in the thread pool: on ext4 and XFS the WAL fsync's
- * journal commit already carries the rename, so the directory fsync then has nothing to wait
- * for (before the commit it cost a journal commit of its own, on the event loop); on other
- * file systems a power cut between the two could lose the file of an index row whose message
- * was never acknowledged (reconstruct drops such rows). An orphan file (crash after the
+ * acknowledges) only after the index's WAL and the directory holding the rename are fsynced
+ * too. Those two fsyncs come after the index commit, in parallel in the thread pool (the
+ * commit itself does not wait: IndexDb.writeDeferred), so the event loop never waits for the
+ * disk and concurrent appends share journal commits; on ext4 and XFS one journal commit
+ * carries both. On other file systems a power cut between them could lose the file of an
+ * index row whose message was never acknowledged (reconstruct drops such rows). An orphan file (crash after the
  * rename, before the commit) is adopted by `cyr_reconstruct -f`. Appends to one mailbox that
  * are ready in the same event-loop turn share one commit (group commit: one WAL fsync, one
  * directory fsync); each still resolves only after its own data is on disk.
@@ -777,9 +777,16 @@ export class StoreImpl implements Store {
     const batch = this.#commitQueue.get(key) ?? [];
     this.#commitQueue.delete(key);
     // resolved once the directory holding the renames is on disk too (see the header)
+    // the index commit did not wait for the disk: the WAL and the directory holding the
+    // renames are fsynced in the thread pool, in parallel; then other sessions are told
+    // (stamp) and the appends resolve
     const settle = (group: PendingAppend[], uids: number[]): void => {
-      fsyncDirAsync(this.layout.mailboxDir(e.partition, e.uniqueId)).then(
-        () => group.forEach((b, i) => b.resolve(uids[i]!)),
+      const db = this.indexFor(e);
+      Promise.all([db.syncWal(), fsyncDirAsync(this.layout.mailboxDir(e.partition, e.uniqueId))]).then(
+        () => {
+          this.stamp(e.uniqueId);
+          group.forEach((b, i) => b.resolve(uids[i]!));
+        },
         (err: unknown) => group.forEach((b) => b.reject(err)),
       );
     };
@@ -810,8 +817,9 @@ export class StoreImpl implements Store {
 
   /**
    * Put spooled files into a mailbox: one index transaction; each file is renamed to
-   * `<uid>.`, then the rows commit. Returns the new uids. The caller fsyncs the mailbox
-   * directory (fsyncDirAsync) before telling anyone the messages are stored.
+   * `<uid>.`, then the rows commit without waiting for the disk (writeDeferred). Returns the
+   * new uids. The caller fsyncs the WAL (syncWal) and the mailbox directory, then stamps the
+   * mailbox, before telling anyone the messages are stored.
    */
   commitNew(who: Identity, e: MboxEntry, items: NewItem[], o: { ignoreQuota: boolean }): number[] {
     const db = this.indexFor(e);
@@ -823,7 +831,7 @@ export class StoreImpl implements Store {
     const now = Date.now();
     let uids: number[];
     try {
-      uids = db.write(() => {
+      uids = db.writeDeferred(() => {
         const row = db.s.mailboxByRow.get(row0.id);
         if (!row) throw new MailError('notFound', 'Mailbox does not exist');
         if (!o.ignoreQuota) {
@@ -880,7 +888,6 @@ export class StoreImpl implements Store {
       }
       throw err;
     }
-    this.stamp(e.uniqueId);
     return uids;
   }
 
