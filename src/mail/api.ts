@@ -88,6 +88,8 @@ export interface ParsedMessage {
    */
   searchHeaders: string;
   searchBody: string;
+  /** searchBody was cut at `maxSearchText`: more text follows in the message */
+  searchTruncated?: boolean;
   /** RFC 8970 PREVIEW: up to 256 chars of the first text part, whitespace folded */
   preview: string;
   /** decoded Subject/From/To/Cc for SORT (RFC 5256 base subject is computed by the caller) */
@@ -101,6 +103,8 @@ export interface ParsedMessage {
 }
 
 export interface ParseOptions {
-  /** cap on each of searchHeaders and searchBody (chars), default 1 MiB */
+  /** cap on searchBody (chars), default 1 MiB; also on searchHeaders unless maxHeaderText */
   maxSearchText?: number;
+  /** cap on searchHeaders (chars), default maxSearchText */
+  maxHeaderText?: number;
 }

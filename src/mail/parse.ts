@@ -213,6 +213,9 @@ export function buildEnvelope(fields: HeaderField[]): Envelope {
 export class MessageParser {
   private readonly hash: Hash = createHash('sha1');
   private readonly maxSearch: number;
+  private readonly maxHeader: number;
+  /** text was left out of searchBody for lack of room */
+  private searchTruncated = false;
   private readonly frames: Frame[] = [];
   private readonly top: Frame;
   /** absolute offset of the first byte not yet consumed (= start of `carry`) */
@@ -242,6 +245,7 @@ export class MessageParser {
 
   constructor(opts?: ParseOptions) {
     this.maxSearch = opts?.maxSearchText ?? DEFAULT_MAX_SEARCH;
+    this.maxHeader = opts?.maxHeaderText ?? this.maxSearch;
     this.top = this.pushFrame(0, 0, null, true, null);
   }
 
@@ -286,11 +290,11 @@ export class MessageParser {
     };
     let searchHeaders = '';
     for (const f of fields) {
-      if (searchHeaders.length >= this.maxSearch) break;
+      if (searchHeaders.length >= this.maxHeader) break;
       searchHeaders += `${f.name}: ${decodeWords(f.value)}\n`;
     }
     searchHeaders = foldCase(searchHeaders);
-    if (searchHeaders.length > this.maxSearch) searchHeaders = searchHeaders.slice(0, this.maxSearch);
+    if (searchHeaders.length > this.maxHeader) searchHeaders = searchHeaders.slice(0, this.maxHeader);
     return {
       size,
       guid: this.hash.digest('hex'),
@@ -302,6 +306,7 @@ export class MessageParser {
       searchHeaders,
       searchBody:
         this.searchBody.length > this.maxSearch ? this.searchBody.slice(0, this.maxSearch) : this.searchBody,
+      searchTruncated: this.searchTruncated || this.searchBody.length > this.maxSearch,
       preview: this.preview ?? '',
       sortSubject: subject === null ? '' : decodeWords(subject).replace(/\s+/g, ' ').trim(),
       sortFrom: first(env.from),
@@ -425,6 +430,8 @@ export class MessageParser {
       f.kind = 'message';
     }
     const wantPreview = this.preview === null && (p.subtype === 'plain' || p.subtype === 'html');
+    if (f.kind === 'leaf' && p.type === 'text' && this.searchBody.length >= this.maxSearch)
+      this.searchTruncated = true;
     if (f.kind === 'leaf' && p.type === 'text' && (this.searchBody.length < this.maxSearch || wantPreview)) {
       const charset = p.params.find(([k]) => k === 'charset')?.[1] ?? null;
       const html = p.subtype === 'html';
@@ -469,6 +476,8 @@ export class MessageParser {
       p.message = { envelope: emptyEnvelope(), body: inner, headerStart: p.bodyStart, bodyStart: end };
     }
     if (f.text) {
+      // the collector stopped at its cap: the part has more text than searchBody keeps
+      if (f.text.full) this.searchTruncated = true;
       const text = f.text.finish();
       f.text = null;
       if (this.preview === null && !f.attachment && (p.subtype === 'plain' || p.subtype === 'html')) {
@@ -480,6 +489,7 @@ export class MessageParser {
 
   private addSearchBody(text: string): void {
     const room = this.maxSearch - this.searchBody.length;
+    if (text.length > room) this.searchTruncated = true;
     if (room > 0 && text.length) {
       const folded = foldCase(text);
       this.searchBody +=

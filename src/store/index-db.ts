@@ -28,7 +28,8 @@
  * problem and no extra safety. Imports: better-sqlite3, node built-ins.
  */
 import Database from 'better-sqlite3';
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync, readSync } from 'node:fs';
+import { MessageParser } from '../mail/parse.js';
 import { dirname } from 'node:path';
 
 export const FLAG_BITS: Record<string, number> = {
@@ -87,6 +88,8 @@ export interface CacheRow {
   preview: string;
   search_headers: string;
   search_body: string;
+  /** 1: search_body holds only the start of the body's text (src/store/spool.ts INDEX_TEXT_LIMITS) */
+  search_truncated: number;
   sort_subject: string;
   sort_from: string;
   sort_to: string;
@@ -154,7 +157,7 @@ CREATE TABLE IF NOT EXISTS msgcache (
   PRIMARY KEY (mbox, uid)
 );
 CREATE TABLE IF NOT EXISTS hdrtext (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_headers TEXT NOT NULL, PRIMARY KEY (mbox, uid));
-CREATE TABLE IF NOT EXISTS bodytext (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_body TEXT NOT NULL, PRIMARY KEY (mbox, uid));
+CREATE TABLE IF NOT EXISTS bodytext (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_body TEXT NOT NULL, truncated INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (mbox, uid));
 CREATE TABLE IF NOT EXISTS seen (
   mbox INTEGER NOT NULL,
   userid TEXT NOT NULL,
@@ -202,9 +205,51 @@ function lazyStatements<T extends Record<string, () => unknown>>(
   return out;
 }
 
+/** body text kept whole for a truncated-row SEARCH: a bigger body is searched up to here */
+const FULL_TEXT_MAX = 16 * 1024 * 1024;
+
+/**
+ * `bodymatch(mbox, uid, needle)`, asked by SEARCH only for a row that holds just the start of
+ * a long body's text and does not contain the (case-folded) needle there: the message file is
+ * parsed again (read in 256 KiB pieces) and its whole text, up to FULL_TEXT_MAX chars,
+ * searched. Rare (bodies over 64 KiB of text), and what a server without a search index does
+ * for every message. The last such text is remembered, so several text keys of one SEARCH
+ * read the file once.
+ */
+function bodymatch(db: IndexDb, mbox: unknown, uid: unknown, needle: unknown): number {
+  if (typeof needle !== 'string' || typeof mbox !== 'number' || typeof uid !== 'number') return 0;
+  const key = `${db.path}\0${mbox}\0${uid}`;
+  if (lastFullText?.key !== key) {
+    const path = db.messageFiles.get(mbox)?.(uid);
+    if (!path) return 0;
+    let full = '';
+    try {
+      const p = new MessageParser({ maxSearchText: FULL_TEXT_MAX, maxHeaderText: 0 });
+      const fd = openSync(path, 'r');
+      try {
+        const buf = Buffer.allocUnsafe(256 * 1024);
+        for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) p.write(buf.subarray(0, n));
+      } finally {
+        closeSync(fd);
+      }
+      full = p.end().searchBody;
+    } catch {
+      return 0; // the file is gone (expunged meanwhile): no match
+    }
+    lastFullText = { key, text: full };
+  }
+  return lastFullText.text.includes(needle) ? 1 : 0;
+}
+let lastFullText: { key: string; text: string } | null = null;
+
 export class IndexDb {
   readonly db: Database.Database;
   readonly s;
+  /**
+   * where a message's file is, per mailbox row id (set by a view before a body SEARCH; used
+   * by bodymatch, which may not query this connection while the search runs)
+   */
+  readonly messageFiles = new Map<number, (uid: number) => string>();
   /** open MailboxViews using this handle (the store never closes it while > 0) */
   views = 0;
 
@@ -219,6 +264,7 @@ export class IndexDb {
     this.db.exec(SCHEMA);
     this.#migrate();
     this.db.function('hdrmatch', { deterministic: true }, hdrmatch);
+    this.db.function('bodymatch', (mbox, uid, needle) => bodymatch(this, mbox, uid, needle));
     const d = this.db;
     this.s = lazyStatements({
       nextModseq: () =>
@@ -272,7 +318,7 @@ export class IndexDb {
         ),
       insertBodyText: () =>
         d.prepare(
-          'INSERT OR REPLACE INTO bodytext (mbox, uid, search_body) VALUES (@mbox, @uid, @search_body)',
+          'INSERT OR REPLACE INTO bodytext (mbox, uid, search_body, truncated) VALUES (@mbox, @uid, @search_body, @search_truncated)',
         ),
       message: () =>
         d.prepare<[number, number], MessageRow>('SELECT * FROM message WHERE mbox = ? AND uid = ?'),
@@ -328,7 +374,7 @@ export class IndexDb {
         ),
       fullCache: () =>
         d.prepare<[number, number], CacheRow>(
-          `SELECT c.*, coalesce(h.search_headers, '') AS search_headers, coalesce(b.search_body, '') AS search_body
+          `SELECT c.*, coalesce(h.search_headers, '') AS search_headers, coalesce(b.search_body, '') AS search_body, coalesce(b.truncated, 0) AS search_truncated
          FROM msgcache c LEFT JOIN hdrtext h ON h.mbox = c.mbox AND h.uid = c.uid LEFT JOIN bodytext b ON b.mbox = c.mbox AND b.uid = c.uid
          WHERE c.mbox = ? AND c.uid = ?`,
         ),
@@ -397,7 +443,7 @@ export class IndexDb {
   putCache(c: CacheRow | Record<string, unknown>): void {
     this.s.insertMsgCache.run(c);
     this.s.insertHdrText.run(c);
-    this.s.insertBodyText.run(c);
+    this.s.insertBodyText.run({ search_truncated: 0, ...(c as Record<string, unknown>) });
   }
 
   /** the whole cached record, search text included (copying between mailboxes) */
@@ -477,6 +523,9 @@ export class IndexDb {
    */
   #migrate(): void {
     const cols = this.db.prepare<[], { name: string }>('PRAGMA table_info(msgcache)').all();
+    const bodyCols = this.db.prepare<[], { name: string }>('PRAGMA table_info(bodytext)').all();
+    if (!bodyCols.some((c) => c.name === 'truncated'))
+      this.db.exec('ALTER TABLE bodytext ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0');
     if (!cols.some((c) => c.name === 'envelope_imap'))
       this.db.exec(
         'ALTER TABLE msgcache ADD COLUMN envelope_imap TEXT; ALTER TABLE msgcache ADD COLUMN bodystructure_imap TEXT;',
@@ -489,8 +538,8 @@ export class IndexDb {
           .exec(`INSERT OR REPLACE INTO msgcache (mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
           sort_displayfrom, sort_displayto, preview, envelope, body) SELECT mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
           sort_displayfrom, sort_displayto, preview, envelope, body FROM cache;
-        INSERT OR REPLACE INTO hdrtext SELECT mbox, uid, search_headers FROM cache;
-        INSERT OR REPLACE INTO bodytext SELECT mbox, uid, search_body FROM cache;
+        INSERT OR REPLACE INTO hdrtext (mbox, uid, search_headers) SELECT mbox, uid, search_headers FROM cache;
+        INSERT OR REPLACE INTO bodytext (mbox, uid, search_body) SELECT mbox, uid, search_body FROM cache;
         DROP TABLE cache;`);
       })
       .immediate();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseMessage } from '../mail/parse.js';
 import { MailError } from './api.js';
 import { cacheRow, expungeRows, type StoreImpl } from './store.js';
-import type { Parsed } from './spool.js';
+import { INDEX_TEXT_LIMITS, type Parsed } from './spool.js';
 
 export interface ReconstructReport {
   mailbox: string;
@@ -63,14 +63,17 @@ export async function reconstructMailbox(
   if (o.addOrphans) {
     for (const u of orphanUids) {
       const p = files.get(u)!;
-      parsedOrphans.set(u, { parsed: await parseMessage(createReadStream(p)), mtime: statSync(p).mtimeMs });
+      parsedOrphans.set(u, {
+        parsed: await parseMessage(createReadStream(p), INDEX_TEXT_LIMITS),
+        mtime: statSync(p).mtimeMs,
+      });
     }
   } else report.orphans = orphanUids;
   const reparsed = new Map<number, Parsed>();
   if (o.reparse) {
     for (const r of rows) {
       const p = files.get(r.uid);
-      if (!r.expunged && p) reparsed.set(r.uid, await parseMessage(createReadStream(p)));
+      if (!r.expunged && p) reparsed.set(r.uid, await parseMessage(createReadStream(p), INDEX_TEXT_LIMITS));
     }
   }
   db.write(() => {

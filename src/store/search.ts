@@ -2,7 +2,9 @@
  * SEARCH over the index: a `SearchKey` program compiled to one SQL expression over
  * `message m` joined with `hdrtext h` / `bodytext b` only when a key needs them, run by SQLite over cached fields only (no message file is
  * read). Text keys are case-insensitive substrings: the cached text was case-folded by the
- * parser (`foldCase`), the needle is folded the same way and matched with `instr`.
+ * parser (`foldCase`), the needle is folded the same way and matched with `instr`. The index
+ * keeps the first 64 KiB of a body's text; a longer body's row is marked truncated, and only
+ * for those rows (without a match in the kept text) the rest is read from the file.
  * Owns: the compilation. Imports: mail/decode (foldCase), ./api, ./index-db.
  */
 import { foldCase } from '../mail/decode.js';
@@ -51,6 +53,14 @@ export function compileSearch(key: SearchKey, ctx: SearchContext): CompiledSearc
     else needsBody = true;
     params.push(foldCase(v));
     return `instr(${col}, ?) > 0`;
+  };
+  // the body's text: matched natively by instr(); a row holding only the start of a long body
+  // asks bodymatch() (index-db.ts), which reads the rest from the message file
+  const bodyText = (v: string): string => {
+    needsBody = true;
+    const folded = foldCase(v);
+    params.push(folded, folded);
+    return '(instr(b.search_body, ?) > 0 OR (b.truncated != 0 AND bodymatch(m.mbox, m.uid, ?)))';
   };
   const c = (k: SearchKey): string => {
     switch (k.op) {
@@ -104,9 +114,9 @@ export function compileSearch(key: SearchKey, ctx: SearchContext): CompiledSearc
         params.push(k.name, foldCase(k.value));
         return 'hdrmatch(h.search_headers, ?, ?) = 1';
       case 'body':
-        return text('b.search_body', k.value);
+        return bodyText(k.value);
       case 'text':
-        return `(${text('h.search_headers', k.value)} OR ${text('b.search_body', k.value)})`;
+        return `(${text('h.search_headers', k.value)} OR ${bodyText(k.value)})`;
       case 'modseq':
         return `m.modseq >= ${Math.floor(k.min)}`;
       case 'emailid':

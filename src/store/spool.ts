@@ -18,6 +18,15 @@ import { MessageParser, type ParsedMessageExtras } from '../mail/parse.js';
 
 export type Parsed = ParsedMessage & Partial<ParsedMessageExtras>;
 
+/**
+ * How much search text the index keeps per message: the body's first 64 KiB (the whole text
+ * of almost every message); a longer body is marked truncated and SEARCH reads the rest from
+ * the message file (src/store/index-db.ts `bodymatch`). Storing a 1 MB body's text made a
+ * 1 MB delivery write it three times more (WAL, checkpoint) and spend ~60% of its time in
+ * SQLite and text decoding. Header text keeps the parser's 1 MiB cap.
+ */
+export const INDEX_TEXT_LIMITS = { maxSearchText: 64 * 1024, maxHeaderText: 1024 * 1024 };
+
 export interface SpoolResult {
   /** octets written (after CRLF normalisation), or counted when too big */
   size: number;
@@ -143,7 +152,6 @@ export async function spoolMessage(
   input: Readable | Buffer,
   target: string | SpoolFile,
   limit: number,
-  opts: { maxSearchText?: number } = {},
 ): Promise<SpoolResult> {
   // write and close are synchronous on purpose: into the page cache they take
   // microseconds, while each thread-pool round trip costs a hand-off to another thread
@@ -151,7 +159,7 @@ export async function spoolMessage(
   // the thread pool, so other sessions run meanwhile.
   const tmpPath = typeof target === 'string' ? target : target.path;
   const fd = typeof target === 'string' ? openSync(tmpPath, 'wx', 0o600) : target.fd;
-  const parser = new MessageParser({ maxSearchText: opts.maxSearchText });
+  const parser = new MessageParser(INDEX_TEXT_LIMITS);
   const norm = new CrlfNormaliser();
   let size = 0;
   let tooBig = false;

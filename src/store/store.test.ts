@@ -626,3 +626,68 @@ test('ENVELOPE and BODYSTRUCTURE are kept as IMAP text; rows from before those c
     site.cleanup();
   }
 });
+
+test('a long body keeps 64 KiB of search text in the index; SEARCH finds words past it in the file', async () => {
+  const { default: Database } = await import('better-sqlite3');
+  const { readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const site = tempSite({});
+  try {
+    const s = openStore(site.conf);
+    s.ensureInbox('fred');
+    const filler = 'lorem ipsum dolor sit amet\r\n'.repeat(4000); // ~112 KB of text
+    await s.append(fred, 'user.fred', message('long', `${filler}Zanzibar at the very end\r\n`));
+    await s.append(fred, 'user.fred', message('short', 'zanzibar early\r\n'));
+    await s.append(
+      fred,
+      'user.fred',
+      message(
+        'two parts',
+        `--b\r\nContent-Type: text/plain\r\n\r\n${filler}--b\r\nContent-Type: text/html\r\n\r\n<p>Quux&amp;co</p>\r\n--b--\r\n`,
+        'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n',
+      ),
+    );
+    const v = s.open(fred, 'user.fred', { readOnly: true });
+    assert.deepEqual(v.search({ op: 'body', value: 'ZANZIBAR' }), [1, 2]);
+    assert.deepEqual(v.search({ op: 'text', value: 'very end' }), [1]);
+    assert.deepEqual(v.search({ op: 'body', value: 'quux&co' }), [3]);
+    assert.deepEqual(v.search({ op: 'body', value: 'not there anywhere' }), []);
+    assert.deepEqual(
+      v.search({
+        op: 'and',
+        keys: [
+          { op: 'body', value: 'lorem' },
+          { op: 'body', value: 'zanzibar' },
+        ],
+      }),
+      [1],
+    );
+    v.close();
+    s.close();
+    const dir = join(site.dir, 'conf', 'user', 'f');
+    const raw = new Database(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.index.db'))!,
+      ),
+      {
+        readonly: true,
+      },
+    );
+    const rows = raw
+      .prepare('SELECT uid, length(search_body) AS n, truncated FROM bodytext ORDER BY uid')
+      .all();
+    raw.close();
+    assert.deepEqual(
+      rows.map((r) => [(r as { uid: number }).uid, (r as { truncated: number }).truncated]),
+      [
+        [1, 1],
+        [2, 0],
+        [3, 1],
+      ],
+    );
+    for (const r of rows) assert.ok((r as { n: number }).n <= 64 * 1024);
+  } finally {
+    site.cleanup();
+  }
+});

@@ -1165,6 +1165,7 @@ export function cacheRow(mbox: number, uid: number, p: Parsed): Record<string, u
     preview: p.preview,
     search_headers: p.searchHeaders,
     search_body: p.searchBody,
+    search_truncated: p.searchTruncated ? 1 : 0,
     sort_subject: baseSubject(p.sortSubject),
     sort_from: p.sortFrom.toLowerCase(),
     sort_to: p.sortTo.toLowerCase(),

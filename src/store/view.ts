@@ -505,6 +505,12 @@ export class View implements MailboxView {
       recent: [...this.#recent],
       now: Date.now(),
     });
+    // a long body's text is read from its file (index-db.ts bodymatch): tell it where
+    if (q.needsBody) {
+      const e = this.entry;
+      const store = this.store;
+      this.#db.messageFiles.set(this.#mbox, (uid) => store.messagePath(e, uid));
+    }
     const join = [
       columns.includes('c.') ? 'LEFT JOIN msgcache c ON c.mbox = m.mbox AND c.uid = m.uid' : '',
       q.needsHeaders ? 'LEFT JOIN hdrtext h ON h.mbox = m.mbox AND h.uid = m.uid' : '',
