@@ -163,6 +163,11 @@ export class ServicePool {
   private spawn(now: number): void {
     const id = this.nextId++;
     const env: NodeJS.ProcessEnv = { ...process.env, CYRUS_SERVICE: this.name, CYRUS_ID: String(id) };
+    // Several workers accept on one socket: without this, the first one woken takes every
+    // connection of a burst (libuv accepts until EAGAIN), e.g. all 8 connections an MTA opens
+    // at once; with it, libuv accepts one connection per wake-up and yields, so the others get
+    // their share (measured: 8 LMTP connections went 8/0 over two workers, now 4/4).
+    if (this.target() > 1) env.UV_TCP_SINGLE_ACCEPT = '1';
     delete env.CYRUS_ISDAEMON;
     let child: ChildProcess;
     try {

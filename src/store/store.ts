@@ -26,6 +26,7 @@ import {
   copyFileSync,
   cpSync,
   existsSync,
+  fsync,
   fsyncSync,
   linkSync,
   mkdirSync,
@@ -34,7 +35,6 @@ import {
   rmSync,
   unlinkSync,
 } from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImapdConf } from '../config/api.js';
@@ -106,13 +106,56 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** fsyncDir in the thread pool */
-export async function fsyncDirAsync(dir: string): Promise<void> {
-  const h = await fsp.open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
+/** directories whose descriptor DirSyncer keeps open */
+const DIR_FDS = 256;
+
+/**
+ * fsync of mailbox directories in the thread pool, on descriptors kept open (LRU, at most
+ * DIR_FDS): one thread-pool round trip per commit instead of three (open, fsync, close).
+ * A descriptor with an fsync in flight is closed only when that fsync is done.
+ */
+export class DirSyncer {
+  #fds = new Map<string, { fd: number; busy: number; closing: boolean }>();
+
+  /** a descriptor of `dir` is open (so it existed when opened, and is kept) */
+  has(dir: string): boolean {
+    return this.#fds.has(dir);
+  }
+
+  sync(dir: string): Promise<void> {
+    let r = this.#fds.get(dir);
+    if (r) {
+      this.#fds.delete(dir);
+      this.#fds.set(dir, r);
+    } else {
+      r = { fd: openSync(dir, 'r'), busy: 0, closing: false };
+      this.#fds.set(dir, r);
+      for (const [d, o] of this.#fds) {
+        if (this.#fds.size <= DIR_FDS) break;
+        this.#fds.delete(d);
+        this.#release(o);
+      }
+    }
+    const rec = r;
+    rec.busy++;
+    return new Promise<void>((resolve, reject) =>
+      fsync(rec.fd, (err) => {
+        rec.busy--;
+        if (rec.closing && rec.busy === 0) closeSync(rec.fd);
+        if (err) reject(err);
+        else resolve();
+      }),
+    );
+  }
+
+  #release(r: { fd: number; busy: number; closing: boolean }): void {
+    r.closing = true;
+    if (r.busy === 0) closeSync(r.fd);
+  }
+
+  closeAll(): void {
+    for (const r of this.#fds.values()) this.#release(r);
+    this.#fds.clear();
   }
 }
 
@@ -165,6 +208,7 @@ export class StoreImpl implements Store {
     return s;
   }
   #closed = false;
+  readonly #dirs = new DirSyncer();
 
   /** how many index databases are open now (tests) */
   get openIndexes(): number {
@@ -782,7 +826,7 @@ export class StoreImpl implements Store {
     // (stamp) and the appends resolve
     const settle = (group: PendingAppend[], uids: number[]): void => {
       const db = this.indexFor(e);
-      Promise.all([db.syncWal(), fsyncDirAsync(this.layout.mailboxDir(e.partition, e.uniqueId))]).then(
+      Promise.all([db.syncWal(), this.#dirs.sync(this.layout.mailboxDir(e.partition, e.uniqueId))]).then(
         () => {
           this.stamp(e.uniqueId);
           group.forEach((b, i) => b.resolve(uids[i]!));
@@ -825,7 +869,8 @@ export class StoreImpl implements Store {
     const db = this.indexFor(e);
     const row0 = this.mailboxRow(db, e);
     const dir = this.layout.mailboxDir(e.partition, e.uniqueId);
-    mkdirSync(dir, { recursive: true });
+    // a directory we hold open for fsync exists
+    if (!this.#dirs.has(dir)) mkdirSync(dir, { recursive: true });
     const seenInRow = this.seenInRow(who, e);
     const placed: [final: string, tmp: string][] = [];
     const now = Date.now();
@@ -847,7 +892,14 @@ export class StoreImpl implements Store {
         const out: number[] = [];
         for (const it of items) {
           const final = join(dir, `${uid}.`);
-          renameSync(it.tmp, final);
+          try {
+            renameSync(it.tmp, final);
+          } catch (err) {
+            // the directory went away while its descriptor was kept (mailbox deleted and made again)
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+            mkdirSync(dir, { recursive: true });
+            renameSync(it.tmp, final);
+          }
           placed.push([final, it.tmp]);
           modseq = db.nextModseq();
           const p = it.parsed;
@@ -1080,6 +1132,7 @@ export class StoreImpl implements Store {
     this.#closed = true;
     for (const s of this.#spools.values()) s.close();
     this.#spools.clear();
+    this.#dirs.closeAll();
     for (const db of this.#indexes.values()) db.close();
     this.#indexes.clear();
     this.mboxlist.db.close();
