@@ -21,6 +21,9 @@ import { E, errorLine } from './replies.js';
 import { PopStuffer } from './stuffer.js';
 import { COMMANDS } from './commands/index.js';
 
+/** commands whose replies may wait in a corked output while more pipelined commands run */
+const CORKABLE = new Set(['RETR', 'TOP ', 'LIST', 'UIDL', 'STAT', 'DELE', 'NOOP', 'RSET']);
+
 /** messages up to this size are read whole for RETR/TOP (see sendMessage) */
 const SMALL_MESSAGE = 256 * 1024;
 
@@ -94,6 +97,21 @@ export class PopSession {
     this.write(text + '\r\n');
   }
 
+  #corked = false;
+
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#output.cork();
+  }
+
+  /** send what a run of pipelined replies gathered (before streaming, STLS, waiting or closing) */
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#output.uncork();
+  }
+
   /** after STLS: continue on the TLS stream (the reader was detached before the handshake) */
   switchStream(tls: Duplex): void {
     this.reader.attach(tls);
@@ -113,12 +131,20 @@ export class PopSession {
           this.line(E.lineTooLong);
           continue;
         }
-        await this.dispatch(got.line.toString('latin1'));
+        const line = got.line.toString('latin1');
+        // pipelined commands already read (a client's window of RETRs): their replies are
+        // gathered and sent with one write when the last of them is done. Only commands that
+        // never wait for the client are held back (AUTH's challenges, STLS's +OK must go out).
+        if (this.reader.buffered > 0 && CORKABLE.has(line.slice(0, 4).toUpperCase())) this.#cork();
+        else this.#uncork();
+        await this.dispatch(line);
+        if (this.reader.buffered === 0) this.#uncork();
       }
     } catch (e) {
       this.log.error(`session failed: ${e instanceof Error ? e.stack : String(e)}`);
       this.line(E.temp);
     } finally {
+      this.#uncork();
       this.end();
     }
   }
@@ -271,6 +297,8 @@ export class PopSession {
       this.#output.write(Buffer.concat([Buffer.from(first + '\r\n'), ...body, stuffer.end()]));
       return;
     }
+    // a large message is streamed with backpressure: nothing may stay corked behind it
+    this.#uncork();
     let stream: Readable;
     try {
       stream = this.state.drop.view.open(uid);
