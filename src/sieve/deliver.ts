@@ -98,7 +98,7 @@ function serverName(conf: ImapdConf): string {
 /** Run the user's active script; null when there is none. Never throws for script problems. */
 export async function sieveForDelivery(input: SieveDeliveryInput): Promise<SieveDeliveryPlan | null> {
   const { conf, log, userid } = input;
-  const store = new SieveStore(conf);
+  const store = SieveStore.for(conf);
   const ns = new Namespace(conf);
   const inbox = ns.inbox(userid);
   const keepPlan = (errors: string[]): SieveDeliveryPlan => ({

@@ -18,7 +18,7 @@ export const sievePlanner: DeliveryPlanner = async (input: PlannerInput): Promis
   const r = input.recipient;
   const fallback: DeliveryPlan = { targets: [{ mailbox: r.mailbox, flags: [] }] };
   if (!r.userid || !r.inbox) return fallback;
-  if (!input.conf.getSwitch('sieveusehomedir') && new SieveStore(input.conf).activeName(r.userid) === null)
+  if (!input.conf.getSwitch('sieveusehomedir') && SieveStore.for(input.conf).activeName(r.userid) === null)
     return fallback;
   const parsed = await parseMessage(input.spool.content());
   // the owner acts with administrative power inside their own hierarchy (as lmtpd appends);

@@ -97,7 +97,17 @@ export function homeScript(user: string, enabled: Set<string>, passwd?: string):
   return compiled;
 }
 
+/** one SieveStore per loaded configuration (delivery asks for it once per recipient) */
+const perConf = new WeakMap<ImapdConf, SieveStore>();
+
 export class SieveStore {
+  /** the store for `conf`, made once (its settings are read from conf at construction) */
+  static for(conf: ImapdConf): SieveStore {
+    let s = perConf.get(conf);
+    if (!s) perConf.set(conf, (s = new SieveStore(conf)));
+    return s;
+  }
+
   readonly sievedir: string;
   readonly enabled: Set<string>;
   readonly #virtDomains: boolean;
