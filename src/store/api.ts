@@ -188,6 +188,14 @@ export interface AppendOptions {
   ignoreQuota?: boolean;
 }
 
+/** A message spooled, parsed and fsynced once, for several appends (Store.stage). */
+export interface StagedMessage {
+  readonly size: number;
+  readonly guid: string;
+  /** remove the staged file (the appended copies stay); idempotent */
+  release(): void;
+}
+
 export interface AppendResult {
   uidValidity: number;
   uid: number;
@@ -297,6 +305,19 @@ export interface Store {
     who: Identity,
     name: string,
     message: Readable | Buffer,
+    opts?: AppendOptions,
+  ): Promise<AppendResult>;
+  /**
+   * Single-instance store (`singleinstancestore`, Cyrus's default): spool and parse a message
+   * once, then `appendStaged` it to several mailboxes; on the staged partition each copy is a
+   * hard link of the one fsynced file (another partition gets a copy). `release()` when done.
+   */
+  stage(message: Readable | Buffer, partition?: string): Promise<StagedMessage>;
+  /** append a staged message (as `append`: needs 'i', flags by rights, quota) */
+  appendStaged(
+    who: Identity,
+    name: string,
+    staged: StagedMessage,
     opts?: AppendOptions,
   ): Promise<AppendResult>;
   /** SELECT (readOnly false) / EXAMINE (true); needs 'r' */

@@ -126,6 +126,12 @@ export class SpoolFiles {
     return f;
   }
 
+  /** a fresh name in the stage directory (for a hard link of a staged message) */
+  newName(): string {
+    mkdirSync(this.dir, { recursive: true });
+    return this.#name();
+  }
+
   /** remove the file prepared ahead (one still being created is removed when it arrives) */
   close(): void {
     this.#closed = true;

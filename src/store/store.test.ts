@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { openStore } from './index.js';
 import { MailError, type Store } from './api.js';
@@ -689,5 +689,51 @@ test('a long body keeps 64 KiB of search text in the index; SEARCH finds words p
     for (const r of rows) assert.ok((r as { n: number }).n <= 64 * 1024);
   } finally {
     site.cleanup();
+  }
+});
+
+test('stage + appendStaged: hard links on the staged partition, a copy on another; flags by rights', async () => {
+  const { statSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const other = mkdtempSync(join(tmpdir(), 'cyrus-part-'));
+  const site = tempSite({ 'partition-other': other });
+  try {
+    const s = openStore(site.conf);
+    s.ensureInbox('fred');
+    s.ensureInbox('bob');
+    s.createMailbox(admin, 'user.bob.far', { partition: 'other' });
+    const staged = await s.stage(message('staged once'));
+    assert.equal(staged.guid.length > 0, true);
+    const a = await s.appendStaged(admin, 'user.fred', staged, { flags: ['\\Flagged'] });
+    const b = await s.appendStaged(admin, 'user.bob', staged);
+    const c = await s.appendStaged(admin, 'user.bob.far', staged);
+    assert.equal(a.guid, staged.guid);
+    assert.equal(c.guid, staged.guid);
+    await assert.rejects(s.appendStaged(bob, 'user.fred', staged), kind('notFound'));
+    staged.release();
+    staged.release();
+    await assert.rejects(s.appendStaged(admin, 'user.fred', staged), /not a live staged message/);
+    const path = (box: string, uid: number): string => {
+      const v = s.open(admin, box, { readOnly: true });
+      try {
+        return v.path(uid);
+      } finally {
+        v.close();
+      }
+    };
+    const [pa, pb, pc] = [path('user.fred', a.uid), path('user.bob', b.uid), path('user.bob.far', c.uid)];
+    assert.equal(statSync(pa).ino, statSync(pb).ino);
+    assert.equal(statSync(pa).nlink, 2);
+    assert.notEqual(statSync(pc).ino, statSync(pa).ino);
+    assert.ok(pc.startsWith(other));
+    assert.equal(readFileSync(pc, 'latin1'), readFileSync(pa, 'latin1'));
+    const v = s.open(fred, 'user.fred', { readOnly: true });
+    assert.deepEqual(v.records([a.uid])[0]!.flags, ['\\Flagged']);
+    v.close();
+    s.close();
+  } finally {
+    site.cleanup();
+    rmSync(other, { recursive: true, force: true });
   }
 });

@@ -26,10 +26,12 @@ import {
   copyFileSync,
   cpSync,
   existsSync,
+  close,
   fsync,
   fsyncSync,
   linkSync,
   mkdirSync,
+  open,
   openSync,
   renameSync,
   rmSync,
@@ -51,6 +53,7 @@ import {
   type MailboxStatus,
   type MailboxView,
   type QuotaInfo,
+  type StagedMessage,
   type Store,
 } from './api.js';
 import {
@@ -104,6 +107,37 @@ export function fsyncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A staged message (Store.stage): the fsynced spool file every appendStaged links. */
+class Staged implements StagedMessage {
+  released = false;
+  constructor(
+    readonly path: string,
+    readonly partition: string,
+    readonly parsed: Parsed,
+  ) {}
+  get size(): number {
+    return this.parsed.size;
+  }
+  get guid(): string {
+    return this.parsed.guid;
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    rmSync(this.path, { force: true });
+  }
+}
+
+/** fsync a file by path, in the thread pool */
+function fsyncFile(path: string): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    open(path, 'r', (err, fd) => {
+      if (err) return reject(err);
+      fsync(fd, (e1) => close(fd, (e2) => ((e1 ?? e2) ? reject(e1 ?? e2) : resolve())));
+    }),
+  );
 }
 
 /** directories whose descriptor DirSyncer keeps open */
@@ -767,22 +801,52 @@ export class StoreImpl implements Store {
     opts: AppendOptions = {},
   ): Promise<AppendResult> {
     const e = this.need(who, name, 'i');
-    const flagsIn = encodeFlags(opts.flags ?? []);
-    if (flagsIn.bits !== 0 || flagsIn.keywords.length) {
-      // flags at APPEND follow STORE's rights; drop the ones the user may not set
-      const r = this.rightsOn(who, e);
-      if (!r.includes('s')) flagsIn.bits &= ~SEEN;
-      if (!r.includes('t')) flagsIn.bits &= ~DELETED;
-      if (!r.includes('w')) {
-        flagsIn.bits &= SEEN | DELETED;
-        flagsIn.keywords = [];
-      }
-    }
+    const flagsIn = this.#appendFlags(who, e, opts.flags);
     const file = await this.#spoolFiles(e.partition).take();
     const tmp = file.path;
     const sp = await spoolMessage(message, file, this.maxMessageSize);
     if (sp.tooBig) throw new MailError('tooBig', `Message too large (limit ${this.maxMessageSize} octets)`);
-    const parsed = sp.parsed!;
+    return this.#commitSpooled(who, e, tmp, sp.parsed!, flagsIn, opts);
+  }
+
+  async stage(message: Readable | Buffer, partition?: string): Promise<StagedMessage> {
+    const part = partition ?? this.layout.defaultPartition();
+    const file = await this.#spoolFiles(part).take();
+    const sp = await spoolMessage(message, file, this.maxMessageSize);
+    if (sp.tooBig) throw new MailError('tooBig', `Message too large (limit ${this.maxMessageSize} octets)`);
+    return new Staged(file.path, part, sp.parsed!);
+  }
+
+  async appendStaged(
+    who: Identity,
+    name: string,
+    staged: StagedMessage,
+    opts: AppendOptions = {},
+  ): Promise<AppendResult> {
+    if (!(staged instanceof Staged) || staged.released)
+      throw new Error('appendStaged: not a live staged message');
+    const e = this.need(who, name, 'i');
+    const flagsIn = this.#appendFlags(who, e, opts.flags);
+    // this append's own name for the file: a hard link on the staged partition (no bytes
+    // written; the data was fsynced when staged), a copy (fsynced) on another one
+    const spool = this.#spoolFiles(e.partition);
+    const tmp = spool.newName();
+    if (e.partition === staged.partition) linkSync(staged.path, tmp);
+    else {
+      copyFileSync(staged.path, tmp);
+      await fsyncFile(tmp);
+    }
+    return this.#commitSpooled(who, e, tmp, staged.parsed, flagsIn, opts);
+  }
+
+  async #commitSpooled(
+    who: Identity,
+    e: MboxEntry,
+    tmp: string,
+    parsed: Parsed,
+    flagsIn: { bits: number; keywords: string[] },
+    opts: AppendOptions,
+  ): Promise<AppendResult> {
     try {
       const uid = await this.#groupCommit(who, e, opts.ignoreQuota ?? false, {
         tmp,
@@ -795,6 +859,26 @@ export class StoreImpl implements Store {
       rmSync(tmp, { force: true });
       throw err;
     }
+  }
+
+  /** flags at APPEND follow STORE's rights: the ones `who` may not set are dropped */
+  #appendFlags(
+    who: Identity,
+    e: MboxEntry,
+    flags: string[] | undefined,
+  ): { bits: number; keywords: string[] } {
+    const flagsIn = encodeFlags(flags ?? []);
+    if (flagsIn.bits !== 0 || flagsIn.keywords.length) {
+      // flags at APPEND follow STORE's rights; drop the ones the user may not set
+      const r = this.rightsOn(who, e);
+      if (!r.includes('s')) flagsIn.bits &= ~SEEN;
+      if (!r.includes('t')) flagsIn.bits &= ~DELETED;
+      if (!r.includes('w')) {
+        flagsIn.bits &= SEEN | DELETED;
+        flagsIn.keywords = [];
+      }
+    }
+    return flagsIn;
   }
 
   /**

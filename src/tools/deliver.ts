@@ -379,6 +379,7 @@ export async function direct(
           { from: o.from, poster: o.authId ?? 'postman' },
           spool.spool,
           spool.verdict.messageId,
+          rcpts.length,
         );
         results.push(
           out.kind === 'rejected'

@@ -95,6 +95,8 @@ export async function deliverOne(
   envelope: DeliveryEnvelope,
   spool: SpooledMessage,
   messageId: string | null,
+  /** recipients of this message in the transaction (more than one: single-instance store) */
+  recipients = 1,
 ): Promise<DeliveryOutcome> {
   const input: PlannerInput = {
     conf: deps.conf,
@@ -120,6 +122,9 @@ export async function deliverOne(
   const duplicates: string[] = [];
   let firstError: unknown = null;
   const suppress = deps.dup !== null && messageId !== null && deps.conf.getSwitch('duplicatesuppression');
+  // several copies: parse and write the message once, link it into each mailbox (Cyrus's
+  // singleinstancestore); one copy is appended directly (a link would only add work)
+  const single = deps.conf.getSwitch('singleinstancestore') && (recipients > 1 || plan.targets.length > 1);
   for (const target of plan.targets) {
     let box = deps.store.lookup(target.mailbox);
     let name = target.mailbox;
@@ -140,10 +145,14 @@ export async function deliverOne(
       continue;
     }
     try {
-      const res = await deps.store.append(appendIdentity(r, envelope), name, spool.content(), {
+      const opts = {
         flags: target.flags,
         ignoreQuota: r.ignoreQuota || !deps.conf.getSwitch('lmtp_strict_quota'),
-      });
+      };
+      const who = appendIdentity(r, envelope);
+      const res = single
+        ? await deps.store.appendStaged(who, name, await spool.staged(deps.store), opts)
+        : await deps.store.append(who, name, spool.content(), opts);
       delivered.push(name);
       if (suppress) deps.dup!.mark(messageId, box.uniqueId, res.uid);
       deps.log.info(`Delivered: ${messageId ?? '<nomsgid>'} to mailbox: ${name} uid=${res.uid}`);

@@ -10,7 +10,7 @@ import { serveForTest, type TestServer } from '../../services/harness.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
 import lmtpd from './service.js';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { LineClient, mail, makeSite, messageTexts, trackClients, type Site } from './test-kit.js';
 
 const admin = { userid: 'cyrus', isAdmin: true, groups: [] };
@@ -400,5 +400,54 @@ test('lmtp_strict_quota: a message that would exceed the quota is refused at RCP
     assert.equal(count(t.store, 'user.quota'), 0);
   } finally {
     await t.done();
+  }
+});
+
+test('singleinstancestore: one message to several mailboxes is one file, hard-linked; off: separate copies', async () => {
+  for (const single of [true, false]) {
+    const t = await setup({ singleinstancestore: single });
+    try {
+      const c = await LineClient.open({ path: t.unix.path! });
+      await c.reply();
+      c.send('LHLO x\r\n');
+      await c.reply();
+      c.send(
+        'MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<bob>\r\nRCPT TO:<bob+work>\r\nDATA\r\n' +
+          mail('sis-1', 'one body for three mailboxes\r\n') +
+          '.\r\n',
+      );
+      for (const re of [
+        /^250/,
+        /^250/,
+        /^250/,
+        /^250/,
+        /^354/,
+        /^250 2\.1\.5/,
+        /^250 2\.1\.5/,
+        /^250 2\.1\.5/,
+      ])
+        assert.match(await c.reply(), re);
+      await c.close();
+      const paths = ['user.fred', 'user.bob', 'user.bob.work'].map((box) => {
+        const v = t.store.open(admin, box, { readOnly: true });
+        try {
+          const uids = [...v.uids()];
+          assert.equal(uids.length, 1, box);
+          return v.path(uids[0]!);
+        } finally {
+          v.close();
+        }
+      });
+      const inodes = new Set(paths.map((p) => statSync(p).ino));
+      assert.equal(inodes.size, single ? 1 : 3);
+      assert.equal(statSync(paths[0]!).nlink, single ? 3 : 1, 'the staged file itself is gone');
+      for (const p of paths) assert.match(readFileSync(p, 'latin1'), /one body for three mailboxes/);
+      // nothing left in the stage directory but the one spool file prepared ahead
+      const stage = join(t.site.dir, 'spool', 'stage.');
+      const left = readdirSync(stage).filter((f) => statSync(join(stage, f)).size > 0);
+      assert.deepEqual(left, []);
+    } finally {
+      await t.done();
+    }
   }
 });

@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import { DotDecoder } from './dot-decoder.js';
 import { MessageFilter, type FilterOptions, type FilterVerdict } from './message-filter.js';
 import type { LineReader } from '../../net/lines.js';
+import type { StagedMessage, Store } from '../../store/api.js';
 
 /** a message up to this size is spooled in memory */
 export const MEMORY_SPOOL = 256 * 1024;
@@ -49,11 +50,26 @@ export class SpooledMessage {
     return this.#path;
   }
 
-  /** remove the file, if there is one (idempotent) */
+  #staged: Promise<StagedMessage> | null = null;
+
+  /**
+   * The message staged in the store once (parsed, written, fsynced), for several appends
+   * (singleinstancestore): every later call gets the same staged message.
+   */
+  staged(store: Store): Promise<StagedMessage> {
+    return (this.#staged ??= store.stage(this.content()));
+  }
+
+  /** remove the file and the staged copy, if there are (idempotent) */
   remove(): void {
     if (this.#path !== null) rmSync(this.#path, { force: true });
     this.#path = null;
     this.#data = null;
+    this.#staged?.then(
+      (s) => s.release(),
+      () => undefined,
+    );
+    this.#staged = null;
   }
 }
 

@@ -61,7 +61,7 @@ export async function deliverSpooled(
       continue;
     }
     try {
-      const out = await deliverOne(s.deps, r, envelope, spool, verdict.messageId);
+      const out = await deliverOne(s.deps, r, envelope, spool, verdict.messageId, txn.rcpts.length);
       if (out.kind === 'rejected') s.send({ ...R.permission, text: out.reason || 'Message rejected' });
       else s.send(R.rcptOk, `SESSIONID=<${s.conn.sessionId}>`);
     } catch (e) {
