@@ -192,6 +192,8 @@ export interface AppendOptions {
 export interface StagedMessage {
   readonly size: number;
   readonly guid: string;
+  /** the staged file (read-only for callers: Sieve reads the message from it) */
+  readonly path: string;
   /** remove the staged file (the appended copies stay); idempotent */
   release(): void;
 }

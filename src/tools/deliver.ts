@@ -354,6 +354,7 @@ export async function direct(
         munge8bit: conf.getSwitch('munge8bit'),
         reject8bit: conf.getSwitch('reject8bit'),
       },
+      (input) => store.stage(input),
     );
     const problem = spool.verdict.problem;
     for (let i = 0; i < rcpts.length; i++) {

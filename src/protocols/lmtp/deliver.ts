@@ -124,7 +124,10 @@ export async function deliverOne(
   const suppress = deps.dup !== null && messageId !== null && deps.conf.getSwitch('duplicatesuppression');
   // several copies: parse and write the message once, link it into each mailbox (Cyrus's
   // singleinstancestore); one copy is appended directly (a link would only add work)
-  const single = deps.conf.getSwitch('singleinstancestore') && (recipients > 1 || plan.targets.length > 1);
+  // (a large message was staged in the store while it arrived: every copy links it)
+  const single =
+    spool.isStaged ||
+    (deps.conf.getSwitch('singleinstancestore') && (recipients > 1 || plan.targets.length > 1));
   for (const target of plan.targets) {
     let box = deps.store.lookup(target.mailbox);
     let name = target.mailbox;

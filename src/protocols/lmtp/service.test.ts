@@ -451,3 +451,46 @@ test('singleinstancestore: one message to several mailboxes is one file, hard-li
     }
   }
 });
+
+test('a message past the memory spool goes straight into the store stage: delivered whole, no temp file', async () => {
+  const t = await setup();
+  try {
+    const line = 'x'.repeat(76) + '\r\n';
+    const body = line.repeat(8000) + 'the end\r\n'; // ~620 KB
+    const c = await LineClient.open({ path: t.unix.path! });
+    await c.reply();
+    c.send('LHLO x\r\n');
+    await c.reply();
+    c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nDATA\r\n');
+    for (const re of [/^250/, /^250/, /^354/]) assert.match(await c.reply(), re);
+    c.send(mail('big-1', body));
+    c.send('.\r\n');
+    assert.match(await c.reply(), /^250 2\.1\.5/);
+    c.send('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nRCPT TO:<bob>\r\nDATA\r\n');
+    for (const re of [/^250/, /^250/, /^250/, /^354/]) assert.match(await c.reply(), re);
+    c.send(mail('big-2', body));
+    c.send('.\r\n');
+    for (const re of [/^250 2\.1\.5/, /^250 2\.1\.5/]) assert.match(await c.reply(), re);
+    await c.close();
+    const texts = messageTexts(t.store, 'user.fred');
+    assert.equal(texts.length, 2);
+    for (const m of texts) {
+      assert.ok(m.endsWith(body), 'the whole body arrived');
+      assert.match(m, /^Return-Path: <a@b>\r\nReceived: /);
+    }
+    assert.equal(messageTexts(t.store, 'user.bob')[0], texts[1]);
+    assert.deepEqual(
+      readdirSync(t.site.dir).filter((f) => /^lmtp\.\d+\./.test(f)),
+      [],
+      'no temp spool file',
+    );
+    const stage = join(t.site.dir, 'spool', 'stage.');
+    assert.deepEqual(
+      readdirSync(stage).filter((f) => statSync(join(stage, f)).size > 0),
+      [],
+      'staged file released',
+    );
+  } finally {
+    await t.done();
+  }
+});

@@ -14,7 +14,7 @@
 import { closeSync, createReadStream, openSync, rmSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { DotDecoder } from './dot-decoder.js';
 import { MessageFilter, type FilterOptions, type FilterVerdict } from './message-filter.js';
 import type { LineReader } from '../../net/lines.js';
@@ -23,25 +23,48 @@ import type { StagedMessage, Store } from '../../store/api.js';
 /** a message up to this size is spooled in memory */
 export const MEMORY_SPOOL = 256 * 1024;
 
-/** A spooled message: its bytes in memory, or a file under temp_path. */
+/**
+ * Stages a message in the store while it arrives (Store.stage): a message past MEMORY_SPOOL
+ * goes straight into the store's stage file (written, parsed and fsynced once there) instead of
+ * a temp file that every append would read back.
+ */
+export type Stager = (input: Readable) => Promise<StagedMessage>;
+
+/** A spooled message: its bytes in memory, a file under temp_path, or staged in the store. */
 export class SpooledMessage {
   #data: Buffer | null;
   #path: string | null;
   readonly #tempDir: string;
+  /** staged while it arrived (large message with a stager) */
+  readonly #early: StagedMessage | null;
 
-  constructor(tempDir: string, data: Buffer | null, path: string | null) {
+  constructor(
+    tempDir: string,
+    data: Buffer | null,
+    path: string | null,
+    staged: Promise<StagedMessage> | null = null,
+    early: StagedMessage | null = null,
+  ) {
     this.#tempDir = tempDir;
     this.#data = data;
     this.#path = path;
+    this.#staged = staged;
+    this.#early = early;
+  }
+
+  /** already staged in the store: every append should link it (appendStaged) */
+  get isStaged(): boolean {
+    return this.#early !== null;
   }
 
   /** the bytes for one append: the buffer itself, or a fresh stream of the file */
   content(): Buffer | Readable {
-    return this.#data ?? createReadStream(this.#path!);
+    return this.#data ?? createReadStream(this.#early?.path ?? this.#path!);
   }
 
   /** a file holding the message (written now when it was kept in memory) */
   path(): string {
+    if (this.#early) return this.#early.path;
     if (this.#path === null) {
       const path = spoolPath(this.#tempDir);
       writeFileSync(path, this.#data!, { flag: 'wx', mode: 0o600 });
@@ -50,7 +73,7 @@ export class SpooledMessage {
     return this.#path;
   }
 
-  #staged: Promise<StagedMessage> | null = null;
+  #staged: Promise<StagedMessage> | null;
 
   /**
    * The message staged in the store once (parsed, written, fsynced), for several appends
@@ -94,6 +117,7 @@ export async function spoolData(
   tempDir: string,
   prefix: Buffer,
   opts: FilterOptions,
+  stager?: Stager,
 ): Promise<SpoolResult> {
   const decoder = new DotDecoder();
   let complete = false;
@@ -110,7 +134,7 @@ export async function spoolData(
       }
     }
   }
-  const r = await spoolMessage(decoded(), tempDir, prefix, opts);
+  const r = await spoolMessage(decoded(), tempDir, prefix, opts, stager);
   return { ...r, complete };
 }
 
@@ -123,8 +147,9 @@ export async function spoolStream(
   tempDir: string,
   prefix: Buffer,
   opts: FilterOptions,
+  stager?: Stager,
 ): Promise<SpoolResult> {
-  return { ...(await spoolMessage(source, tempDir, prefix, opts)), complete: true };
+  return { ...(await spoolMessage(source, tempDir, prefix, opts, stager)), complete: true };
 }
 
 async function spoolMessage(
@@ -132,8 +157,9 @@ async function spoolMessage(
   tempDir: string,
   prefix: Buffer,
   opts: FilterOptions,
+  stager?: Stager,
 ): Promise<{ spool: SpooledMessage; verdict: FilterVerdict }> {
-  const w = await SpoolWriter.open(tempDir, prefix, opts);
+  const w = await SpoolWriter.open(tempDir, prefix, opts, stager);
   try {
     for await (const chunk of source) await w.write(chunk);
     const verdict = await w.finish();
@@ -147,25 +173,38 @@ async function spoolMessage(
 /**
  * A spool being filled piece by piece (BDAT chunks arrive in several commands): every piece
  * goes through the same MessageFilter; the bytes stay in memory until they pass MEMORY_SPOOL,
- * then go to a file. `finish` gives the verdict, `spooled` the result, `abort` drops it.
+ * then go to the store's stage file through `stager` (or, without one, to a temp file).
+ * `finish` gives the verdict, `spooled` the result, `abort` drops it.
  */
 export class SpoolWriter {
   readonly #tempDir: string;
-  /** the file once spilled, and its open descriptor (-1 once closed or before spilling) */
+  readonly #stager: Stager | undefined;
+  /** the temp file once spilled, and its open descriptor (-1 once closed or before spilling) */
   #path: string | null = null;
   #fd = -1;
+  /** the stream into the store's stage once spilled there, and the staging under way */
+  #pipe: PassThrough | null = null;
+  #staging: Promise<StagedMessage> | null = null;
+  #stageError: unknown = null;
+  #staged: StagedMessage | null = null;
   /** pieces kept in memory (before spilling) */
   #mem: Buffer[] = [];
   #memBytes = 0;
   readonly #filter: MessageFilter;
 
-  private constructor(tempDir: string, filter: MessageFilter) {
+  private constructor(tempDir: string, filter: MessageFilter, stager: Stager | undefined) {
     this.#tempDir = tempDir;
     this.#filter = filter;
+    this.#stager = stager;
   }
 
-  static async open(tempDir: string, prefix: Buffer, opts: FilterOptions): Promise<SpoolWriter> {
-    const w = new SpoolWriter(tempDir, new MessageFilter(opts));
+  static async open(
+    tempDir: string,
+    prefix: Buffer,
+    opts: FilterOptions,
+    stager?: Stager,
+  ): Promise<SpoolWriter> {
+    const w = new SpoolWriter(tempDir, new MessageFilter(opts), stager);
     w.#put([prefix]);
     return Promise.resolve(w);
   }
@@ -173,29 +212,53 @@ export class SpoolWriter {
   /**
    * Synchronous writes on purpose: into the page cache they take microseconds, while a
    * write stream's thread-pool round trips (open, each write, close) each cost a hand-off to
-   * another thread, measured ~0.2 ms on a loaded machine. The spool is never fsynced (the
-   * store's own copy is), so nothing here waits for the disk.
+   * another thread, measured ~0.2 ms on a loaded machine. The temp spool is never fsynced
+   * (the store's own copy is), so nothing here waits for the disk. Returns false when the
+   * stage stream wants the writer to wait for 'drain'.
    */
-  #put(bufs: Buffer[]): void {
-    if (bufs.length === 0) return;
-    if (this.#path === null) {
+  #put(bufs: Buffer[]): boolean {
+    if (bufs.length === 0) return true;
+    if (this.#path === null && this.#pipe === null) {
       let n = 0;
       for (const b of bufs) n += b.length;
       if (this.#memBytes + n <= MEMORY_SPOOL) {
         // copies: the reader's chunks may be views of a buffer it reuses
         for (const b of bufs) if (b.length) this.#mem.push(Buffer.from(b));
         this.#memBytes += n;
-        return;
+        return true;
       }
-      // too big for memory: everything so far goes to a file, and the rest after it
-      this.#path = spoolPath(this.#tempDir);
-      this.#fd = openSync(this.#path, 'wx', 0o600);
+      // too big for memory: everything so far goes to the stage (or a file), the rest after it
       const held = this.#mem;
       this.#mem = [];
       this.#memBytes = 0;
+      if (this.#stager) {
+        const pipe = new PassThrough({ highWaterMark: 256 * 1024 });
+        this.#pipe = pipe;
+        this.#staging = this.#stager(pipe);
+        this.#staging.then(
+          (st) => (this.#staged = st),
+          (e: unknown) => {
+            // e.g. past maxmessagesize: the verdict says so; the rest of the input is dropped
+            this.#stageError = e;
+            pipe.destroy();
+          },
+        );
+        return this.#pipeWrite(held) && this.#pipeWrite(bufs);
+      }
+      this.#path = spoolPath(this.#tempDir);
+      this.#fd = openSync(this.#path, 'wx', 0o600);
       this.#writeFile(held);
     }
+    if (this.#pipe) return this.#pipeWrite(bufs);
     this.#writeFile(bufs);
+    return true;
+  }
+
+  #pipeWrite(bufs: Buffer[]): boolean {
+    let ok = true;
+    if (this.#stageError !== null || this.#pipe!.destroyed) return true;
+    for (const b of bufs) if (b.length) ok = this.#pipe!.write(b) && ok;
+    return ok;
   }
 
   #writeFile(bufs: Buffer[]): void {
@@ -213,19 +276,39 @@ export class SpoolWriter {
   }
 
   async write(chunk: Buffer): Promise<void> {
-    this.#put(this.#filter.push(chunk));
-    return Promise.resolve();
+    if (this.#put(this.#filter.push(chunk))) return;
+    // the store is behind: wait for it (or for its failure, after which input is dropped)
+    const pipe = this.#pipe!;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        pipe.once('drain', resolve);
+        pipe.once('close', resolve);
+      }),
+      this.#staging!.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
   }
 
   async finish(): Promise<FilterVerdict> {
     const last = this.#filter.end();
     this.#put(last.out);
     this.#close();
-    return Promise.resolve(last.verdict);
+    if (this.#pipe) {
+      this.#pipe.end();
+      await this.#staging!.catch(() => undefined);
+    }
+    return last.verdict;
   }
 
   /** the finished spool (after `finish`) */
   spooled(): SpooledMessage {
+    if (this.#staging) {
+      const p = this.#staged ? Promise.resolve(this.#staged) : Promise.reject(this.#stageError);
+      p.catch(() => undefined); // asked for only when there is something to deliver
+      return new SpooledMessage(this.#tempDir, null, null, p, this.#staged ?? FAILED);
+    }
     return new SpooledMessage(
       this.#tempDir,
       this.#path === null ? Buffer.concat(this.#mem, this.#memBytes) : null,
@@ -248,6 +331,20 @@ export class SpoolWriter {
     }
     if (this.#path !== null) rmSync(this.#path, { force: true });
     this.#mem = [];
-    return Promise.resolve();
+    if (this.#pipe) {
+      this.#pipe.destroy();
+      await this.#staging!.then(
+        (st) => st.release(),
+        () => undefined,
+      );
+    }
   }
 }
+
+/** stands for a staging that failed: `staged()` rejects with its error */
+const FAILED: StagedMessage = {
+  size: 0,
+  guid: '',
+  path: '',
+  release: () => undefined,
+};

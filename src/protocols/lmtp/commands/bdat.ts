@@ -58,6 +58,7 @@ export const bdat: LmtpCommand = {
         s.deps.conf.getString('temp_path') ?? '/tmp',
         tracePrefix(s, txn),
         filterOptions(s),
+        (input) => s.deps.store.stage(input),
       );
     }
     const w = txn.chunks;

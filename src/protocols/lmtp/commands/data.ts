@@ -90,6 +90,7 @@ export const data: LmtpCommand = {
       s.deps.conf.getString('temp_path') ?? '/tmp',
       tracePrefix(s, txn),
       filterOptions(s),
+      (input) => s.deps.store.stage(input),
     );
     try {
       if (!spool.complete) {
