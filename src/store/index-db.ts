@@ -108,6 +108,44 @@ export type CacheTextRow = Pick<
   'uid' | 'header_size' | 'lines' | 'preview' | 'envelope_imap' | 'bodystructure_imap'
 >;
 
+/**
+ * The per-message cache tables are keyed by `id = (mbox << 32) + uid`, their rowid: an append
+ * adds a row at the end of one b-tree per table. (Keyed by PRIMARY KEY (mbox, uid) each also
+ * kept a separate index, three more pages written per delivery; WITHOUT ROWID was worse for
+ * rows this large.) `mbox` and `uid` stay as columns for readers.
+ */
+const CACHE_TABLES = {
+  msgcache: `CREATE TABLE IF NOT EXISTS msgcache (
+  id INTEGER PRIMARY KEY,
+  mbox INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  header_size INTEGER NOT NULL,
+  lines INTEGER NOT NULL,
+  sort_subject TEXT NOT NULL,
+  sort_from TEXT NOT NULL,
+  sort_to TEXT NOT NULL,
+  sort_cc TEXT NOT NULL,
+  sort_displayfrom TEXT NOT NULL,
+  sort_displayto TEXT NOT NULL,
+  preview TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  body TEXT NOT NULL,
+  envelope_imap TEXT,
+  bodystructure_imap TEXT
+)`,
+  hdrtext: `CREATE TABLE IF NOT EXISTS hdrtext (id INTEGER PRIMARY KEY, mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_headers TEXT NOT NULL)`,
+  bodytext: `CREATE TABLE IF NOT EXISTS bodytext (id INTEGER PRIMARY KEY, mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_body TEXT NOT NULL, truncated INTEGER NOT NULL DEFAULT 0)`,
+};
+/** their columns besides id, for copying rows of an older layout */
+const CACHE_COLUMNS = {
+  msgcache:
+    'mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc, sort_displayfrom, sort_displayto, preview, envelope, body, envelope_imap, bodystructure_imap',
+  hdrtext: 'mbox, uid, search_headers',
+  bodytext: 'mbox, uid, search_body, truncated',
+};
+/** SQL for the cache key of (mbox, uid) given as two parameters */
+const KEY = '((? << 32) + ?)';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (k, v) VALUES ('modseq', 1);
@@ -138,26 +176,9 @@ CREATE TABLE IF NOT EXISTS message (
   PRIMARY KEY (mbox, uid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS message_modseq ON message (mbox, modseq);
-CREATE TABLE IF NOT EXISTS msgcache (
-  mbox INTEGER NOT NULL,
-  uid INTEGER NOT NULL,
-  header_size INTEGER NOT NULL,
-  lines INTEGER NOT NULL,
-  sort_subject TEXT NOT NULL,
-  sort_from TEXT NOT NULL,
-  sort_to TEXT NOT NULL,
-  sort_cc TEXT NOT NULL,
-  sort_displayfrom TEXT NOT NULL,
-  sort_displayto TEXT NOT NULL,
-  preview TEXT NOT NULL,
-  envelope TEXT NOT NULL,
-  body TEXT NOT NULL,
-  envelope_imap TEXT,
-  bodystructure_imap TEXT,
-  PRIMARY KEY (mbox, uid)
-);
-CREATE TABLE IF NOT EXISTS hdrtext (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_headers TEXT NOT NULL, PRIMARY KEY (mbox, uid));
-CREATE TABLE IF NOT EXISTS bodytext (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, search_body TEXT NOT NULL, truncated INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (mbox, uid));
+${CACHE_TABLES.msgcache};
+${CACHE_TABLES.hdrtext};
+${CACHE_TABLES.bodytext};
 CREATE TABLE IF NOT EXISTS seen (
   mbox INTEGER NOT NULL,
   userid TEXT NOT NULL,
@@ -307,18 +328,18 @@ export class IndexDb {
         ),
       insertMsgCache: () =>
         d.prepare(
-          `INSERT OR REPLACE INTO msgcache (mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
+          `INSERT OR REPLACE INTO msgcache (id, mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
           sort_displayfrom, sort_displayto, preview, envelope, body, envelope_imap, bodystructure_imap)
-         VALUES (@mbox, @uid, @header_size, @lines, @sort_subject, @sort_from, @sort_to, @sort_cc,
+         VALUES ((@mbox << 32) + @uid, @mbox, @uid, @header_size, @lines, @sort_subject, @sort_from, @sort_to, @sort_cc,
           @sort_displayfrom, @sort_displayto, @preview, @envelope, @body, @envelope_imap, @bodystructure_imap)`,
         ),
       insertHdrText: () =>
         d.prepare(
-          'INSERT OR REPLACE INTO hdrtext (mbox, uid, search_headers) VALUES (@mbox, @uid, @search_headers)',
+          'INSERT OR REPLACE INTO hdrtext (id, mbox, uid, search_headers) VALUES ((@mbox << 32) + @uid, @mbox, @uid, @search_headers)',
         ),
       insertBodyText: () =>
         d.prepare(
-          'INSERT OR REPLACE INTO bodytext (mbox, uid, search_body, truncated) VALUES (@mbox, @uid, @search_body, @search_truncated)',
+          'INSERT OR REPLACE INTO bodytext (id, mbox, uid, search_body, truncated) VALUES ((@mbox << 32) + @uid, @mbox, @uid, @search_body, @search_truncated)',
         ),
       message: () =>
         d.prepare<[number, number], MessageRow>('SELECT * FROM message WHERE mbox = ? AND uid = ?'),
@@ -355,35 +376,43 @@ export class IndexDb {
         ),
       msgCache: () =>
         d.prepare<[number, number], Omit<CacheRow, 'search_headers' | 'search_body'>>(
-          'SELECT * FROM msgcache WHERE mbox = ? AND uid = ?',
+          `SELECT * FROM msgcache WHERE id = ${KEY}`,
         ),
       cacheRange: () =>
         d.prepare<
-          [number, number, number],
+          [number, number, number, number],
           Pick<CacheRow, 'uid' | 'header_size' | 'lines' | 'preview' | 'envelope' | 'body'>
         >(
-          'SELECT uid, header_size, lines, preview, envelope, body FROM msgcache WHERE mbox = ? AND uid BETWEEN ? AND ? ORDER BY uid',
+          `SELECT uid, header_size, lines, preview, envelope, body FROM msgcache WHERE id BETWEEN ${KEY} AND ${KEY} ORDER BY id`,
         ),
       cacheTextRange: () =>
-        d.prepare<[number, number, number], CacheTextRow>(
-          'SELECT uid, header_size, lines, preview, envelope_imap, bodystructure_imap FROM msgcache WHERE mbox = ? AND uid BETWEEN ? AND ? ORDER BY uid',
+        d.prepare<[number, number, number, number], CacheTextRow>(
+          `SELECT uid, header_size, lines, preview, envelope_imap, bodystructure_imap FROM msgcache WHERE id BETWEEN ${KEY} AND ${KEY} ORDER BY id`,
         ),
       cacheJson: () =>
         d.prepare<[number, number], Pick<CacheRow, 'envelope' | 'body'>>(
-          'SELECT envelope, body FROM msgcache WHERE mbox = ? AND uid = ?',
+          `SELECT envelope, body FROM msgcache WHERE id = ${KEY}`,
         ),
       fullCache: () =>
         d.prepare<[number, number], CacheRow>(
           `SELECT c.*, coalesce(h.search_headers, '') AS search_headers, coalesce(b.search_body, '') AS search_body, coalesce(b.truncated, 0) AS search_truncated
-         FROM msgcache c LEFT JOIN hdrtext h ON h.mbox = c.mbox AND h.uid = c.uid LEFT JOIN bodytext b ON b.mbox = c.mbox AND b.uid = c.uid
-         WHERE c.mbox = ? AND c.uid = ?`,
+         FROM msgcache c LEFT JOIN hdrtext h ON h.id = c.id LEFT JOIN bodytext b ON b.id = c.id
+         WHERE c.id = ${KEY}`,
         ),
-      delMsgCache: () => d.prepare<[number, number]>('DELETE FROM msgcache WHERE mbox = ? AND uid = ?'),
-      delHdrText: () => d.prepare<[number, number]>('DELETE FROM hdrtext WHERE mbox = ? AND uid = ?'),
-      delBodyText: () => d.prepare<[number, number]>('DELETE FROM bodytext WHERE mbox = ? AND uid = ?'),
-      delMsgCaches: () => d.prepare<[number]>('DELETE FROM msgcache WHERE mbox = ?'),
-      delHdrTexts: () => d.prepare<[number]>('DELETE FROM hdrtext WHERE mbox = ?'),
-      delBodyTexts: () => d.prepare<[number]>('DELETE FROM bodytext WHERE mbox = ?'),
+      delMsgCache: () => d.prepare<[number, number]>(`DELETE FROM msgcache WHERE id = ${KEY}`),
+      delHdrText: () => d.prepare<[number, number]>(`DELETE FROM hdrtext WHERE id = ${KEY}`),
+      delBodyText: () => d.prepare<[number, number]>(`DELETE FROM bodytext WHERE id = ${KEY}`),
+      // every uid of one mailbox: ids [mbox << 32, (mbox << 32) + 2^32)
+      delMsgCaches: () =>
+        d.prepare<[number, number, number, number]>(
+          `DELETE FROM msgcache WHERE id BETWEEN ${KEY} AND ${KEY}`,
+        ),
+      delHdrTexts: () =>
+        d.prepare<[number, number, number, number]>(`DELETE FROM hdrtext WHERE id BETWEEN ${KEY} AND ${KEY}`),
+      delBodyTexts: () =>
+        d.prepare<[number, number, number, number]>(
+          `DELETE FROM bodytext WHERE id BETWEEN ${KEY} AND ${KEY}`,
+        ),
       deleteMessage: () => d.prepare<[number, number]>('DELETE FROM message WHERE mbox = ? AND uid = ?'),
       seenRange: () =>
         d
@@ -458,9 +487,8 @@ export class IndexDb {
   }
 
   deleteCaches(mbox: number): void {
-    this.s.delMsgCaches.run(mbox);
-    this.s.delHdrTexts.run(mbox);
-    this.s.delBodyTexts.run(mbox);
+    for (const st of [this.s.delMsgCaches, this.s.delHdrTexts, this.s.delBodyTexts])
+      st.run(mbox, 0, mbox, 0xffffffff);
   }
 
   /** run `fn` in a write transaction (BEGIN IMMEDIATE: waits for other writers) */
@@ -519,7 +547,8 @@ export class IndexDb {
 
   /**
    * Older databases: add the IMAP text columns (rows keep NULL there and are rendered on
-   * read); a database written before the cache was split keeps a single `cache` table: move it over.
+   * read); cache tables keyed by (mbox, uid) are rebuilt keyed by id (CACHE_TABLES); a
+   * database written before the cache was split keeps a single `cache` table: move it over.
    */
   #migrate(): void {
     const cols = this.db.prepare<[], { name: string }>('PRAGMA table_info(msgcache)').all();
@@ -530,16 +559,28 @@ export class IndexDb {
       this.db.exec(
         'ALTER TABLE msgcache ADD COLUMN envelope_imap TEXT; ALTER TABLE msgcache ADD COLUMN bodystructure_imap TEXT;',
       );
+    for (const t of ['msgcache', 'hdrtext', 'bodytext'] as const) {
+      const has = this.db.prepare<[], { name: string }>(`PRAGMA table_info(${t})`).all();
+      if (has.some((c) => c.name === 'id')) continue;
+      this.db
+        .transaction(() => {
+          this.db.exec(`ALTER TABLE ${t} RENAME TO ${t}_by_mbox_uid;
+          ${CACHE_TABLES[t]};
+          INSERT OR REPLACE INTO ${t} (id, ${CACHE_COLUMNS[t]}) SELECT (mbox << 32) + uid, ${CACHE_COLUMNS[t]} FROM ${t}_by_mbox_uid;
+          DROP TABLE ${t}_by_mbox_uid;`);
+        })
+        .immediate();
+    }
     const old = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cache'").get();
     if (!old) return;
     this.db
       .transaction(() => {
         this.db
-          .exec(`INSERT OR REPLACE INTO msgcache (mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
-          sort_displayfrom, sort_displayto, preview, envelope, body) SELECT mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
+          .exec(`INSERT OR REPLACE INTO msgcache (id, mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
+          sort_displayfrom, sort_displayto, preview, envelope, body) SELECT (mbox << 32) + uid, mbox, uid, header_size, lines, sort_subject, sort_from, sort_to, sort_cc,
           sort_displayfrom, sort_displayto, preview, envelope, body FROM cache;
-        INSERT OR REPLACE INTO hdrtext (mbox, uid, search_headers) SELECT mbox, uid, search_headers FROM cache;
-        INSERT OR REPLACE INTO bodytext (mbox, uid, search_body) SELECT mbox, uid, search_body FROM cache;
+        INSERT OR REPLACE INTO hdrtext (id, mbox, uid, search_headers) SELECT (mbox << 32) + uid, mbox, uid, search_headers FROM cache;
+        INSERT OR REPLACE INTO bodytext (id, mbox, uid, search_body) SELECT (mbox << 32) + uid, mbox, uid, search_body FROM cache;
         DROP TABLE cache;`);
       })
       .immediate();

@@ -356,12 +356,12 @@ export class View implements MailboxView {
         // all(): one call into SQLite per chunk (iterate() pays a round trip per row)
         if (opts.textOnly) {
           const mbox = this.#mbox;
-          for (const c of db.s.cacheTextRange.all(mbox, lo, hi)) {
+          for (const c of db.s.cacheTextRange.all(mbox, lo, mbox, hi)) {
             if (wanted && !wanted.has(c.uid)) continue;
             out.set(c.uid, new CachedMessage(c, () => db.s.cacheJson.get(mbox, c.uid)));
           }
         } else {
-          for (const c of db.s.cacheRange.all(this.#mbox, lo, hi)) {
+          for (const c of db.s.cacheRange.all(this.#mbox, lo, this.#mbox, hi)) {
             if (wanted && !wanted.has(c.uid)) continue;
             out.set(c.uid, new CachedMessage(c, c));
           }
@@ -512,9 +512,10 @@ export class View implements MailboxView {
       this.#db.messageFiles.set(this.#mbox, (uid) => store.messagePath(e, uid));
     }
     const join = [
-      columns.includes('c.') ? 'LEFT JOIN msgcache c ON c.mbox = m.mbox AND c.uid = m.uid' : '',
-      q.needsHeaders ? 'LEFT JOIN hdrtext h ON h.mbox = m.mbox AND h.uid = m.uid' : '',
-      q.needsBody ? 'LEFT JOIN bodytext b ON b.mbox = m.mbox AND b.uid = m.uid' : '',
+      // the cache tables are keyed by (mbox << 32) + uid (index-db.ts CACHE_TABLES)
+      columns.includes('c.') ? 'LEFT JOIN msgcache c ON c.id = (m.mbox << 32) + m.uid' : '',
+      q.needsHeaders ? 'LEFT JOIN hdrtext h ON h.id = (m.mbox << 32) + m.uid' : '',
+      q.needsBody ? 'LEFT JOIN bodytext b ON b.id = (m.mbox << 32) + m.uid' : '',
     ].join(' ');
     const sql = `SELECT m.uid AS uid${columns} FROM message m ${join} WHERE m.mbox = ? AND m.expunged = 0 AND (${q.where}) ORDER BY m.uid`;
     const rows = this.#db.db.prepare(sql).all(this.#mbox, ...q.params) as { uid: number }[];
