@@ -239,8 +239,9 @@ const FULL_TEXT_MAX = 16 * 1024 * 1024;
  */
 function bodymatch(db: IndexDb, mbox: unknown, uid: unknown, needle: unknown): number {
   if (typeof needle !== 'string' || typeof mbox !== 'number' || typeof uid !== 'number') return 0;
-  const key = `${db.path}\0${mbox}\0${uid}`;
-  if (lastFullText?.key !== key) {
+  const key = `${mbox}\0${uid}`;
+  let memo = db.fullTextMemo;
+  if (memo?.key !== key) {
     const path = db.messageFiles.get(mbox)?.(uid);
     if (!path) return 0;
     let full = '';
@@ -257,11 +258,10 @@ function bodymatch(db: IndexDb, mbox: unknown, uid: unknown, needle: unknown): n
     } catch {
       return 0; // the file is gone (expunged meanwhile): no match
     }
-    lastFullText = { key, text: full };
+    memo = db.fullTextMemo = { key, text: full };
   }
-  return lastFullText.text.includes(needle) ? 1 : 0;
+  return memo.text.includes(needle) ? 1 : 0;
 }
-let lastFullText: { key: string; text: string } | null = null;
 
 export class IndexDb {
   readonly db: Database.Database;
@@ -271,6 +271,11 @@ export class IndexDb {
    * by bodymatch, which may not query this connection while the search runs)
    */
   readonly messageFiles = new Map<number, (uid: number) => string>();
+  /**
+   * the whole text bodymatch read last, for the other keys of the same SEARCH; the view drops
+   * it when the query is done (it may be megabytes)
+   */
+  fullTextMemo: { key: string; text: string } | null = null;
   /** open MailboxViews using this handle (the store never closes it while > 0) */
   views = 0;
 

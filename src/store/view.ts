@@ -518,7 +518,12 @@ export class View implements MailboxView {
       q.needsBody ? 'LEFT JOIN bodytext b ON b.id = (m.mbox << 32) + m.uid' : '',
     ].join(' ');
     const sql = `SELECT m.uid AS uid${columns} FROM message m ${join} WHERE m.mbox = ? AND m.expunged = 0 AND (${q.where}) ORDER BY m.uid`;
-    const rows = this.#db.db.prepare(sql).all(this.#mbox, ...q.params) as { uid: number }[];
+    let rows: { uid: number }[];
+    try {
+      rows = this.#db.db.prepare(sql).all(this.#mbox, ...q.params) as { uid: number }[];
+    } finally {
+      this.#db.fullTextMemo = null;
+    }
     return rows.filter((r) => bsearch(this.#uids, r.uid) >= 0);
   }
 

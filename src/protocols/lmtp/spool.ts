@@ -35,15 +35,15 @@ export class SpooledMessage {
   #data: Buffer | null;
   #path: string | null;
   readonly #tempDir: string;
-  /** staged while it arrived (large message with a stager) */
-  readonly #early: StagedMessage | null;
+  /** staged while it arrived (large message with a stager); `message` null if that failed */
+  readonly #early: { message: StagedMessage | null } | null;
 
   constructor(
     tempDir: string,
     data: Buffer | null,
     path: string | null,
     staged: Promise<StagedMessage> | null = null,
-    early: StagedMessage | null = null,
+    early: { message: StagedMessage | null } | null = null,
   ) {
     this.#tempDir = tempDir;
     this.#data = data;
@@ -59,12 +59,18 @@ export class SpooledMessage {
 
   /** the bytes for one append: the buffer itself, or a fresh stream of the file */
   content(): Buffer | Readable {
-    return this.#data ?? createReadStream(this.#early?.path ?? this.#path!);
+    if (this.#early) return createReadStream(this.#stagedPath());
+    return this.#data ?? createReadStream(this.#path!);
+  }
+
+  #stagedPath(): string {
+    if (!this.#early!.message) throw new Error('the message could not be staged');
+    return this.#early!.message.path;
   }
 
   /** a file holding the message (written now when it was kept in memory) */
   path(): string {
-    if (this.#early) return this.#early.path;
+    if (this.#early) return this.#stagedPath();
     if (this.#path === null) {
       const path = spoolPath(this.#tempDir);
       writeFileSync(path, this.#data!, { flag: 'wx', mode: 0o600 });
@@ -103,7 +109,7 @@ export interface SpoolResult {
   complete: boolean;
 }
 
-export function spoolPath(tempDir: string): string {
+function spoolPath(tempDir: string): string {
   return join(tempDir, `lmtp.${process.pid}.${randomBytes(8).toString('hex')}`);
 }
 
@@ -307,7 +313,7 @@ export class SpoolWriter {
     if (this.#staging) {
       const p = this.#staged ? Promise.resolve(this.#staged) : Promise.reject(this.#stageError);
       p.catch(() => undefined); // asked for only when there is something to deliver
-      return new SpooledMessage(this.#tempDir, null, null, p, this.#staged ?? FAILED);
+      return new SpooledMessage(this.#tempDir, null, null, p, { message: this.#staged });
     }
     return new SpooledMessage(
       this.#tempDir,
@@ -340,11 +346,3 @@ export class SpoolWriter {
     }
   }
 }
-
-/** stands for a staging that failed: `staged()` rejects with its error */
-const FAILED: StagedMessage = {
-  size: 0,
-  guid: '',
-  path: '',
-  release: () => undefined,
-};
