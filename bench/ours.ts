@@ -16,7 +16,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, treeRssKiB, type Endpoint, type PeerOptions, type PeerServer } from './peers.js';
+import {
+  freePort,
+  removeData,
+  treeRssKiB,
+  type Endpoint,
+  type PeerOptions,
+  type PeerServer,
+} from './peers.js';
 
 const BIN = fileURLToPath(new URL('../src/bin/', import.meta.url));
 
@@ -101,7 +108,7 @@ export async function startOurs(opts: PeerOptions): Promise<PeerServer> {
   closeSync(logFd);
   const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   const ep = (port: number): Endpoint => ({ host: '127.0.0.1', port });
-  const stop = async (): Promise<void> => {
+  const stop = async (o?: { keepData?: boolean }): Promise<void> => {
     if (alive()) {
       const done = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -110,7 +117,7 @@ export async function startOurs(opts: PeerOptions): Promise<PeerServer> {
       clearTimeout(t);
     }
     if (process.env.BENCH_KEEP === '1') console.error(`(kept ${dir})`);
-    else rmSync(dir, { recursive: true, force: true });
+    else if (!o?.keepData) removeData(dir);
   };
   try {
     for (const port of [imap, pop3, lmtp]) await waitForGreeting(ep(port), 20_000, alive);
@@ -125,6 +132,7 @@ export async function startOurs(opts: PeerOptions): Promise<PeerServer> {
     lmtp: ep(lmtp),
     users,
     rssKiB: () => treeRssKiB([child.pid!]),
+    dataDir: dir,
     stop,
   };
 }

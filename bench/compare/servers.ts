@@ -5,7 +5,14 @@
  * Owns: `forEachServer` (ensurePeers, start, run, stop — a peer that is unavailable or fails
  * to start is skipped with the reason in the table's notes), `numArg`, `loadMailbox`.
  */
-import { ensurePeers, startCyrus, startDovecot, type PeerOptions, type PeerServer } from '../peers.js';
+import {
+  ensurePeers,
+  removeData,
+  startCyrus,
+  startDovecot,
+  type PeerOptions,
+  type PeerServer,
+} from '../peers.js';
 import { startOurs } from '../ours.js';
 import { deliverAll } from './lmtp-client.js';
 import { makeMessage } from './messages.js';
@@ -39,28 +46,40 @@ export async function forEachServer(
     ['dovecot', peers.dovecot, startDovecot],
     ['cyrus', peers.cyrus, startCyrus],
   ];
-  for (const [name, unavailable, start] of starters) {
-    if (want && !want.includes(name)) continue;
-    if (unavailable) {
-      results.note(`${name} skipped: ${unavailable}`);
-      console.error(`${name}: skipped (${unavailable})`);
-      continue;
-    }
-    console.error(`${name}: starting with ${opts.users} users`);
-    let srv: PeerServer;
-    try {
-      srv = await start(opts);
-    } catch (e) {
-      results.note(`${name} skipped: it did not start: ${e instanceof Error ? e.message : String(e)}`);
-      continue;
-    }
-    try {
-      await run(srv);
-    } catch (e) {
-      results.note(`${name}: run aborted: ${e instanceof Error ? e.message : String(e)}`);
-      console.error(`${name}: run aborted`, e);
-    } finally {
-      await srv.stop();
+  // every server's data stays until the last one ran (see removeData: deleting one server's
+  // files slows the next one's file creation on this file system)
+  const leftovers: string[] = [];
+  try {
+    await runEach();
+  } finally {
+    for (const dir of leftovers) removeData(dir);
+  }
+
+  async function runEach(): Promise<void> {
+    for (const [name, unavailable, start] of starters) {
+      if (want && !want.includes(name)) continue;
+      if (unavailable) {
+        results.note(`${name} skipped: ${unavailable}`);
+        console.error(`${name}: skipped (${unavailable})`);
+        continue;
+      }
+      console.error(`${name}: starting with ${opts.users} users`);
+      let srv: PeerServer;
+      try {
+        srv = await start(opts);
+      } catch (e) {
+        results.note(`${name} skipped: it did not start: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      try {
+        await run(srv);
+      } catch (e) {
+        results.note(`${name}: run aborted: ${e instanceof Error ? e.message : String(e)}`);
+        console.error(`${name}: run aborted`, e);
+      } finally {
+        await srv.stop({ keepData: true });
+        if (process.env.BENCH_KEEP !== '1') leftovers.push(srv.dataDir);
+      }
     }
   }
 }

@@ -288,6 +288,8 @@ export interface Store {
   // ---- quota ------------------------------------------------------------------------
   quotaRoots(name: string): string[];
   getQuota(root: string): QuotaInfo | undefined;
+  /** a root's limits only (getQuota also adds up its usage); undefined when not a root */
+  quotaLimits(root: string): { storage: number | null; message: number | null } | undefined;
   /** admins only; null removes a limit */
   setQuota(who: Identity, root: string, limits: { storage?: number | null; message?: number | null }): void;
 

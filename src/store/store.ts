@@ -418,6 +418,10 @@ export class StoreImpl implements Store {
     return r ? [r] : [];
   }
 
+  quotaLimits(root: string): { storage: number | null; message: number | null } | undefined {
+    return this.quotas.get(root);
+  }
+
   getQuota(root: string): QuotaInfo | undefined {
     const lim = this.quotas.get(root);
     if (!lim) return undefined;

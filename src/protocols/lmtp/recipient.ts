@@ -151,6 +151,9 @@ function findDetailFolder(ctx: ResolveContext, inbox: string, detail: string): s
 /** Throws overQuota when a quota root of `mailbox` is over (used + extra > limit). */
 export function checkQuota(ctx: { store: Store }, mailbox: string, extraBytes: number): void {
   for (const root of ctx.store.quotaRoots(mailbox)) {
+    // a root without limits (autocreate_quota 0) never refuses: skip adding up its usage
+    const lim = ctx.store.quotaLimits(root);
+    if (!lim || (lim.storage === null && lim.message === null)) continue;
     const q = ctx.store.getQuota(root);
     if (!q) continue;
     const extraMsgs = extraBytes > 0 ? 1 : 0;

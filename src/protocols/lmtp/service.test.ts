@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { serveForTest, type TestServer } from '../../services/harness.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/api.js';
-import lmtpd from './service.js';
+import lmtpd, { lmtpDeps } from './service.js';
+import { LmtpSession } from './session.js';
+import { memoryLogger } from '../../log/logger.js';
+import { Duplex, PassThrough } from 'node:stream';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { LineClient, mail, makeSite, messageTexts, trackClients, type Site } from './test-kit.js';
 
@@ -492,5 +495,69 @@ test('a message past the memory spool goes straight into the store stage: delive
     );
   } finally {
     await t.done();
+  }
+});
+
+test('the replies to a pipelined MAIL/RCPT/DATA go out in one write with the 354; the final reply in another', async () => {
+  const site = makeSite();
+  const store = openStore(site.conf('lmtp'));
+  store.ensureInbox('fred');
+  const ctx = {
+    service: 'lmtp',
+    argv: [],
+    config: site.conf('lmtp'),
+    log: memoryLogger('lmtp'),
+    signal: new AbortController().signal,
+  };
+  // every write the session makes reaches the peer as one chunk (a socket's write(2))
+  const writes: string[] = [];
+  const input = new PassThrough();
+  const stream = new Duplex({
+    read() {},
+    writev(chunks, cb) {
+      writes.push(chunks.map((c) => Buffer.from(c.chunk as Buffer).toString('latin1')).join(''));
+      cb();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      writes.push(chunk.toString('latin1'));
+      cb();
+    },
+  });
+  input.on('data', (d: Buffer) => stream.push(d));
+  input.on('end', () => stream.push(null));
+  const session = new LmtpSession(lmtpDeps(ctx, store, null), {
+    stream,
+    preauth: true,
+    secure: false,
+    remote: 'unix',
+    sessionId: 'test-1',
+  });
+  const ran = session.run();
+  const next = async (n: number): Promise<void> => {
+    for (let i = 0; i < 200 && writes.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+  };
+  try {
+    await next(1);
+    input.write('LHLO x\r\n');
+    await next(2);
+    writes.length = 0;
+    input.write('MAIL FROM:<a@b>\r\nRCPT TO:<fred>\r\nDATA\r\n');
+    await next(1);
+    assert.equal(writes.length, 1, 'MAIL, RCPT and DATA replies in one write');
+    assert.match(writes[0]!, /^250 2\.1\.0 [^\r]*\r\n250 2\.1\.5 [^\r]*\r\n354 [^\r]*\r\n$/);
+    input.write(mail('corked') + '.\r\n');
+    await next(2);
+    assert.equal(writes.length, 2);
+    assert.match(writes[1]!, /^250 2\.1\.5 ok SESSIONID/);
+    // a command sent alone is answered at once
+    input.write('NOOP\r\n');
+    await next(3);
+    assert.match(writes[2]!, /^250 2\.0\.0 ok\r\n$/);
+    input.end('QUIT\r\n');
+    await ran;
+    assert.equal(count(store, 'user.fred'), 1);
+  } finally {
+    store.close();
+    site.cleanup();
   }
 });

@@ -5,8 +5,9 @@
  * Owns: the session state (named phases, the current transaction), the command loop and the
  * checks common to every command (line length, LHLO first, authentication required for the
  * mail transaction). Each command lives in commands/<verb>.ts and only does what it means.
- * Replies are written as they are produced; with PIPELINING the client's commands wait in
- * the reader's buffer, so replies come back in order.
+ * Replies come back in order: with PIPELINING the client's commands wait in the reader's
+ * buffer. The replies to a run of pipelined MAIL/RCPT/DATA (RFC 2920's batch) are gathered and
+ * go out in one write with DATA's 354 (`flush`), not one write each.
  */
 import type { Duplex } from 'node:stream';
 import type { Authenticator } from '../../auth/api.js';
@@ -58,6 +59,13 @@ export interface Transaction {
 
 export type Phase = 'greeted' | 'ready' | 'closed';
 
+/**
+ * Commands whose replies may wait while more pipelined commands are read (RFC 2920 3.1: the
+ * server may hold replies of a group). None of them waits for the client, except DATA,
+ * which flushes before reading the message.
+ */
+const CORKABLE = new Set(['MAIL', 'RCPT', 'RSET', 'NOOP', 'VRFY', 'DATA']);
+
 export class LmtpSession {
   /** the command last written to the proc file */
   #procCommand = '';
@@ -96,8 +104,24 @@ export class LmtpSession {
     this.#output.write(text);
   }
 
+  #corked = false;
+
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#output.cork();
+  }
+
+  /** send the replies gathered so far (before waiting for the client) */
+  flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#output.uncork();
+  }
+
   /** after STARTTLS: continue on the TLS stream (the reader was detached before the handshake) */
   switchStream(tls: Duplex): void {
+    this.flush();
     this.reader.attach(tls);
     this.#output = tls;
     this.secure = true;
@@ -126,12 +150,18 @@ export class LmtpSession {
           this.send(R.lineTooLong);
           continue;
         }
-        await this.dispatch(got.line.toString('latin1'));
+        const line = got.line.toString('latin1');
+        if (CORKABLE.has(line.slice(0, 4).toUpperCase()) && (this.#corked || this.reader.buffered > 0))
+          this.#cork();
+        else this.flush();
+        await this.dispatch(line);
+        if (this.reader.buffered === 0) this.flush();
       }
     } catch (e) {
       this.log.error(`session failed: ${String(e)}`);
       this.write(formatReply(R.temp));
     }
+    this.flush();
     this.resetTransaction();
     this.phase = 'closed';
   }
@@ -141,8 +171,9 @@ export class LmtpSession {
     const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
     const arg = sp < 0 ? '' : line.slice(sp + 1);
     const cmd = COMMANDS.get(verb);
-    // the proc file is rewritten only when the command changes (pipelined RETR/DATA runs)
-    if (verb !== this.#procCommand) {
+    // the proc file is rewritten only when the command changes, and in a pipelined batch
+    // (MAIL, RCPT..., DATA sent together) only for its last command
+    if (verb !== this.#procCommand && this.reader.buffered === 0) {
       this.#procCommand = verb;
       this.conn.proc?.update({ command: verb });
     }

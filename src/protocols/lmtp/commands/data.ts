@@ -85,6 +85,7 @@ export const data: LmtpCommand = {
     if (txn.chunks) return s.send({ code: 503, enhanced: '5.5.1', text: 'DATA not allowed after BDAT' });
     if (txn.rcpts.length === 0) return s.send(R.noRecipients);
     s.send(R.goAhead);
+    s.flush();
     const spool = await spoolData(
       s.reader,
       s.deps.conf.getString('temp_path') ?? '/tmp',
