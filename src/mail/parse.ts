@@ -161,7 +161,13 @@ function makePreview(text: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   if (folded.length <= PREVIEW_CHARS) return folded;
-  return Array.from(folded).slice(0, PREVIEW_CHARS).join('');
+  // PREVIEW_CHARS characters, a surrogate pair counting as one
+  let end = 0;
+  for (let n = 0; n < PREVIEW_CHARS && end < folded.length; n++) {
+    const c = folded.charCodeAt(end);
+    end += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+  }
+  return folded.slice(0, end);
 }
 
 function emptyEnvelope(): Envelope {

@@ -519,6 +519,12 @@ export class IndexDb {
     }
   }
 
+  /**
+   * Row ids of mailboxes by uniqueid, remembered by appends (commitNew) so the next one needs
+   * no read before its transaction; a user may check them only inside a transaction.
+   */
+  readonly mailboxIds = new Map<string, number>();
+
   /** descriptor of the WAL file for syncWal (opened on first use), syncs in flight */
   #walFd = -1;
   #syncing = 0;

@@ -309,12 +309,15 @@ export class StoreImpl implements Store {
   mailboxRow(db: IndexDb, e: MboxEntry): MailboxRow {
     const row = db.s.mailboxById.get(e.uniqueId);
     if (row) return row;
-    return db.write(() => {
-      const again = db.s.mailboxById.get(e.uniqueId);
-      if (again) return again;
-      db.s.insertMailbox.run(e.uniqueId, e.name, e.uidValidity, db.nextModseq());
-      return db.s.mailboxById.get(e.uniqueId)!;
-    });
+    return db.write(() => this.#mailboxRowIn(db, e));
+  }
+
+  /** mailboxRow inside a write transaction */
+  #mailboxRowIn(db: IndexDb, e: MboxEntry): MailboxRow {
+    const row = db.s.mailboxById.get(e.uniqueId);
+    if (row) return row;
+    db.s.insertMailbox.run(e.uniqueId, e.name, e.uidValidity, db.nextModseq());
+    return db.s.mailboxById.get(e.uniqueId)!;
   }
 
   entry(name: string): MboxEntry | undefined {
@@ -955,7 +958,9 @@ export class StoreImpl implements Store {
    */
   commitNew(who: Identity, e: MboxEntry, items: NewItem[], o: { ignoreQuota: boolean }): number[] {
     const db = this.indexFor(e);
-    const row0 = this.mailboxRow(db, e);
+    // the row id from an earlier append saves a read before the transaction; checked inside
+    const cachedId = db.mailboxIds.get(e.uniqueId);
+    const rowId = cachedId ?? this.mailboxRow(db, e).id;
     const dir = this.layout.mailboxDir(e.partition, e.uniqueId);
     // a directory we hold open for fsync exists
     if (!this.#dirs.has(dir)) mkdirSync(dir, { recursive: true });
@@ -965,8 +970,13 @@ export class StoreImpl implements Store {
     let uids: number[];
     try {
       uids = db.writeDeferred(() => {
-        const row = db.s.mailboxByRow.get(row0.id);
-        if (!row) throw new MailError('notFound', 'Mailbox does not exist');
+        let row = db.s.mailboxByRow.get(rowId);
+        if (row?.uniqueid !== e.uniqueId) {
+          // the cached id is stale (row deleted, id reused): look up, or create, as mailboxRow
+          row = cachedId === undefined ? undefined : this.#mailboxRowIn(db, e);
+          if (!row) throw new MailError('notFound', 'Mailbox does not exist');
+        }
+        db.mailboxIds.set(e.uniqueId, row.id);
         if (!o.ignoreQuota) {
           this.checkQuota(
             e.name,

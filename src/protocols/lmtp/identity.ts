@@ -4,7 +4,7 @@
  * Cyrus's shape `<servername>-<time>-<pid>-<counter>-<random>` (cyrus-observed.md §2).
  * Shared by lmtpd, pop3d and cyr_deliver.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -65,8 +65,11 @@ export function remoteOf(socket: { remoteAddress?: string; remotePort?: number }
  */
 export function shutdownMessage(conf: ImapdConf): string | null {
   for (const name of [`shutdown.${conf.service}`, 'shutdown']) {
+    const path = join(conf.configDirectory, 'msg', name);
+    // usually absent: a stat that does not throw is cheaper than a failed read
+    if (!statSync(path, { throwIfNoEntry: false })) continue;
     try {
-      const first = readFileSync(join(conf.configDirectory, 'msg', name), 'utf8').split(/\r?\n/)[0] ?? '';
+      const first = readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '';
       return first.replace(/[^\x20-\x7e]/g, ' ').slice(0, 500) || 'Server is shut down';
     } catch {
       /* not there */
