@@ -26,17 +26,26 @@ function key(id: string, recipient: string): Buffer {
 }
 
 export class DuplicateDb {
-  constructor(readonly db: CyrusDb) {}
+  constructor(
+    readonly db: CyrusDb,
+    /** told when a deferred mark (markSoon) could not be written */
+    readonly onError: (e: unknown) => void = () => undefined,
+  ) {}
 
-  static open(conf: ImapdConf): DuplicateDb {
+  static open(conf: ImapdConf, onError?: (e: unknown) => void): DuplicateDb {
     // Ephemeral (recreated when missing): losing the last marks on power failure only lets a
     // duplicate through, so commits need no fsync (synchronous=NORMAL in WAL mode); a delivery
     // that is acknowledged is durable through the mail store, not through this database.
-    return new DuplicateDb(openConfDb(conf, 'duplicate', { durable: false }));
+    return new DuplicateDb(openConfDb(conf, 'duplicate', { durable: false }), onError);
   }
+
+  /** marks made by markSoon and not written yet, by `id\0recipient` */
+  readonly #soon = new Map<string, { id: string; recipient: string; mark: DuplicateMark }>();
 
   /** has `id` already been delivered to `recipient`? (case-sensitive, as Cyrus) */
   check(id: string, recipient: string): DuplicateMark | undefined {
+    const soon = this.#soon.get(`${id}\0${recipient}`);
+    if (soon) return soon.mark;
     const v = this.db.fetch(key(id, recipient));
     if (!v) return undefined;
     try {
@@ -50,6 +59,40 @@ export class DuplicateDb {
   /** record a delivery */
   mark(id: string, recipient: string, uid = 0, time = Math.floor(Date.now() / 1000)): void {
     this.db.store(key(id, recipient), JSON.stringify({ t: time, uid }));
+  }
+
+  /**
+   * Record a delivery once the current event-loop turn is over (lmtpd: after its reply went
+   * out), with the other marks of that turn in one transaction. `check` sees it at once.
+   */
+  markSoon(id: string, recipient: string, uid = 0, time = Math.floor(Date.now() / 1000)): void {
+    if (this.#soon.size === 0) setImmediate(() => this.flush());
+    this.#soon.set(`${id}\0${recipient}`, { id, recipient, mark: { time, uid } });
+  }
+
+  /** write the marks markSoon still holds */
+  flush(): void {
+    if (this.#soon.size === 0) return;
+    const marks = [...this.#soon.values()];
+    this.#soon.clear();
+    try {
+      if (marks.length === 1) {
+        const m = marks[0]!;
+        this.mark(m.id, m.recipient, m.mark.uid, m.mark.time);
+        return;
+      }
+      const txn = this.db.begin();
+      try {
+        for (const m of marks)
+          this.db.store(key(m.id, m.recipient), JSON.stringify({ t: m.mark.time, uid: m.mark.uid }), txn);
+        this.db.commit(txn);
+      } catch (e) {
+        if (txn.active) this.db.abort(txn);
+        throw e;
+      }
+    } catch (e) {
+      this.onError(e);
+    }
   }
 
   /** every record, in key order (for `ctl_deliver -d`) */
@@ -92,6 +135,7 @@ export class DuplicateDb {
   }
 
   close(): void {
+    this.flush();
     this.db.close();
   }
 }

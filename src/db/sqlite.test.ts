@@ -46,3 +46,26 @@ test('deliver.db marks, checks and prunes duplicates', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('deliver.db markSoon: checked at once, written after the turn in one go, flushed by close', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyrusdb-dup-'));
+  try {
+    const path = join(dir, 'deliver.db');
+    const d = new DuplicateDb(openDb(path));
+    const other = new DuplicateDb(openDb(path));
+    d.markSoon('<a@x>', 'user.fred', 7, 1000);
+    d.markSoon('<b@x>', 'user.fred', 8, 1000);
+    assert.deepEqual(d.check('<a@x>', 'user.fred'), { time: 1000, uid: 7 });
+    // not written yet: another handle does not see it
+    assert.equal(other.check('<a@x>', 'user.fred'), undefined);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(other.check('<a@x>', 'user.fred'), { time: 1000, uid: 7 });
+    assert.deepEqual(other.check('<b@x>', 'user.fred'), { time: 1000, uid: 8 });
+    d.markSoon('<c@x>', 'user.fred', 9, 1000);
+    d.close();
+    assert.deepEqual(other.check('<c@x>', 'user.fred'), { time: 1000, uid: 9 });
+    other.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,7 +5,8 @@
  *  - `mailbox`: per mailbox state (uniqueid, name, uidvalidity, uidnext, highestmodseq,
  *    recentuid = highest uid some session already reported as \Recent, deletedmodseq = below
  *    it VANISHED can no longer be answered, exists/size counters kept in the same transaction
- *    as the messages, so quota usage is always exact);
+ *    as the messages, so quota usage is always exact; `pending` = uids committed while their
+ *    message file's fsync was still running, see store.ts);
  *  - `message`: one row per uid ever appended (uid, modseq, system flag bits, keywords,
  *    dates, size, guid, `expunged` = 0 or expunge time in ms; expunged rows are tombstones
  *    kept for QRESYNC and `sync`);
@@ -62,6 +63,8 @@ export interface MailboxRow {
   deletedmodseq: number;
   exists_count: number;
   size_total: number;
+  /** uids committed before their message file was known to be on disk (see `pending`) */
+  pending: string;
 }
 
 export interface MessageRow {
@@ -159,7 +162,8 @@ CREATE TABLE IF NOT EXISTS mailbox (
   recentuid INTEGER NOT NULL DEFAULT 0,
   deletedmodseq INTEGER NOT NULL DEFAULT 0,
   exists_count INTEGER NOT NULL DEFAULT 0,
-  size_total INTEGER NOT NULL DEFAULT 0
+  size_total INTEGER NOT NULL DEFAULT 0,
+  pending TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS message (
   mbox INTEGER NOT NULL,
@@ -306,6 +310,15 @@ export class IndexDb {
       deleteMailbox: () => d.prepare<[number]>('DELETE FROM mailbox WHERE id = ?'),
       deleteMessages: () => d.prepare<[number]>('DELETE FROM message WHERE mbox = ?'),
       deleteSeenAll: () => d.prepare<[number]>('DELETE FROM seen WHERE mbox = ?'),
+      afterAppendPending: () =>
+        d.prepare<[number, number, number, string, number]>(
+          'UPDATE mailbox SET uidnext = ?, highestmodseq = ?, exists_count = exists_count + 1, size_total = size_total + ?, pending = ? WHERE id = ?',
+        ),
+      pendingMailboxes: () =>
+        d.prepare<[], { id: number; uniqueid: string; pending: string }>(
+          "SELECT id, uniqueid, pending FROM mailbox WHERE pending != ''",
+        ),
+      setPending: () => d.prepare<[string, number]>('UPDATE mailbox SET pending = ? WHERE id = ?'),
       afterAppend: () =>
         d.prepare<[number, number, number, number]>(
           'UPDATE mailbox SET uidnext = ?, highestmodseq = ?, exists_count = exists_count + 1, size_total = size_total + ? WHERE id = ?',
@@ -525,6 +538,12 @@ export class IndexDb {
    */
   readonly mailboxIds = new Map<string, number>();
 
+  /**
+   * Uids (by mailbox row id) this process committed as pending whose message files it has
+   * since fsynced: its next append to the mailbox takes them off the `pending` list.
+   */
+  readonly confirmed = new Map<number, number[]>();
+
   /** descriptor of the WAL file for syncWal (opened on first use), syncs in flight */
   #walFd = -1;
   #syncing = 0;
@@ -562,6 +581,9 @@ export class IndexDb {
    * database written before the cache was split keeps a single `cache` table: move it over.
    */
   #migrate(): void {
+    const boxCols = this.db.prepare<[], { name: string }>('PRAGMA table_info(mailbox)').all();
+    if (!boxCols.some((c) => c.name === 'pending'))
+      this.db.exec("ALTER TABLE mailbox ADD COLUMN pending TEXT NOT NULL DEFAULT ''");
     const cols = this.db.prepare<[], { name: string }>('PRAGMA table_info(msgcache)').all();
     const bodyCols = this.db.prepare<[], { name: string }>('PRAGMA table_info(bodytext)').all();
     if (!bodyCols.some((c) => c.name === 'truncated'))

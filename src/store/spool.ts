@@ -32,6 +32,8 @@ export interface SpoolResult {
   size: number;
   tooBig: boolean;
   parsed: Parsed | null;
+  /** with `deferSync`: the file, still open and not yet fsynced (the caller fsyncs and closes it) */
+  fd?: number;
 }
 
 const CR = 0x0d;
@@ -156,13 +158,16 @@ function discard(f: SpoolFile): void {
 
 /**
  * Write `input` to `target` (a path, created exclusively, or a file from SpoolFiles), fsync
- * it, and parse it. The file is closed on return.
+ * it, and parse it. The file is closed on return; with `deferSync` it is neither fsynced nor
+ * closed, and its descriptor is returned for the caller to fsync (Store.append does that in
+ * parallel with the index's fsync).
  * `limit` is in octets after normalisation; 0 = unlimited. On tooBig the temp file is removed.
  */
 export async function spoolMessage(
   input: Readable | Buffer,
   target: string | SpoolFile,
   limit: number,
+  opts: { deferSync?: boolean } = {},
 ): Promise<SpoolResult> {
   // write and close are synchronous on purpose: into the page cache they take
   // microseconds, while each thread-pool round trip costs a hand-off to another thread
@@ -175,6 +180,7 @@ export async function spoolMessage(
   let size = 0;
   let tooBig = false;
   let ok = false;
+  let parsed: Parsed | null = null;
   const pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = (): void => {
@@ -212,12 +218,15 @@ export async function spoolMessage(
     else for await (const c of input) take(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
     if (!tooBig) {
       flush();
-      await new Promise<void>((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
+      if (!opts.deferSync)
+        await new Promise<void>((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
     }
+    parsed = tooBig ? null : (parser.end() as Parsed);
     ok = true;
   } finally {
-    closeSync(fd);
+    const keep = ok && !tooBig && opts.deferSync === true;
+    if (!keep) closeSync(fd);
     if (!ok || tooBig) rmSync(tmpPath, { force: true });
   }
-  return { size, tooBig, parsed: tooBig ? null : (parser.end() as Parsed) };
+  return { size, tooBig, parsed, ...(opts.deferSync && !tooBig ? { fd } : {}) };
 }

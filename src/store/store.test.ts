@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { openStore } from './index.js';
+import { StoreImpl } from './store.js';
+import { memoryLogger } from '../log/logger.js';
 import { MailError, type Store } from './api.js';
 import { admin, message, tempSite, user, type TempSite } from './test-helpers.js';
 
@@ -735,5 +737,69 @@ test('stage + appendStaged: hard links on the staged partition, a copy on anothe
   } finally {
     site.cleanup();
     rmSync(other, { recursive: true, force: true });
+  }
+});
+
+test('an append is pending until its fsyncs are done; the next append takes it off the list', async () => {
+  const site = tempSite({});
+  const store = openStore(site.conf) as StoreImpl;
+  try {
+    store.ensureInbox('fred');
+    const e = store.entry('user.fred')!;
+    const pending = (): string => store.mailboxRow(store.indexFor(e), e).pending;
+    await store.append(fred, 'user.fred', message('one'));
+    // the last append of this process stays listed until its next one
+    assert.equal(pending(), '1');
+    await store.append(fred, 'user.fred', message('two'));
+    assert.equal(pending(), '2');
+    // a staged message was fsynced before its commit: never pending
+    const staged = await store.stage(message('three'));
+    await store.appendStaged(fred, 'user.fred', staged);
+    staged.release();
+    assert.equal(pending(), '');
+  } finally {
+    store.close();
+    site.cleanup();
+  }
+});
+
+test('opening an index settles pending uids: a lost or different file expunges its row, a good one stays', async () => {
+  const site = tempSite({});
+  let store = openStore(site.conf) as StoreImpl;
+  const log = memoryLogger('store');
+  try {
+    store.ensureInbox('fred');
+    for (const s of ['good', 'gone', 'torn', 'zeroed']) await store.append(fred, 'user.fred', message(s));
+    const e = store.entry('user.fred')!;
+    const db = store.indexFor(e);
+    const id = store.mailboxRow(db, e).id;
+    // what a power cut can leave: rows committed, files missing, short, or the right size
+    // but never written (zeros)
+    db.write(() => db.s.setPending.run('1 2 3 4', id));
+    rmSync(store.messagePath(e, 2));
+    truncateSync(store.messagePath(e, 3), 10);
+    const p4 = store.messagePath(e, 4);
+    writeFileSync(p4, Buffer.alloc(statSync(p4).size));
+    store.close();
+
+    store = new StoreImpl(site.conf, { log });
+    const view = store.open(fred, 'user.fred', { readOnly: true });
+    try {
+      assert.deepEqual(Array.from(view.uids()), [1]);
+    } finally {
+      view.close();
+    }
+    assert.equal(store.status(fred, 'user.fred').messages, 1);
+    assert.equal(store.mailboxRow(store.indexFor(e), e).pending, '');
+    assert.ok(
+      log.lines.some((l) => /expunged uid 2,3,4: message file lost/.test(l)),
+      log.lines.join('\n'),
+    );
+    // the next delivery gets a fresh uid
+    const r = await store.append(fred, 'user.fred', message('after'));
+    assert.equal(r.uid, 5);
+  } finally {
+    store.close();
+    site.cleanup();
   }
 });

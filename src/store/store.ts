@@ -4,23 +4,29 @@
  * files on the partitions.
  *
  * Owns: mailbox lifecycle (create/delete/rename per delete_mode, INBOX rename), rights checks,
- * append (spool → parse → fsync → rename → index commit → dir fsync), copy/move between
- * mailboxes (hard links, no bytes copied on one partition), quota accounting, subscriptions,
- * annotations, ensureInbox's autocreate_* options. Views of one selected mailbox are in
- * view.ts. Crash safety: a message file's data is fsynced and the file renamed into place
- * before the index row that names it commits; the append resolves (and the protocol
- * acknowledges) only after the index's WAL and the directory holding the rename are fsynced
- * too. Those two fsyncs come after the index commit, in parallel in the thread pool (the
- * commit itself does not wait: IndexDb.writeDeferred), so the event loop never waits for the
- * disk and concurrent appends share journal commits; on ext4 and XFS one journal commit
- * carries both. On other file systems a power cut between them could lose the file of an
- * index row whose message was never acknowledged (reconstruct drops such rows). An orphan file (crash after the
+ * append (spool → parse → rename → index commit → fsyncs), copy/move between mailboxes (hard
+ * links, no bytes copied on one partition), quota accounting, subscriptions, annotations,
+ * ensureInbox's autocreate_* options. Views of one selected mailbox are in view.ts.
+ *
+ * Crash safety. An append resolves (and the protocol acknowledges) only once the message
+ * file's data, the index's WAL and the directory holding the file's name are all fsynced.
+ * The three fsyncs run at the same time in the thread pool after the index commit (the
+ * commit itself does not wait for the disk: IndexDb.writeDeferred), so an append waits for
+ * one disk flush, not two in a row. The price is an order in which a crash can leave an
+ * index row whose file is not on disk; such a row's uid is in its mailbox row's `pending`
+ * list, written in the same transaction. The process takes a uid off the list in its next
+ * append to the mailbox, once the fsyncs are done; and any process opening the index checks
+ * the listed files first (#settlePending: fsync, size, SHA-1 = GUID): a lost file's row,
+ * whose append was never acknowledged, is expunged. Staged messages (Store.stage, the
+ * single-instance store) are fsynced before their commit and never pending. Another session
+ * can see a new row a fraction of a millisecond before it is on disk: only a power cut in
+ * that window loses it, and then it was never acknowledged. An orphan file (crash after the
  * rename, before the commit) is adopted by `cyr_reconstruct -f`. Appends to one mailbox that
  * are ready in the same event-loop turn share one commit (group commit: one WAL fsync, one
  * directory fsync); each still resolves only after its own data is on disk.
  * Imports: config, db, mail (via spool), log, ./*.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   closeSync,
   copyFileSync,
@@ -33,6 +39,7 @@ import {
   mkdirSync,
   open,
   openSync,
+  readSync,
   renameSync,
   rmSync,
   unlinkSync,
@@ -130,6 +137,58 @@ class Staged implements StagedMessage {
   }
 }
 
+/** fsync then close a descriptor, in the thread pool (the descriptor is closed either way) */
+function fsyncClose(fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    fsync(fd, (e1) => close(fd, (e2) => ((e1 ?? e2) ? reject(e1 ?? e2) : resolve()))),
+  );
+}
+
+/** close an item's unsynced spool descriptor (failure paths; idempotent) */
+function dropSyncFd(item: NewItem): void {
+  if (item.syncFd === undefined) return;
+  try {
+    closeSync(item.syncFd);
+  } catch {
+    /* already closed */
+  }
+  item.syncFd = undefined;
+}
+
+/**
+ * Is the file at `path` on disk (fsynced here), `size` octets long, with SHA-1 `guid`?
+ * 'lost' when it is missing or different; 'unknown' when it could not be read (EIO, EMFILE...):
+ * never taken for lost.
+ */
+function checkFile(path: string, size: number, guid: string): 'ok' | 'lost' | 'unknown' {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'lost' : 'unknown';
+  }
+  try {
+    fsyncSync(fd);
+    const hash = createHash('sha1');
+    const buf = Buffer.allocUnsafe(256 * 1024);
+    let total = 0;
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) {
+      hash.update(buf.subarray(0, n));
+      total += n;
+    }
+    return total === size && hash.digest('hex') === guid ? 'ok' : 'lost';
+  } catch {
+    return 'unknown';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** the uids of a mailbox row's `pending` list */
+export function pendingUids(list: string): number[] {
+  return list === '' ? [] : list.split(' ').map(Number);
+}
+
 /** fsync a file by path, in the thread pool */
 function fsyncFile(path: string): Promise<void> {
   return new Promise<void>((resolve, reject) =>
@@ -199,6 +258,11 @@ export interface NewItem {
   parsed: Parsed;
   flags: { bits: number; keywords: string[] };
   internalDate?: number;
+  /**
+   * The spool file's descriptor when its data is not fsynced yet (append): the commit lists
+   * the uid as pending and the fsync runs beside the index's (see the module header).
+   */
+  syncFd?: number;
 }
 
 interface PendingAppend {
@@ -293,6 +357,7 @@ export class StoreImpl implements Store {
     }
     db = new IndexDb(path);
     this.#indexes.set(path, db);
+    this.#settlePending(db);
     if (this.#indexes.size > this.#maxOpen) {
       // a long-running worker serves many users: close the least recently used idle databases
       for (const [p, d] of this.#indexes) {
@@ -303,6 +368,47 @@ export class StoreImpl implements Store {
       }
     }
     return db;
+  }
+
+  /**
+   * Recovery of pending uids, when this process opens an index database (see the module
+   * header): each listed message file is fsynced and checked against its row (size, and GUID
+   * = SHA-1 of the file). A good one leaves the list (it may also be another process's
+   * append in flight: its file is complete, and now on disk). A missing or different one is
+   * what a crash left of an append that was never acknowledged: its row is expunged.
+   */
+  #settlePending(db: IndexDb): void {
+    for (const r of db.s.pendingMailboxes.all()) {
+      const name = this.mboxlist.nameById(r.uniqueid);
+      const e = name === undefined ? undefined : this.mboxlist.get(name);
+      const uids: number[] = [];
+      const bad: number[] = [];
+      for (const uid of pendingUids(r.pending)) {
+        const m = e ? db.s.message.get(r.id, uid) : undefined;
+        const state = e && m && !m.expunged ? checkFile(this.messagePath(e, uid), m.size, m.guid) : 'ok';
+        if (state === 'unknown') continue; // stays pending: checked again by the next opener
+        uids.push(uid);
+        if (state === 'lost') bad.push(uid);
+      }
+      db.write(() => {
+        const now = db.s.mailboxByRow.get(r.id);
+        if (!now) return;
+        const checked = new Set(uids);
+        db.s.setPending.run(
+          pendingUids(now.pending)
+            .filter((u) => !checked.has(u))
+            .join(' '),
+          r.id,
+        );
+        if (bad.length) expungeRows(db, r.id, bad);
+      });
+      if (bad.length) {
+        this.log?.warning(
+          `${name ?? r.uniqueid}: expunged uid ${bad.join(',')}: message file lost before its append was acknowledged (crash)`,
+        );
+        this.stamp(r.uniqueid);
+      }
+    }
   }
 
   /** the mailbox's row in its index database, created when missing (e.g. after ctl_mboxlist -u) */
@@ -811,9 +917,9 @@ export class StoreImpl implements Store {
     const flagsIn = this.#appendFlags(who, e, opts.flags);
     const file = await this.#spoolFiles(e.partition).take();
     const tmp = file.path;
-    const sp = await spoolMessage(message, file, this.maxMessageSize);
+    const sp = await spoolMessage(message, file, this.maxMessageSize, { deferSync: true });
     if (sp.tooBig) throw new MailError('tooBig', `Message too large (limit ${this.maxMessageSize} octets)`);
-    return this.#commitSpooled(who, e, tmp, sp.parsed!, flagsIn, opts);
+    return this.#commitSpooled(who, e, tmp, sp.parsed!, flagsIn, opts, sp.fd);
   }
 
   async stage(message: Readable | Buffer, partition?: string): Promise<StagedMessage> {
@@ -853,16 +959,20 @@ export class StoreImpl implements Store {
     parsed: Parsed,
     flagsIn: { bits: number; keywords: string[] },
     opts: AppendOptions,
+    syncFd?: number,
   ): Promise<AppendResult> {
+    const item: NewItem = {
+      tmp,
+      parsed,
+      flags: flagsIn,
+      internalDate: opts.internalDate?.getTime(),
+      syncFd,
+    };
     try {
-      const uid = await this.#groupCommit(who, e, opts.ignoreQuota ?? false, {
-        tmp,
-        parsed,
-        flags: flagsIn,
-        internalDate: opts.internalDate?.getTime(),
-      });
+      const uid = await this.#groupCommit(who, e, opts.ignoreQuota ?? false, item);
       return { uidValidity: e.uidValidity, uid, guid: parsed.guid };
     } catch (err) {
+      dropSyncFd(item);
       rmSync(tmp, { force: true });
       throw err;
     }
@@ -915,12 +1025,33 @@ export class StoreImpl implements Store {
     // the index commit did not wait for the disk: the WAL and the directory holding the
     // renames are fsynced in the thread pool, in parallel; then other sessions are told
     // (stamp) and the appends resolve
+    // the message files not fsynced yet (append) are fsynced here too, in parallel
     const settle = (group: PendingAppend[], uids: number[]): void => {
       const db = this.indexFor(e);
-      Promise.all([db.syncWal(), this.#dirs.sync(this.layout.mailboxDir(e.partition, e.uniqueId))]).then(
+      const files: Promise<void>[] = [];
+      const synced: number[] = [];
+      group.forEach((b, i) => {
+        if (b.item.syncFd === undefined) return;
+        files.push(fsyncClose(b.item.syncFd));
+        b.item.syncFd = undefined;
+        synced.push(uids[i]!);
+      });
+      Promise.all([
+        db.syncWal(),
+        this.#dirs.sync(this.layout.mailboxDir(e.partition, e.uniqueId)),
+        ...files,
+      ]).then(
         () => {
-          this.stamp(e.uniqueId);
+          // on disk now: the next append here takes them off the pending list
+          const rowId = db.mailboxIds.get(e.uniqueId);
+          if (rowId !== undefined && synced.length) {
+            const done = db.confirmed.get(rowId);
+            if (done) done.push(...synced);
+            else db.confirmed.set(rowId, synced);
+          }
           group.forEach((b, i) => b.resolve(uids[i]!));
+          // other sessions are told once the callers had their turn (lmtpd's reply first)
+          setImmediate(() => this.stamp(e.uniqueId));
         },
         (err: unknown) => group.forEach((b) => b.reject(err)),
       );
@@ -968,6 +1099,8 @@ export class StoreImpl implements Store {
     const placed: [final: string, tmp: string][] = [];
     const now = Date.now();
     let uids: number[];
+    /** confirmed uids this commit took off the pending list: given back if it fails */
+    let taken: [rowId: number, uids: number[]] | null = null;
     try {
       uids = db.writeDeferred(() => {
         let row = db.s.mailboxByRow.get(rowId);
@@ -1023,11 +1156,25 @@ export class StoreImpl implements Store {
           out.push(uid);
           uid++;
         }
-        db.s.afterAppend.run(uid, modseq, bytes, row.id);
+        // pending: uids whose file may not be on disk yet. This process's fsynced ones leave
+        // the list; this commit's unsynced ones join it (see the module header)
+        let pending = pendingUids(row.pending);
+        const done = db.confirmed.get(row.id);
+        if (done) {
+          const ok = new Set(done);
+          pending = pending.filter((u) => !ok.has(u));
+          db.confirmed.delete(row.id);
+          taken = [row.id, done];
+        }
+        items.forEach((it, i) => {
+          if (it.syncFd !== undefined) pending.push(out[i]!);
+        });
+        db.s.afterAppendPending.run(uid, modseq, bytes, pending.join(' '), row.id);
         if (items.length > 1) db.s.counters.run(items.length - 1, 0, modseq, row.id);
         return out;
       });
     } catch (err) {
+      if (taken) db.confirmed.set(taken[0], [...(db.confirmed.get(taken[0]) ?? []), ...taken[1]]);
       // put the spool files back, so a caller may retry them (group commit after overQuota)
       for (const [final, tmp] of placed) {
         try {

@@ -157,7 +157,8 @@ export async function deliverOne(
         ? await deps.store.appendStaged(who, name, await spool.staged(deps.store), opts)
         : await deps.store.append(who, name, spool.content(), opts);
       delivered.push(name);
-      if (suppress) deps.dup!.mark(messageId, box.uniqueId, res.uid);
+      // recorded after the reply goes out (check sees it at once)
+      if (suppress) deps.dup!.markSoon(messageId, box.uniqueId, res.uid);
       deps.log.info(`Delivered: ${messageId ?? '<nomsgid>'} to mailbox: ${name} uid=${res.uid}`);
     } catch (e) {
       firstError ??= e;

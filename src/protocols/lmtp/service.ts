@@ -68,7 +68,9 @@ export function lmtpDeps(ctx: ServiceContext, store: Store, dup: DuplicateDb | n
 export function openDuplicateDb(ctx: ServiceContext): DuplicateDb | null {
   if (!ctx.config.getSwitch('duplicatesuppression')) return null;
   try {
-    return DuplicateDb.open(ctx.config);
+    return DuplicateDb.open(ctx.config, (e) =>
+      ctx.log.error(`deliver.db: cannot record a delivery: ${String(e)}`),
+    );
   } catch (e) {
     ctx.log.error(`cannot open duplicate delivery db; suppression off: ${String(e)}`);
     return null;
