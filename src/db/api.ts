@@ -58,6 +58,13 @@ export interface DbOpenOptions {
    * on power failure; the file itself stays consistent.
    */
   durable?: boolean;
+  /**
+   * keep up to this many fetch results in memory (0, the default: none). A result is used
+   * only while no other connection has committed to the database since it was read (SQLite
+   * backend: `PRAGMA data_version`, one cheap query per fetch instead of a b-tree lookup with
+   * its locks). For databases read far more often than written: mailboxes.db, quotas.db.
+   */
+  readCache?: number;
 }
 
 export interface CheckResult {

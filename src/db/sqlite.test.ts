@@ -69,3 +69,37 @@ test('deliver.db markSoon: checked at once, written after the turn in one go, fl
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('readCache: a cached fetch sees commits of other connections and of its own handle', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyrusdb-cache-'));
+  try {
+    const path = join(dir, 'mailboxes.db');
+    const cached = openSqlite(path, { readCache: 2 });
+    const other = openSqlite(path, {});
+    other.store('a', '1');
+    assert.equal(cached.fetch('a')?.toString(), '1');
+    assert.equal(cached.fetch('missing'), undefined);
+    // another connection (another process, for SQLite) commits: the next fetch reads again
+    other.store('a', '2');
+    other.store('missing', 'now');
+    assert.equal(cached.fetch('a')?.toString(), '2');
+    assert.equal(cached.fetch('missing')?.toString(), 'now');
+    // writes through the cached handle itself (its own commits leave data_version alone)
+    cached.store('a', '3');
+    assert.equal(cached.fetch('a')?.toString(), '3');
+    const t = cached.begin();
+    cached.delete('a', t);
+    assert.equal(cached.fetch('a', t), undefined);
+    cached.abort(t);
+    assert.equal(cached.fetch('a')?.toString(), '3');
+    cached.delete('a');
+    assert.equal(cached.fetch('a'), undefined);
+    // more keys than the cache holds: still right
+    for (const k of ['x', 'y', 'z']) other.store(k, k.toUpperCase());
+    assert.deepEqual(['x', 'y', 'z', 'x'].map((k) => cached.fetch(k)?.toString()), ['X', 'Y', 'Z', 'X']);
+    cached.close();
+    other.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

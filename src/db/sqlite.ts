@@ -47,6 +47,12 @@ export class SqliteDb implements CyrusDb {
     range: Database.Statement<[Buffer, Buffer, Buffer], Row>;
     rangeOpen: Database.Statement<[Buffer, Buffer], Row>;
   };
+  /** readCache: fetch results by key (latin1), null = absent; see DbOpenOptions.readCache */
+  readonly #cache: Map<string, Buffer | null> | null;
+  readonly #cacheMax: number;
+  /** `PRAGMA data_version`: changes when another connection commits */
+  #dataVersion: Database.Statement<[], number> | null = null;
+  #cachedVersion = -1;
 
   constructor(
     readonly path: string,
@@ -72,6 +78,8 @@ export class SqliteDb implements CyrusDb {
       throw wrap(e, path);
     }
     const d = this.#db;
+    this.#cacheMax = opts.readCache ?? 0;
+    this.#cache = this.#cacheMax > 0 ? new Map() : null;
     this.#st = {
       get: d.prepare<[Buffer], Row>('SELECT k, v FROM kv WHERE k = ?'),
       put: d.prepare<[Buffer, Buffer]>('INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)'),
@@ -107,8 +115,31 @@ export class SqliteDb implements CyrusDb {
 
   fetch(key: DbKey, txn?: DbTxn): Buffer | undefined {
     this.#use(txn);
-    const row = this.#run(() => this.#st.get.get(toBytes(key)));
+    const k = toBytes(key);
+    // inside a transaction the database is read directly (its own writes are not cached)
+    if (!this.#cache || txn) {
+      const row = this.#run(() => this.#st.get.get(k));
+      return row ? row.v : undefined;
+    }
+    const version = this.#run(() =>
+      (this.#dataVersion ??= this.#db.prepare<[], number>('PRAGMA data_version').pluck()).get()!,
+    );
+    if (version !== this.#cachedVersion) {
+      this.#cache.clear();
+      this.#cachedVersion = version;
+    }
+    const ck = k.toString('latin1');
+    const hit = this.#cache.get(ck);
+    if (hit !== undefined) return hit ?? undefined;
+    const row = this.#run(() => this.#st.get.get(k));
+    if (this.#cache.size >= this.#cacheMax) this.#cache.clear();
+    this.#cache.set(ck, row ? row.v : null);
     return row ? row.v : undefined;
+  }
+
+  /** a write through this handle: its own commits do not change data_version */
+  #forget(k: Buffer): void {
+    this.#cache?.delete(k.toString('latin1'));
   }
 
   foreach(prefix: DbKey, cb: (key: Buffer, value: Buffer) => boolean | void, txn?: DbTxn): void {
@@ -146,14 +177,18 @@ export class SqliteDb implements CyrusDb {
   store(key: DbKey, value: DbValue, txn?: DbTxn): void {
     this.#use(txn);
     this.#gen++;
-    this.#run(() => this.#st.put.run(toBytes(key), toBytes(value)));
+    const k = toBytes(key);
+    this.#forget(k);
+    this.#run(() => this.#st.put.run(k, toBytes(value)));
   }
 
   create(key: DbKey, value: DbValue, txn?: DbTxn): void {
     this.#use(txn);
     this.#gen++;
+    const k = toBytes(key);
+    this.#forget(k);
     try {
-      this.#st.ins.run(toBytes(key), toBytes(value));
+      this.#st.ins.run(k, toBytes(value));
     } catch (e) {
       if ((e as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
         throw new DbError('exists', `${this.path}: key exists`);
@@ -165,7 +200,9 @@ export class SqliteDb implements CyrusDb {
   delete(key: DbKey, txn?: DbTxn, opts: { force?: boolean } = {}): boolean {
     this.#use(txn);
     this.#gen++;
-    const n = this.#run(() => this.#st.del.run(toBytes(key)).changes);
+    const k = toBytes(key);
+    this.#forget(k);
+    const n = this.#run(() => this.#st.del.run(k).changes);
     if (n === 0 && opts.force === false) throw new DbError('notFound', `${this.path}: no such key`);
     return n > 0;
   }

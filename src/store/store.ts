@@ -320,11 +320,12 @@ export class StoreImpl implements Store {
     this.log = opts.log;
     this.#maxOpen = opts.maxOpenIndexes ?? MAX_OPEN_INDEXES;
     this.layout = new Layout(conf);
+    // read on every delivery and command, written rarely: fetches are cached (readCache)
     this.mboxlist = new MailboxList(
-      openConfDb(conf, 'mboxlist', { log: this.log }),
+      openConfDb(conf, 'mboxlist', { log: this.log, readCache: 8192 }),
       this.layout.deletedPrefix,
     );
-    this.quotas = new QuotaDb(openConfDb(conf, 'quota', { log: this.log }));
+    this.quotas = new QuotaDb(openConfDb(conf, 'quota', { log: this.log, readCache: 1024 }));
     this.annotations = openConfDb(conf, 'annotation', { log: this.log });
     this.expungeMode = conf.getEnum('expunge_mode') || 'delayed';
     this.deleteMode = conf.getEnum('delete_mode') || 'delayed';
