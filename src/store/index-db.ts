@@ -543,6 +543,8 @@ export class IndexDb {
    * since fsynced: its next append to the mailbox takes them off the `pending` list.
    */
   readonly confirmed = new Map<number, number[]>();
+  /** when this process last added to `confirmed` (ms) */
+  lastConfirmed = 0;
 
   /** descriptor of the WAL file for syncWal (opened on first use), syncs in flight */
   #walFd = -1;

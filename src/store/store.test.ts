@@ -757,8 +757,19 @@ test('an append is pending until its fsyncs are done; the next append takes it o
     await store.appendStaged(fred, 'user.fred', staged);
     staged.release();
     assert.equal(pending(), '');
+    await store.append(fred, 'user.fred', message('four'));
+    assert.equal(pending(), '4');
+    // a mailbox that went quiet is cleared without another append
+    await new Promise((r) => setTimeout(r, 2200));
+    assert.equal(pending(), '');
+    await store.append(fred, 'user.fred', message('five'));
   } finally {
     store.close();
+    // closing clears what is fsynced
+    const again = openStore(site.conf) as StoreImpl;
+    const e = again.entry('user.fred')!;
+    assert.equal(again.mailboxRow(again.indexFor(e), e).pending, '');
+    again.close();
     site.cleanup();
   }
 });
@@ -776,6 +787,8 @@ test('opening an index settles pending uids: a lost or different file expunges i
     // what a power cut can leave: rows committed, files missing, short, or the right size
     // but never written (zeros)
     db.write(() => db.s.setPending.run('1 2 3 4', id));
+    // a crashed process never takes its fsynced uids off the list
+    db.confirmed.clear();
     rmSync(store.messagePath(e, 2));
     truncateSync(store.messagePath(e, 3), 10);
     const p4 = store.messagePath(e, 4);

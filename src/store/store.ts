@@ -199,6 +199,12 @@ function fsyncFile(path: string): Promise<void> {
   );
 }
 
+/**
+ * A mailbox without appends for this long has this process's fsynced uids taken off its
+ * pending list by a small write of their own (busy mailboxes: by the next append)
+ */
+const CONFIRM_QUIET_MS = 1000;
+
 /** directories whose descriptor DirSyncer keeps open */
 const DIR_FDS = 256;
 
@@ -364,6 +370,7 @@ export class StoreImpl implements Store {
       for (const [p, d] of this.#indexes) {
         if (this.#indexes.size <= this.#maxOpen) break;
         if (d.views > 0 || d === db) continue;
+        this.#flushConfirmed(d);
         d.close();
         this.#indexes.delete(p);
       }
@@ -410,6 +417,54 @@ export class StoreImpl implements Store {
         this.stamp(r.uniqueid);
       }
     }
+  }
+
+  /**
+   * Take this process's fsynced uids off their pending lists without waiting for its next
+   * append there (closing, or the mailbox went quiet). Not fsynced: if a crash loses this
+   * write the uids are only checked again by the next opener.
+   */
+  #flushConfirmed(db: IndexDb): void {
+    if (db.confirmed.size === 0) return;
+    const done = [...db.confirmed];
+    db.confirmed.clear();
+    try {
+      db.writeDeferred(() => {
+        for (const [rowId, uids] of done) {
+          const row = db.s.mailboxByRow.get(rowId);
+          if (!row || row.pending === '') continue;
+          const ok = new Set(uids);
+          db.s.setPending.run(
+            pendingUids(row.pending)
+              .filter((u) => !ok.has(u))
+              .join(' '),
+            rowId,
+          );
+        }
+      });
+    } catch (e) {
+      // busy or closed: the uids stay listed, and the next opener checks them
+      this.log?.debug(`pending list of ${db.path} not updated: ${String(e)}`);
+    }
+  }
+
+  #confirmSweep: NodeJS.Timeout | null = null;
+
+  /** mailboxes whose appends stopped for CONFIRM_QUIET_MS get their pending lists cleared */
+  #scheduleConfirmSweep(): void {
+    if (this.#confirmSweep || this.#closed) return;
+    this.#confirmSweep = setTimeout(() => {
+      this.#confirmSweep = null;
+      const now = Date.now();
+      let again = false;
+      for (const db of this.#indexes.values()) {
+        if (db.confirmed.size === 0) continue;
+        if (now - db.lastConfirmed < CONFIRM_QUIET_MS) again = true;
+        else this.#flushConfirmed(db);
+      }
+      if (again) this.#scheduleConfirmSweep();
+    }, CONFIRM_QUIET_MS);
+    this.#confirmSweep.unref();
   }
 
   /** the mailbox's row in its index database, created when missing (e.g. after ctl_mboxlist -u) */
@@ -1049,6 +1104,8 @@ export class StoreImpl implements Store {
             const done = db.confirmed.get(rowId);
             if (done) done.push(...synced);
             else db.confirmed.set(rowId, synced);
+            db.lastConfirmed = Date.now();
+            this.#scheduleConfirmSweep();
           }
           group.forEach((b, i) => b.resolve(uids[i]!));
           // other sessions are told once the callers had their turn (lmtpd's reply first)
@@ -1379,7 +1436,11 @@ export class StoreImpl implements Store {
     for (const s of this.#spools.values()) s.close();
     this.#spools.clear();
     this.#dirs.closeAll();
-    for (const db of this.#indexes.values()) db.close();
+    if (this.#confirmSweep) clearTimeout(this.#confirmSweep);
+    for (const db of this.#indexes.values()) {
+      this.#flushConfirmed(db);
+      db.close();
+    }
     this.#indexes.clear();
     this.mboxlist.db.close();
     this.quotas.db.close();
