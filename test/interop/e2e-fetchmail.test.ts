@@ -156,7 +156,7 @@ test('fetchmail --idle (daemon, IMAP IDLE) picks up a delivery within seconds', 
   const rcfile = join(home, 'fetchmailrc');
   writeFileSync(
     rcfile,
-    `set no bouncemail\npoll 127.0.0.1 port ${suite.ports.imap} protocol IMAP user "${user}" password "${pass}" sslproto '' idle mda "/bin/sh -c 'cat > ${out}/msg.$$$$'"\n`,
+    `set no bouncemail\npoll 127.0.0.1 port ${suite.ports.imap} protocol IMAP user "${user}" password "${pass}" sslproto '' idle mda "/bin/sh -c 'cat > ${out}/.part.$$$$ && mv ${out}/.part.$$$$ ${out}/msg.$$$$'"\n`,
   );
   chmodSync(rcfile, 0o600);
   const child = spawn(
@@ -182,9 +182,10 @@ test('fetchmail --idle (daemon, IMAP IDLE) picks up a delivery within seconds', 
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const waitFiles = async (n: number, ms: number): Promise<void> => {
     const t0 = Date.now();
-    while (readdirSync(out).length < n) {
-      if (Date.now() - t0 > ms)
-        throw new Error(`${readdirSync(out).length} of ${n} messages after ${ms} ms:\n${log}`);
+    // the mda writes .part.N and renames it when the whole message is in: count whole ones
+    const whole = (): string[] => readdirSync(out).filter((f) => f.startsWith('msg.'));
+    while (whole().length < n) {
+      if (Date.now() - t0 > ms) throw new Error(`${whole().length} of ${n} messages after ${ms} ms:\n${log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -199,7 +200,9 @@ test('fetchmail --idle (daemon, IMAP IDLE) picks up a delivery within seconds', 
     await lmtpDeliver(suite.lmtpSocket, user, message('while idling', 'woken up'));
     await waitFiles(2, 10_000);
     t.diagnostic(`fetchmail --idle fetched a new delivery ${Date.now() - sent} ms after LMTP started`);
-    const msgs = readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8'));
+    const msgs = readdirSync(out)
+      .filter((f) => f.startsWith('msg.'))
+      .map((f) => readFileSync(join(out, f), 'utf8'));
     assert.deepEqual(subjects(msgs), ['fetch me 1', 'while idling']);
   } finally {
     child.kill('SIGTERM');
