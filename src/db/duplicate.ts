@@ -16,6 +16,11 @@ export interface DuplicateMark {
   uid: number;
 }
 
+/** the stored value of a mark */
+function value(m: DuplicateMark): string {
+  return JSON.stringify({ t: m.time, uid: m.uid });
+}
+
 function key(id: string, recipient: string): Buffer {
   return Buffer.concat([
     Buffer.from(id, 'utf8'),
@@ -58,7 +63,7 @@ export class DuplicateDb {
 
   /** record a delivery */
   mark(id: string, recipient: string, uid = 0, time = Math.floor(Date.now() / 1000)): void {
-    this.db.store(key(id, recipient), JSON.stringify({ t: time, uid }));
+    this.db.store(key(id, recipient), value({ time, uid }));
   }
 
   /**
@@ -78,13 +83,11 @@ export class DuplicateDb {
     try {
       if (marks.length === 1) {
         const m = marks[0]!;
-        this.mark(m.id, m.recipient, m.mark.uid, m.mark.time);
-        return;
+        return this.db.store(key(m.id, m.recipient), value(m.mark));
       }
       const txn = this.db.begin();
       try {
-        for (const m of marks)
-          this.db.store(key(m.id, m.recipient), JSON.stringify({ t: m.mark.time, uid: m.mark.uid }), txn);
+        for (const m of marks) this.db.store(key(m.id, m.recipient), value(m.mark), txn);
         this.db.commit(txn);
       } catch (e) {
         if (txn.active) this.db.abort(txn);

@@ -80,8 +80,9 @@ export interface SpoolFile {
  * Spool files of one stage directory, created one ahead. Creating a file (a new inode) can be
  * the slow step of an append: strace showed open(O_CREAT) at a median 0.26 ms vs 0.01 ms for
  * other opens, and on ext4 without a journal the allocator scans past every inode deleted in
- * the last minutes (up to 0.5 ms per create after a mass delete). So the next file is created in the thread pool while the current message is written,
- * fsynced and committed, and an append takes a file that is already there. A file left
+ * the last minutes (up to 0.5 ms per create after a mass delete). So the next file is
+ * created in the thread pool while the current message is written, fsynced and committed,
+ * and an append takes a file that is already there. A file left
  * behind by a crash is an empty `<pid>-...` spool file, removed by reconstruct like any other.
  */
 const PROCESS_TAG = randomBytes(6).toString('hex');

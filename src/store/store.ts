@@ -189,6 +189,12 @@ export function pendingUids(list: string): number[] {
   return list === '' ? [] : list.split(' ').map(Number);
 }
 
+/** a `pending` list without the uids in `drop` */
+function pendingWithout(list: string, drop: Iterable<number>): number[] {
+  const gone = new Set(drop);
+  return pendingUids(list).filter((u) => !gone.has(u));
+}
+
 /** fsync a file by path, in the thread pool */
 function fsyncFile(path: string): Promise<void> {
   return new Promise<void>((resolve, reject) =>
@@ -401,13 +407,7 @@ export class StoreImpl implements Store {
       db.write(() => {
         const now = db.s.mailboxByRow.get(r.id);
         if (!now) return;
-        const checked = new Set(uids);
-        db.s.setPending.run(
-          pendingUids(now.pending)
-            .filter((u) => !checked.has(u))
-            .join(' '),
-          r.id,
-        );
+        db.s.setPending.run(pendingWithout(now.pending, uids).join(' '), r.id);
         if (bad.length) expungeRows(db, r.id, bad);
       });
       if (bad.length) {
@@ -432,14 +432,8 @@ export class StoreImpl implements Store {
       db.writeDeferred(() => {
         for (const [rowId, uids] of done) {
           const row = db.s.mailboxByRow.get(rowId);
-          if (!row || row.pending === '') continue;
-          const ok = new Set(uids);
-          db.s.setPending.run(
-            pendingUids(row.pending)
-              .filter((u) => !ok.has(u))
-              .join(' '),
-            rowId,
-          );
+          if (row && row.pending !== '')
+            db.s.setPending.run(pendingWithout(row.pending, uids).join(' '), rowId);
         }
       });
     } catch (e) {
@@ -1077,11 +1071,9 @@ export class StoreImpl implements Store {
   #flushCommits(key: string, who: Identity, e: MboxEntry, ignoreQuota: boolean): void {
     const batch = this.#commitQueue.get(key) ?? [];
     this.#commitQueue.delete(key);
-    // resolved once the directory holding the renames is on disk too (see the header)
-    // the index commit did not wait for the disk: the WAL and the directory holding the
-    // renames are fsynced in the thread pool, in parallel; then other sessions are told
-    // (stamp) and the appends resolve
-    // the message files not fsynced yet (append) are fsynced here too, in parallel
+    // the index commit did not wait for the disk: the WAL, the directory holding the renames
+    // and the message files not fsynced yet (append) are fsynced in the thread pool, in
+    // parallel; then the appends resolve and other sessions are told (stamp)
     const settle = (group: PendingAppend[], uids: number[]): void => {
       const db = this.indexFor(e);
       const files: Promise<void>[] = [];
@@ -1216,11 +1208,9 @@ export class StoreImpl implements Store {
         }
         // pending: uids whose file may not be on disk yet. This process's fsynced ones leave
         // the list; this commit's unsynced ones join it (see the module header)
-        let pending = pendingUids(row.pending);
         const done = db.confirmed.get(row.id);
+        const pending = pendingWithout(row.pending, done ?? []);
         if (done) {
-          const ok = new Set(done);
-          pending = pending.filter((u) => !ok.has(u));
           db.confirmed.delete(row.id);
           taken = [row.id, done];
         }

@@ -14,6 +14,7 @@ import type { Authenticator } from '../../auth/api.js';
 import type { Identity } from '../../store/api.js';
 import type { DeliverDeps } from './deliver.js';
 import { LineReader } from '../../net/lines.js';
+import { ReplyBatch } from '../../net/reply-batch.js';
 import type { ResolvedRecipient } from './recipient.js';
 import type { SpoolWriter } from './spool.js';
 import { formatReply, R, type Reply } from './replies.js';
@@ -104,19 +105,12 @@ export class LmtpSession {
     this.#output.write(text);
   }
 
-  #corked = false;
-
-  #cork(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.#output.cork();
-  }
+  /** replies of a pipelined batch, sent in one write */
+  readonly #batch = new ReplyBatch();
 
   /** send the replies gathered so far (before waiting for the client) */
   flush(): void {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.#output.uncork();
+    this.#batch.release();
   }
 
   /** after STARTTLS: continue on the TLS stream (the reader was detached before the handshake) */
@@ -151,8 +145,8 @@ export class LmtpSession {
           continue;
         }
         const line = got.line.toString('latin1');
-        if (CORKABLE.has(line.slice(0, 4).toUpperCase()) && (this.#corked || this.reader.buffered > 0))
-          this.#cork();
+        if (CORKABLE.has(line.slice(0, 4).toUpperCase()) && (this.#batch.holding || this.reader.buffered > 0))
+          this.#batch.hold(this.#output);
         else this.flush();
         await this.dispatch(line);
         if (this.reader.buffered === 0) this.flush();

@@ -15,6 +15,7 @@ import type { Logger } from '../../log/logger.js';
 import { MailError, type Identity, type Store } from '../../store/api.js';
 import { Namespace } from '../../store/namespace.js';
 import { LineReader } from '../../net/lines.js';
+import { ReplyBatch } from '../../net/reply-batch.js';
 import { PopLock } from './lock.js';
 import { Maildrop } from './maildrop.js';
 import { E, errorLine } from './replies.js';
@@ -97,19 +98,12 @@ export class PopSession {
     this.write(text + '\r\n');
   }
 
-  #corked = false;
-
-  #cork(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.#output.cork();
-  }
+  /** replies of a run of pipelined commands, sent in one write */
+  readonly #batch = new ReplyBatch();
 
   /** send what a run of pipelined replies gathered (before streaming, STLS, waiting or closing) */
   #uncork(): void {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.#output.uncork();
+    this.#batch.release();
   }
 
   /** after STLS: continue on the TLS stream (the reader was detached before the handshake) */
@@ -135,7 +129,8 @@ export class PopSession {
         // pipelined commands already read (a client's window of RETRs): their replies are
         // gathered and sent with one write when the last of them is done. Only commands that
         // never wait for the client are held back (AUTH's challenges, STLS's +OK must go out).
-        if (this.reader.buffered > 0 && CORKABLE.has(line.slice(0, 4).toUpperCase())) this.#cork();
+        if (this.reader.buffered > 0 && CORKABLE.has(line.slice(0, 4).toUpperCase()))
+          this.#batch.hold(this.#output);
         else this.#uncork();
         await this.dispatch(line);
         if (this.reader.buffered === 0) this.#uncork();

@@ -157,30 +157,13 @@ const fetch: Command = {
       for (const rec of recs) {
         const seq = indexOfUid(all, rec.uid) + 1;
         if (seq <= 0) continue;
+        const seenSet = !!(rec as { _seenSet?: boolean })._seenSet;
         if (textOnly) {
           // nothing to stream: written synchronously, the batch's drain below is the only await
-          writeText(
-            session,
-            view,
-            seq,
-            rec,
-            list,
-            needCache,
-            !!(rec as { _seenSet?: boolean })._seenSet,
-            caches,
-          );
+          writeText(session, view, seq, rec, list, needCache, seenSet, caches);
           continue;
         }
-        await writeOne(
-          session,
-          view,
-          seq,
-          rec,
-          list,
-          needCache,
-          !!(rec as { _seenSet?: boolean })._seenSet,
-          caches,
-        );
+        await writeOne(session, view, seq, rec, list, needCache, seenSet, caches);
         if (session.isClosed()) return;
       }
       await session.out.drain();
